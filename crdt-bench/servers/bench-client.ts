@@ -1,0 +1,90 @@
+/**
+ * A lean load-generating client that speaks either the y-websocket protocol (tandem, the
+ * classic server) or Hocuspocus's framing (every message prefixed with the document name,
+ * an auth message first). It holds a real Y.Doc so that what it measures is what an editor
+ * would see: the moment an update has been applied locally.
+ */
+import WebSocket from 'ws'
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import * as syncProtocol from 'y-protocols/sync'
+
+export type Dialect = 'y-websocket' | 'hocuspocus'
+
+const MESSAGE_SYNC = 0
+const MESSAGE_AUTH = 2
+const HOCUSPOCUS_SYNC_REPLY = 4
+const REMOTE = Symbol('remote')
+
+/** One connected client of the benchmark. */
+export class BenchClient {
+  readonly doc = new Y.Doc()
+  private readonly ws: WebSocket
+  private syncedResolve!: () => void
+  /** Resolves when the server's sync step 2 has been applied. */
+  readonly synced = new Promise<void>((resolve) => { this.syncedResolve = resolve })
+  readonly opened: Promise<void>
+
+  constructor(
+    baseUrl: string,
+    private readonly room: string,
+    private readonly dialect: Dialect,
+  ) {
+    const url = dialect === 'y-websocket' ? `${baseUrl}/${room}` : baseUrl
+    this.ws = new WebSocket(url)
+    this.ws.binaryType = 'nodebuffer'
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve())
+      this.ws.once('error', reject)
+    })
+    this.ws.on('open', () => {
+      if (dialect === 'hocuspocus') {
+        this.send((e) => {
+          encoding.writeVarUint(e, MESSAGE_AUTH)
+          encoding.writeVarUint(e, 0)
+          encoding.writeVarString(e, 'token')
+        })
+      }
+      this.send((e) => {
+        encoding.writeVarUint(e, MESSAGE_SYNC)
+        syncProtocol.writeSyncStep1(e, this.doc)
+      })
+    })
+    this.ws.on('message', (data: Buffer) => this.receive(data))
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === REMOTE) return
+      this.send((e) => {
+        encoding.writeVarUint(e, MESSAGE_SYNC)
+        syncProtocol.writeUpdate(e, update)
+      })
+    })
+  }
+
+  private send(write: (e: encoding.Encoder) => void): void {
+    const e = encoding.createEncoder()
+    if (this.dialect === 'hocuspocus') encoding.writeVarString(e, this.room)
+    write(e)
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encoding.toUint8Array(e))
+  }
+
+  private receive(data: Buffer): void {
+    const d = decoding.createDecoder(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    if (this.dialect === 'hocuspocus') decoding.readVarString(d)
+    const type = decoding.readVarUint(d)
+    if (type !== MESSAGE_SYNC && type !== HOCUSPOCUS_SYNC_REPLY) return
+    const reply = encoding.createEncoder()
+    const kind = syncProtocol.readSyncMessage(d, reply, this.doc, REMOTE)
+    if (kind === syncProtocol.messageYjsSyncStep2) this.syncedResolve()
+    if (encoding.length(reply) > 0) {
+      this.send((e) => {
+        encoding.writeVarUint(e, MESSAGE_SYNC)
+        encoding.writeUint8Array(e, encoding.toUint8Array(reply))
+      })
+    }
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}
