@@ -224,3 +224,26 @@ export function readCausal<S extends DotStore> (dec: decoding.Decoder, kind: S['
   check(store.kind === kind, `expected a ${kind} store, found ${store.kind}`)
   return { store: store as S, ctx }
 }
+
+/** The store without the dots `keep` rejects; empty nested stores are dropped. Returns `s` if unchanged. */
+export function filterStore<S extends DotStore> (s: S, keep: (d: Dot) => boolean): S {
+  if (s.kind === 'set') {
+    const dots = s.dots.filter(keep)
+    return (dots.length === s.dots.length ? s : { kind: 'set', dots }) as S
+  }
+  if (s.kind === 'fun') {
+    const entries = s.entries.filter(e => keep(e.dot))
+    return (entries.length === s.entries.length ? s : { kind: 'fun', entries }) as S
+  }
+  let changed = false
+  const out = new Map<string, DotStore>()
+  for (const [k, v] of (s as DotMap).entries) {
+    const f = filterStore(v, keep)
+    if (f !== v) changed = true
+    if (!isEmpty(f)) out.set(k, f)
+  }
+  return (changed ? { kind: 'map', entries: out } : s) as S
+}
+
+/** String identity of a dot, for sets of dots. */
+export const dotId = (d: Dot): string => `${d.counter}@${d.replica}`
