@@ -1,0 +1,15 @@
+/**
+ * tandem's embeddable collaborative editor: one call mounts a ProseMirror editor bound to a
+ * Yjs document that is kept in IndexedDB and synced through one or more tandem relays.
+ */
+export {
+  mountEditor,
+  type EditorOptions,
+  type EditorHandle,
+  type EditorEvents,
+  type EditorUser,
+} from './mount.ts'
+export { type ConnectionStatus } from './relay-connection.ts'
+export { type SavedState, MESSAGE_SAVED } from './saved-status.ts'
+export { type InitialContent, SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
+export { editorSchema } from './schema.ts'

@@ -1,0 +1,216 @@
+import * as Y from 'yjs'
+import { ObservableV2 } from 'lib0/observable'
+import { Awareness } from 'y-protocols/awareness'
+import { IndexeddbPersistence } from 'y-indexeddb'
+import type { WebsocketProvider } from 'y-websocket'
+import { EditorState } from 'prosemirror-state'
+import { EditorView } from 'prosemirror-view'
+import { ySyncPlugin, yCursorPlugin, yUndoPlugin, initProseMirrorDoc } from 'y-prosemirror'
+import { editorSchema } from './schema.ts'
+import { buildInputRules } from './input-rules.ts'
+import { buildKeymaps } from './keymap.ts'
+import { toolbarPlugin } from './toolbar.ts'
+import { connectToRelays, type ConnectionStatus } from './relay-connection.ts'
+import { SavedTracker, type SavedState } from './saved-status.ts'
+import { initialContentUpdate, type InitialContent } from './initial-content.ts'
+
+/** The local user as shown to others: the name on the remote cursor and its colour. */
+export interface EditorUser {
+  name: string
+  /** A CSS colour, e.g. `#3b82f6`. */
+  color: string
+}
+
+/** Options of {@link mountEditor}. */
+export interface EditorOptions {
+  /** Relay WebSocket URL (`ws://host:port`), or a list: the editor fails over along it. */
+  url: string | readonly string[]
+  /** Room (document) name; the connection goes to `<url>/<room>`. */
+  room: string
+  /** Sent to the relay as the `token` query parameter. */
+  token?: string
+  /** Name and colour for presence and remote cursors. */
+  user: EditorUser
+  /** Start in "work offline" mode: no connection until `setOffline(false)`. Default false. */
+  offline?: boolean
+  /** Show the document without letting the user edit it. Default false. */
+  readOnly?: boolean
+  /** Inserted exactly once into an empty room (see {@link InitialContent}). */
+  initialContent?: InitialContent
+  /** Keep the document in IndexedDB so it survives reloads and works offline. Default true. */
+  persistence?: boolean
+  /** Name of the Y.XmlFragment holding the text. Default `prosemirror`. */
+  fragment?: string
+  /** Show the toolbar. Default true. */
+  toolbar?: boolean
+}
+
+/** Events of an {@link EditorHandle}. */
+export type EditorEvents = {
+  /** The relay connection changed state. */
+  status: (status: ConnectionStatus) => void
+  /** The durability of this tab's changes on the relay changed. */
+  saved: (state: SavedState) => void
+  /** `true` once the document has been exchanged with the relay; `false` on disconnect. */
+  synced: (synced: boolean) => void
+  /** The IndexedDB copy (if any) has been loaded into the document. */
+  loaded: () => void
+}
+
+/** What {@link mountEditor} returns. */
+export interface EditorHandle {
+  /** The ProseMirror view. */
+  readonly view: EditorView
+  /** The shared document: the text lives in `doc.getXmlFragment(fragment)`. */
+  readonly doc: Y.Doc
+  /** Presence of everyone in the room (the local user's state under `user`). */
+  readonly awareness: Awareness
+  /** The underlying y-websocket provider. */
+  readonly provider: WebsocketProvider
+  /** Current connection state. */
+  readonly status: ConnectionStatus
+  /** Current durability state. */
+  readonly saved: SavedState
+  /** Whether the document is in sync with the relay. */
+  readonly synced: boolean
+  /** Whether the tab is in "work offline" mode. */
+  readonly offline: boolean
+  /** Resolves when the IndexedDB copy has been loaded (immediately without persistence). */
+  readonly whenLoaded: Promise<void>
+  /** Subscribe to an event. */
+  on<E extends keyof EditorEvents>(event: E, listener: EditorEvents[E]): void
+  /** Unsubscribe from an event. */
+  off<E extends keyof EditorEvents>(event: E, listener: EditorEvents[E]): void
+  /** Disconnect this tab from the relay (true) or reconnect it (false). */
+  setOffline(offline: boolean): void
+  /** Change the name / colour others see. */
+  setUser(user: EditorUser): void
+  /** Release the view, the sockets, every listener and the IndexedDB handle. */
+  destroy(): Promise<void>
+}
+
+/**
+ * Mounts a collaborative rich-text editor on `element`.
+ *
+ * ```ts
+ * const editor = mountEditor(document.querySelector('#editor')!, {
+ *   url: ['ws://relay-a:1234', 'ws://relay-b:1234'],
+ *   room: 'notes',
+ *   user: { name: 'Ada', color: '#e11d48' },
+ * })
+ * editor.on('saved', (state) => console.log(state))
+ * ```
+ */
+export function mountEditor(element: HTMLElement, options: EditorOptions): EditorHandle {
+  const urls = typeof options.url === 'string' ? [options.url] : [...options.url]
+  const fragmentName = options.fragment ?? 'prosemirror'
+  const events = new ObservableV2<EditorEvents>()
+  const doc = new Y.Doc()
+  const fragment = doc.getXmlFragment(fragmentName)
+  const awareness = new Awareness(doc)
+  awareness.setLocalStateField('user', { name: options.user.name, color: options.user.color })
+
+  let offline = options.offline ?? false
+  let status: ConnectionStatus = 'disconnected'
+  const provider = connectToRelays(urls, options.room, doc, awareness, { token: options.token, connect: !offline })
+  status = provider.wsconnecting ? 'connecting' : 'disconnected'
+  const onStatus = ({ status: next }: { status: ConnectionStatus }): void => {
+    status = next
+    events.emit('status', [next])
+  }
+  provider.on('status', onStatus)
+  const onSync = (synced: boolean): void => events.emit('synced', [synced])
+  provider.on('sync', onSync)
+  const saved = new SavedTracker(provider, doc, (state) => events.emit('saved', [state]))
+
+  const persistence = options.persistence === false ? null : new IndexeddbPersistence(`tandem:${options.room}`, doc)
+  let destroyed = false
+  const whenLoaded = (persistence ? persistence.whenSynced.then(() => undefined) : Promise.resolve()).then(() => {
+    if (!destroyed) events.emit('loaded', [])
+  })
+
+  if (options.initialContent !== undefined) {
+    const update = initialContentUpdate(editorSchema, options.initialContent, fragmentName)
+    const seedIfEmpty = (): void => {
+      if (!destroyed && fragment.length === 0) Y.applyUpdate(doc, update, 'tandem:initial-content')
+    }
+    const firstSync = new Promise<void>((resolve) => {
+      if (provider.synced) return resolve()
+      const once = (synced: boolean): void => {
+        if (!synced) return
+        provider.off('sync', once)
+        resolve()
+      }
+      provider.on('sync', once)
+    })
+    void whenLoaded.then(() => {
+      if (offline) seedIfEmpty()
+      return firstSync.then(seedIfEmpty)
+    })
+  }
+
+  const { doc: pmDoc, mapping } = initProseMirrorDoc(fragment, editorSchema)
+  const mountPoint = element.ownerDocument.createElement('div')
+  mountPoint.className = 'tandem-editor-body'
+  element.classList.add('tandem-editor')
+  element.append(mountPoint)
+  const plugins = [
+    ySyncPlugin(fragment, { mapping }),
+    yCursorPlugin(awareness),
+    yUndoPlugin(),
+    buildInputRules(editorSchema),
+    ...buildKeymaps(editorSchema),
+  ]
+  if (options.toolbar !== false) plugins.push(toolbarPlugin(editorSchema, element))
+  const readOnly = options.readOnly ?? false
+  const view = new EditorView(mountPoint, {
+    state: EditorState.create({ schema: editorSchema, doc: pmDoc, plugins }),
+    editable: () => !readOnly,
+  })
+
+  const handle: EditorHandle = {
+    view,
+    doc,
+    awareness,
+    provider,
+    get status() {
+      return status
+    },
+    get saved() {
+      return saved.state
+    },
+    get synced() {
+      return provider.synced
+    },
+    get offline() {
+      return offline
+    },
+    whenLoaded,
+    on: (event, listener) => events.on(event, listener),
+    off: (event, listener) => events.off(event, listener),
+    setOffline(next) {
+      offline = next
+      if (next) provider.disconnect()
+      else provider.connect()
+    },
+    setUser(user) {
+      awareness.setLocalStateField('user', { name: user.name, color: user.color })
+    },
+    async destroy() {
+      if (destroyed) return
+      destroyed = true
+      view.destroy()
+      mountPoint.remove()
+      element.classList.remove('tandem-editor')
+      saved.destroy()
+      provider.off('status', onStatus)
+      provider.off('sync', onSync)
+      provider.destroy()
+      awareness.destroy()
+      events.destroy()
+      if (persistence) await persistence.destroy()
+      doc.destroy()
+    },
+  }
+  return handle
+}

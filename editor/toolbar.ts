@@ -1,0 +1,115 @@
+import type { MarkType, NodeType, Schema } from 'prosemirror-model'
+import { Plugin, type Command, type EditorState } from 'prosemirror-state'
+import type { EditorView } from 'prosemirror-view'
+import { toggleMark, setBlockType, wrapIn, lift } from 'prosemirror-commands'
+import { wrapInList } from 'prosemirror-schema-list'
+import { undoCommand, redoCommand } from 'y-prosemirror'
+
+/** One toolbar button: a label, a command, and optionally how to tell it is active. */
+interface ToolbarItem {
+  id: string
+  label: string
+  title: string
+  command: Command
+  active?: (state: EditorState) => boolean
+}
+
+function markActive(state: EditorState, type: MarkType): boolean {
+  const { from, $from, to, empty } = state.selection
+  if (empty) return type.isInSet(state.storedMarks ?? $from.marks()) !== undefined
+  return state.doc.rangeHasMark(from, to, type)
+}
+
+function blockActive(state: EditorState, type: NodeType, attrs?: Record<string, unknown>): boolean {
+  const { $from, to } = state.selection
+  const parent = $from.parent
+  if (to > $from.end()) return false
+  if (parent.type !== type) return false
+  return attrs === undefined || Object.entries(attrs).every(([k, v]) => parent.attrs[k] === v)
+}
+
+function toggleLink(type: MarkType): Command {
+  return (state, dispatch) => {
+    if (state.selection.empty) return false
+    if (markActive(state, type)) return toggleMark(type)(state, dispatch)
+    if (!dispatch) return true
+    const href = globalThis.prompt?.('Link address', 'https://')
+    if (!href) return false
+    return toggleMark(type, { href })(state, dispatch)
+  }
+}
+
+function toggleWrap(type: NodeType): Command {
+  return (state, dispatch) => wrapIn(type)(state, dispatch) || lift(state, dispatch)
+}
+
+function buildItems(schema: Schema): ToolbarItem[] {
+  const items: ToolbarItem[] = []
+  const { marks, nodes } = schema
+  const mark = (id: string, label: string, title: string, type: MarkType | undefined): void => {
+    if (type) items.push({ id, label, title, command: toggleMark(type), active: (s) => markActive(s, type) })
+  }
+  mark('bold', 'B', 'Bold (Mod-b)', marks['strong'])
+  mark('italic', 'I', 'Italic (Mod-i)', marks['em'])
+  mark('code', '</>', 'Inline code (Mod-`)', marks['code'])
+  const link = marks['link']
+  if (link) items.push({ id: 'link', label: '🔗', title: 'Link', command: toggleLink(link), active: (s) => markActive(s, link) })
+  const paragraph = nodes['paragraph']
+  if (paragraph) items.push({ id: 'paragraph', label: '¶', title: 'Paragraph', command: setBlockType(paragraph), active: (s) => blockActive(s, paragraph) })
+  const heading = nodes['heading']
+  if (heading) {
+    for (const level of [1, 2]) {
+      items.push({ id: `h${level}`, label: `H${level}`, title: `Heading ${level}`, command: setBlockType(heading, { level }), active: (s) => blockActive(s, heading, { level }) })
+    }
+  }
+  const bullet = nodes['bullet_list']
+  if (bullet) items.push({ id: 'bullet-list', label: '•', title: 'Bullet list', command: wrapInList(bullet) })
+  const ordered = nodes['ordered_list']
+  if (ordered) items.push({ id: 'ordered-list', label: '1.', title: 'Ordered list', command: wrapInList(ordered) })
+  const quote = nodes['blockquote']
+  if (quote) items.push({ id: 'blockquote', label: '❝', title: 'Blockquote', command: toggleWrap(quote) })
+  const codeBlock = nodes['code_block']
+  if (codeBlock) items.push({ id: 'code-block', label: '{ }', title: 'Code block', command: setBlockType(codeBlock), active: (s) => blockActive(s, codeBlock) })
+  items.push({ id: 'undo', label: '↶', title: 'Undo your last change (Mod-z)', command: undoCommand })
+  items.push({ id: 'redo', label: '↷', title: 'Redo (Mod-Shift-z / Mod-y)', command: redoCommand })
+  return items
+}
+
+/**
+ * A small toolbar rendered into `container` (before the editor). Buttons reflect the
+ * selection (active marks and block types) and are disabled when their command cannot run.
+ * The toolbar is a ProseMirror plugin view, so it is removed when the view is destroyed.
+ */
+export function toolbarPlugin(schema: Schema, container: HTMLElement): Plugin {
+  const items = buildItems(schema)
+  return new Plugin({
+    view(view: EditorView) {
+      const bar = document.createElement('div')
+      bar.className = 'tandem-toolbar'
+      bar.setAttribute('role', 'toolbar')
+      const buttons = items.map((item) => {
+        const button = document.createElement('button')
+        button.type = 'button'
+        button.textContent = item.label
+        button.title = item.title
+        button.dataset['command'] = item.id
+        button.addEventListener('mousedown', (event) => {
+          event.preventDefault()
+          item.command(view.state, view.dispatch, view)
+          view.focus()
+        })
+        bar.append(button)
+        return { item, button }
+      })
+      container.prepend(bar)
+      const update = (v: EditorView): void => {
+        for (const { item, button } of buttons) {
+          button.disabled = !v.editable || !item.command(v.state, undefined, v)
+          button.classList.toggle('is-active', item.active?.(v.state) ?? false)
+        }
+      }
+      update(view)
+      return { update, destroy: () => bar.remove() }
+    },
+  })
+}
