@@ -68,7 +68,11 @@ export abstract class ReplicaSlices<S> {
 
   private load (key: string): void {
     const bytes = this.ymap.get(key)
-    if (bytes === undefined) { this.slices.delete(key); return }
+    // A key reads as absent when a replica's newer slice is still pending (its update arrived
+    // out of order: Yjs applies the delete of the old item before the new item can integrate),
+    // or after a prune (the pruner's slice then holds the same state). Either way the last
+    // slice we decoded is still valid: keep it, so values never flicker and removals are not lost.
+    if (bytes === undefined) return
     try {
       const s = this.codec.decode(bytes)
       // Another session with the same replica id (or a restart): keep both contributions.
@@ -116,8 +120,8 @@ export abstract class ReplicaSlices<S> {
     return () => { this.listeners.delete(fn) }
   }
 
-  /** Replica ids that currently hold a slice. */
-  replicas (): string[] { return [...this.slices.keys()].sort() }
+  /** Replica ids that currently hold a key in the document. */
+  replicas (): string[] { return [...this.ymap.keys()].sort() }
 
   /**
    * Folds the slice of a departed replica into this replica's slice and deletes its key. The

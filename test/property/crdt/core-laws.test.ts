@@ -44,7 +44,7 @@ const step = fc.record({ at: fc.nat(2), merge: fc.boolean(), from: fc.nat(2), pi
 const run = fc.array(step, { maxLength: 30 })
 
 /** Executes steps; returns the three replica states and every delta produced. */
-function execute<S> (spec: Spec<S>, steps: fc.RecordValue<{ at: number, merge: boolean, from: number, pick: number, time: number }>[]) {
+function execute<S> (spec: Spec<S>, steps: Array<{ at: number, merge: boolean, from: number, pick: number, time: number }>) {
   const states = REPLICAS.map(() => spec.empty())
   const deltas: S[] = []
   for (const s of steps) {
