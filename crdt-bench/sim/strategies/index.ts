@@ -1,0 +1,19 @@
+/** The strategies compared by the benchmark, in report order. */
+import { lwwStrategy } from './lww.ts'
+import { yjsMapStrategy } from './yjs-map.ts'
+import { crdtStrategy } from './crdt.ts'
+import { siblingsStrategy, customStrategy, mergeHandler } from './siblings.ts'
+import { homeLeaderStrategy, homeOf } from './home-leader.ts'
+import type { Strategy, StrategyName } from './strategy.ts'
+
+export type { Strategy, StrategyName, Replica, ReplicaEnv, Outbox } from './strategy.ts'
+export { mergeHandler, homeOf }
+
+export const strategies: readonly Strategy[] = [lwwStrategy, yjsMapStrategy, crdtStrategy, siblingsStrategy, customStrategy, homeLeaderStrategy]
+
+/** The strategy named `name`. */
+export function strategy (name: StrategyName): Strategy {
+  const s = strategies.find(x => x.name === name)
+  if (!s) throw new Error(`unknown strategy ${name}`)
+  return s
+}
