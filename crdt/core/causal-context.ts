@@ -52,21 +52,24 @@ export function contextOf (dots: Iterable<Dot>): CausalContext {
   return compact(new Map(), cloud)
 }
 
-/** The union of two contexts, compacted. */
+/** The union of two contexts, compacted. Shares `a`'s untouched cloud entries. */
 export function joinContext (a: CausalContext, b: CausalContext): CausalContext {
   if (b.vv.size === 0 && b.cloud.size === 0) return a
   if (a.vv.size === 0 && a.cloud.size === 0) return b
   const vv = new Map(a.vv)
   for (const [r, c] of b.vv) if (c > (vv.get(r) ?? 0)) vv.set(r, c)
-  const cloud = new Map<string, Set<number>>()
-  for (const src of [a.cloud, b.cloud]) {
-    for (const [r, cs] of src) {
-      let s = cloud.get(r)
-      if (!s) cloud.set(r, s = new Set())
-      for (const c of cs) s.add(c)
-    }
+  const cloud = new Map(a.cloud)
+  for (const r of new Set([...b.vv.keys(), ...b.cloud.keys()])) {
+    const s = new Set<number>(a.cloud.get(r) ?? [])
+    for (const c of b.cloud.get(r) ?? []) s.add(c)
+    let top = vv.get(r) ?? 0
+    while (s.has(top + 1)) top++
+    if (top > 0) vv.set(r, top)
+    const rest = new Set<number>()
+    for (const c of s) if (c > top) rest.add(c)
+    if (rest.size > 0) cloud.set(r, rest); else cloud.delete(r)
   }
-  return compact(vv, cloud)
+  return { vv, cloud }
 }
 
 function compact (vv: Map<string, number>, cloud: Map<string, Set<number>>): CausalContext {

@@ -68,24 +68,36 @@ export function joinStore (a: DotStore, ca: CausalContext, b: DotStore, cb: Caus
     return { kind: 'fun', entries: out.sort((x, y) => compareDots(x.dot, y.dot)) }
   }
   const bm = (b as DotMap).entries
-  const out = new Map<string, DotStore>()
-  for (const [k, av] of a.entries) {
-    const bv = bm.get(k)
-    const j = bv ? joinStore(av, ca, bv, cb) : dropSeen(av, cb)
-    if (!isEmpty(j)) out.set(k, j)
+  if (bm.size > a.entries.size) return joinStore(b, cb, a, ca)
+  // Start from a copy of the larger side and patch: keys only in `a` change only if `cb` saw them.
+  const out = new Map(a.entries)
+  const cbEmpty = cb.vv.size === 0 && cb.cloud.size === 0
+  if (!cbEmpty) {
+    for (const [k, av] of a.entries) {
+      if (bm.has(k) || !anySeen(av, cb)) continue
+      const j = dropSeen(av, cb)
+      if (isEmpty(j)) out.delete(k); else out.set(k, j)
+    }
   }
   for (const [k, bv] of bm) {
-    if (a.entries.has(k)) continue
-    const j = dropSeen(bv, ca)
-    if (!isEmpty(j)) out.set(k, j)
+    const av = a.entries.get(k)
+    const j = av ? joinStore(av, ca, bv, cb) : dropSeen(bv, ca)
+    if (isEmpty(j)) out.delete(k); else out.set(k, j)
   }
   return { kind: 'map', entries: out }
 }
 
 /** `s` joined with an empty store under `c`: drops the dots `c` has seen; returns `s` itself if none. */
 function dropSeen (s: DotStore, c: CausalContext): DotStore {
-  if (!dotsOf(s).some(d => contains(c, d))) return s
+  if (c.vv.size === 0 && c.cloud.size === 0) return s
+  if (!anySeen(s, c)) return s
   return joinStore(s, emptyContextFor, emptyOf(s.kind), c)
+}
+function anySeen (s: DotStore, c: CausalContext): boolean {
+  if (s.kind === 'set') { for (const d of s.dots) if (contains(c, d)) return true; return false }
+  if (s.kind === 'fun') { for (const e of s.entries) if (contains(c, e.dot)) return true; return false }
+  for (const v of s.entries.values()) if (anySeen(v, c)) return true
+  return false
 }
 const emptyContextFor: CausalContext = { vv: new Map(), cloud: new Map() }
 
@@ -247,3 +259,27 @@ export function filterStore<S extends DotStore> (s: S, keep: (d: Dot) => boolean
 
 /** String identity of a dot, for sets of dots. */
 export const dotId = (d: Dot): string => `${d.counter}@${d.replica}`
+
+/**
+ * The dots of `s` that `reference` also holds at the same place (same keys), dropping empty
+ * nested stores. O(size of `s`). Returns `s` itself if nothing is dropped.
+ */
+export function retainIn<S extends DotStore> (s: S, reference: DotStore | undefined): S {
+  if (s.kind === 'set') {
+    const ref = reference?.kind === 'set' ? reference.dots : []
+    return filterStore(s, d => ref.some(x => sameDot(x, d)))
+  }
+  if (s.kind === 'fun') {
+    const ref = reference?.kind === 'fun' ? reference.entries : []
+    return filterStore(s, d => ref.some(x => sameDot(x.dot, d)))
+  }
+  const ref = reference?.kind === 'map' ? reference.entries : new Map<string, DotStore>()
+  let changed = false
+  const out = new Map<string, DotStore>()
+  for (const [k, v] of (s as DotMap).entries) {
+    const f = retainIn(v, ref.get(k))
+    if (f !== v) changed = true
+    if (!isEmpty(f)) out.set(k, f)
+  }
+  return (changed ? { kind: 'map', entries: out } : s) as S
+}

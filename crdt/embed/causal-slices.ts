@@ -19,8 +19,8 @@
 import type * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { type Causal, type DotStore, joinCausal, dotsOf, filterStore, dotId, writeCausal, readCausal, emptyMap, emptyFun } from '../core/dot-store.ts'
-import { contextOf, joinContext, maxCounter, contains, emptyContext, type CausalContext } from '../core/causal-context.ts'
+import { type Causal, type DotStore, joinCausal, dotsOf, retainIn, writeCausal, readCausal, emptyMap, emptyFun } from '../core/dot-store.ts'
+import { contextOf, joinContext, maxCounter, emptyContext, type CausalContext, type Dot } from '../core/causal-context.ts'
 import { readFramed, TypeTag, writeFramed, readTable, writeTable } from '../core/frame.ts'
 import { ReplicaSlices, type EmbedOptions, type SliceCodec } from './replica-slices.ts'
 
@@ -50,7 +50,7 @@ export function causalSliceCodec<S extends DotStore> (kind: S['kind']): SliceCod
 /** Base of the embedded causal CRDTs: keeps the joined view and applies local deltas. */
 export abstract class CausalSlices<S extends DotStore> extends ReplicaSlices<CausalSlice<S>> {
   private viewCache: { version: number, view: Causal<S> } | null = null
-  private elsewhere: { version: number, dots: Set<string> } | null = null
+  private elsewhere: { version: number, dots: Map<string, Set<number>> } | null = null
   private remoteVersion = 0
 
   constructor (doc: Y.Doc, kindName: string, name: string, kind: S['kind'], options?: EmbedOptions) {
@@ -69,11 +69,18 @@ export abstract class CausalSlices<S extends DotStore> extends ReplicaSlices<Cau
     return this.viewCache.view
   }
 
-  /** Dots stored in slices other than this replica's. */
-  private storedElsewhere (): Set<string> {
+  /** Dots stored in slices other than this replica's: replica → counters. */
+  private storedElsewhere (): Map<string, Set<number>> {
     if (this.elsewhere?.version !== this.remoteVersion) {
-      const dots = new Set<string>()
-      for (const [r, s] of this.slices) if (r !== this.replica) for (const d of dotsOf(s.c.store)) dots.add(dotId(d))
+      const dots = new Map<string, Set<number>>()
+      for (const [r, s] of this.slices) {
+        if (r === this.replica) continue
+        for (const d of dotsOf(s.c.store)) {
+          let set = dots.get(d.replica)
+          if (!set) dots.set(d.replica, set = new Set())
+          set.add(d.counter)
+        }
+      }
       this.elsewhere = { version: this.remoteVersion, dots }
     }
     return this.elsewhere.dots
@@ -85,13 +92,21 @@ export abstract class CausalSlices<S extends DotStore> extends ReplicaSlices<Cau
     const own = this.own
     const joined = joinCausal(own.c, delta)
     const owns = new Set(own.owns).add(this.replica)
-    const live = new Set(dotsOf(view.store).map(dotId))
-    const store = filterStore(joined.store, d => live.has(dotId(d)))
-    const foreign = []
-    for (const id of this.storedElsewhere()) {
-      const at = id.indexOf('@')
-      const d = { replica: id.slice(at + 1), counter: Number(id.slice(0, at)) }
-      if (!owns.has(d.replica) && contains(joined.ctx, d)) foreign.push(d)
+    const store = retainIn(joined.store, view.store)
+    // Foreign dots this replica removed or overwrote: keep only those another slice still stores.
+    const foreign: Dot[] = []
+    const elsewhere = this.storedElsewhere()
+    for (const r of new Set([...joined.ctx.vv.keys(), ...joined.ctx.cloud.keys()])) {
+      if (owns.has(r)) continue
+      const stored = elsewhere.get(r)
+      if (!stored) continue
+      const top = joined.ctx.vv.get(r) ?? 0
+      const cloud = joined.ctx.cloud.get(r)
+      if (top > 0) {
+        for (const c of stored) if (c <= top || cloud?.has(c)) foreign.push({ replica: r, counter: c })
+      } else if (cloud) {
+        for (const c of cloud) if (stored.has(c)) foreign.push({ replica: r, counter: c })
+      }
     }
     const vv = new Map<string, number>()
     for (const r of owns) { const m = maxCounter(joined.ctx, r); if (m > 0) vv.set(r, m) }
