@@ -53,7 +53,7 @@ function buildItems(schema: Schema): ToolbarItem[] {
   mark('italic', 'I', 'Italic (Mod-i)', marks['em'])
   mark('code', '</>', 'Inline code (Mod-`)', marks['code'])
   const link = marks['link']
-  if (link) items.push({ id: 'link', label: '🔗', title: 'Link', command: toggleLink(link), active: (s) => markActive(s, link) })
+  if (link) items.push({ id: 'link', label: 'Link', title: 'Link', command: toggleLink(link), active: (s) => markActive(s, link) })
   const paragraph = nodes['paragraph']
   if (paragraph) items.push({ id: 'paragraph', label: '¶', title: 'Paragraph', command: setBlockType(paragraph), active: (s) => blockActive(s, paragraph) })
   const heading = nodes['heading']
