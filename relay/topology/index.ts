@@ -1,0 +1,46 @@
+/**
+ * Multi-leader relays: peer links between relays in a mesh, star or ring, with
+ * anti-entropy catch-up after any partition. Plugged into the relay as an extension.
+ *
+ * @module
+ */
+import { TopologyNode, type TopologyOptions } from './topology-node.ts'
+import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
+
+export { TopologyNode, type TopologyOptions } from './topology-node.ts'
+export { forwardTargets, parseTopology, type Topology, type UpdateSource, type PolicyView, type ForwardDecision } from './policy.ts'
+export { PeerOrigin } from './peer-origin.ts'
+export { PEER_PATH, peerEndpoint } from './peer-link.ts'
+export { PEER_CLOSE, PeerProtocolError, decodeFrame, encodeFrame, type PeerFrame } from './peer-protocol.ts'
+export type { TopologyContext, TopologyRoom, TopologyRooms, TopologyStorage } from './relay-surface.ts'
+
+/** The relay extension of the topology part; `node` is set once the relay started it. */
+export interface TopologyExtension {
+  name: 'topology'
+  node: TopologyNode | null
+  onStart(ctx: TopologyContext): void
+  onRoomLoaded(room: TopologyRoom): void
+  onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void
+  onStored(room: TopologyRoom, persistedStateVector: Uint8Array): void
+  onStop(): void
+}
+
+/**
+ * Creates the topology extension for a relay: dials `options.peers`, accepts peers on
+ * `/_peer`, forwards updates by the topology's policy and catches up on every link up.
+ */
+export function topologyExtension(options: TopologyOptions): TopologyExtension {
+  const ext: TopologyExtension = {
+    name: 'topology',
+    node: null,
+    onStart(ctx) {
+      ext.node = new TopologyNode(options, ctx)
+      ext.node.start()
+    },
+    onRoomLoaded(room) { ext.node?.onRoomLoaded(room) },
+    onUpdate(room, update, origin) { ext.node?.onUpdate(room, update, origin) },
+    onStored(room, sv) { ext.node?.onStored(room, sv) },
+    onStop() { ext.node?.stop() },
+  }
+  return ext
+}

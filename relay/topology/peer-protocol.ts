@@ -1,0 +1,215 @@
+/**
+ * The relay-to-relay wire format, carried on one WebSocket per peer pair (`/_peer`).
+ *
+ * Every frame is `varUint(kind)` followed by the kind's fields, written with lib0
+ * encoding (no JSON on the wire). Room frames name their room, so one connection
+ * multiplexes every room.
+ *
+ * - `hello`   version, sender id, 32-byte nonce (the challenge for the other side)
+ * - `auth`    HMAC-SHA256(secret, "tandem-peer/1" | peer nonce | sender id | receiver id)
+ * - `digest`  (room, state vector, flags) for rooms the sender stores — anti-entropy
+ * - `sync1`   room, state vector: "send me what I lack" (sent when a room is loaded)
+ * - `sync2`   room, path, update: an answer to a digest or sync1 (what the receiver lacks)
+ * - `update`  room, path, update: a live update forwarded by policy
+ * - `ack`     room, persisted state vector of the sender (replication-lag accounting)
+ *
+ * `path` lists the ids of the relays the update has passed, oldest first (ring/tree
+ * forwarding drops what already carries its own id).
+ *
+ * @module
+ */
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+
+/** Protocol version sent in `hello`; a peer with another version is refused. */
+export const PEER_PROTOCOL_VERSION = 1
+export const NONCE_BYTES = 32
+export const MAC_BYTES = 32
+export const MAX_ROOM_NAME_BYTES = 256
+export const MAX_RELAY_ID_BYTES = 256
+export const MAX_PATH_LENGTH = 64
+
+/** Frame kinds (the first varUint of a frame). */
+export const FrameKind = {
+  hello: 0,
+  auth: 1,
+  digest: 2,
+  sync1: 3,
+  sync2: 4,
+  update: 5,
+  ack: 6,
+} as const
+export type FrameKindName = keyof typeof FrameKind
+
+/** Digest flag: the sender may hold deletions the receiver lacks even with equal state vectors. */
+export const DIGEST_FLAG_FORCE = 1
+
+export interface DigestEntry {
+  room: string
+  stateVector: Uint8Array
+  /** Bit set of `DIGEST_FLAG_*`. */
+  flags: number
+}
+
+export type PeerFrame =
+  | { kind: 'hello'; version: number; id: string; nonce: Uint8Array }
+  | { kind: 'auth'; mac: Uint8Array }
+  | { kind: 'digest'; entries: DigestEntry[] }
+  | { kind: 'sync1'; room: string; stateVector: Uint8Array }
+  | { kind: 'sync2'; room: string; path: string[]; update: Uint8Array }
+  | { kind: 'update'; room: string; path: string[]; update: Uint8Array }
+  | { kind: 'ack'; room: string; stateVector: Uint8Array }
+
+/** Reasons a frame is refused; each maps to the close code `PEER_CLOSE.protocol`. */
+export type PeerProtocolErrorCode =
+  | 'truncated'
+  | 'trailing-bytes'
+  | 'unknown-kind'
+  | 'bad-length'
+  | 'bad-room'
+  | 'bad-id'
+  | 'path-too-long'
+
+/** A frame that does not decode under this protocol. */
+export class PeerProtocolError extends Error {
+  constructor(readonly code: PeerProtocolErrorCode, message: string) {
+    super(message)
+    this.name = 'PeerProtocolError'
+  }
+}
+
+/** WebSocket close codes used on peer links. */
+export const PEER_CLOSE = {
+  /** Graceful shutdown of the relay. */
+  goingAway: 1001,
+  /** A frame failed to decode or arrived out of order (e.g. data before auth). */
+  protocol: 4400,
+  /** Handshake proof did not verify: wrong or missing peer secret. */
+  unauthorized: 4401,
+  /** Handshake did not finish in time. */
+  handshakeTimeout: 4408,
+  /** Another link to the same peer is kept; this one is closed. */
+  duplicate: 4409,
+  /** The peer speaks another protocol version or connected to itself. */
+  incompatible: 4426,
+} as const
+
+export function encodeFrame(frame: PeerFrame): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, FrameKind[frame.kind])
+  switch (frame.kind) {
+    case 'hello':
+      encoding.writeVarUint(e, frame.version)
+      encoding.writeVarString(e, frame.id)
+      encoding.writeVarUint8Array(e, frame.nonce)
+      break
+    case 'auth':
+      encoding.writeVarUint8Array(e, frame.mac)
+      break
+    case 'digest':
+      encoding.writeVarUint(e, frame.entries.length)
+      for (const entry of frame.entries) {
+        encoding.writeVarString(e, entry.room)
+        encoding.writeVarUint8Array(e, entry.stateVector)
+        encoding.writeVarUint(e, entry.flags)
+      }
+      break
+    case 'sync1':
+    case 'ack':
+      encoding.writeVarString(e, frame.room)
+      encoding.writeVarUint8Array(e, frame.stateVector)
+      break
+    case 'sync2':
+    case 'update':
+      encoding.writeVarString(e, frame.room)
+      encoding.writeVarUint(e, frame.path.length)
+      for (const id of frame.path) encoding.writeVarString(e, id)
+      encoding.writeVarUint8Array(e, frame.update)
+      break
+  }
+  return encoding.toUint8Array(e)
+}
+
+const textEncoder = new TextEncoder()
+
+function readString(d: decoding.Decoder, maxBytes: number, code: 'bad-room' | 'bad-id'): string {
+  const s = decoding.readVarString(d)
+  const bytes = textEncoder.encode(s).length
+  if (bytes === 0 || bytes > maxBytes) throw new PeerProtocolError(code, `${code}: ${bytes} bytes`)
+  return s
+}
+
+function readRoom(d: decoding.Decoder): string {
+  return readString(d, MAX_ROOM_NAME_BYTES, 'bad-room')
+}
+
+function readBytes(d: decoding.Decoder, exact?: number): Uint8Array {
+  const b = decoding.readVarUint8Array(d)
+  if (exact !== undefined && b.length !== exact) {
+    throw new PeerProtocolError('bad-length', `expected ${exact} bytes, got ${b.length}`)
+  }
+  return b
+}
+
+function readPath(d: decoding.Decoder): string[] {
+  const n = decoding.readVarUint(d)
+  if (n > MAX_PATH_LENGTH) throw new PeerProtocolError('path-too-long', `path of ${n} relays`)
+  const path: string[] = []
+  for (let i = 0; i < n; i++) path.push(readString(d, MAX_RELAY_ID_BYTES, 'bad-id'))
+  return path
+}
+
+function decodeBody(d: decoding.Decoder): PeerFrame {
+  const kind = decoding.readVarUint(d)
+  switch (kind) {
+    case FrameKind.hello: {
+      const version = decoding.readVarUint(d)
+      const id = readString(d, MAX_RELAY_ID_BYTES, 'bad-id')
+      return { kind: 'hello', version, id, nonce: readBytes(d, NONCE_BYTES) }
+    }
+    case FrameKind.auth:
+      return { kind: 'auth', mac: readBytes(d, MAC_BYTES) }
+    case FrameKind.digest: {
+      const n = decoding.readVarUint(d)
+      // Every entry takes at least 3 bytes: refuse counts the frame cannot hold.
+      if (n * 3 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `digest of ${n} entries`)
+      const entries: DigestEntry[] = []
+      for (let i = 0; i < n; i++) {
+        entries.push({ room: readRoom(d), stateVector: readBytes(d), flags: decoding.readVarUint(d) })
+      }
+      return { kind: 'digest', entries }
+    }
+    case FrameKind.sync1:
+      return { kind: 'sync1', room: readRoom(d), stateVector: readBytes(d) }
+    case FrameKind.ack:
+      return { kind: 'ack', room: readRoom(d), stateVector: readBytes(d) }
+    case FrameKind.sync2:
+    case FrameKind.update: {
+      const room = readRoom(d)
+      const path = readPath(d)
+      const update = readBytes(d)
+      return { kind: kind === FrameKind.sync2 ? 'sync2' : 'update', room, path, update }
+    }
+    default:
+      throw new PeerProtocolError('unknown-kind', `unknown frame kind ${kind}`)
+  }
+}
+
+/**
+ * Decodes one frame strictly: truncated frames, unknown kinds, oversized names or paths
+ * and trailing bytes throw {@link PeerProtocolError}.
+ */
+export function decodeFrame(bytes: Uint8Array): PeerFrame {
+  const d = decoding.createDecoder(bytes)
+  let frame: PeerFrame
+  try {
+    frame = decodeBody(d)
+  } catch (err) {
+    if (err instanceof PeerProtocolError) throw err
+    throw new PeerProtocolError('truncated', `truncated frame: ${(err as Error).message}`)
+  }
+  if (decoding.hasContent(d)) {
+    throw new PeerProtocolError('trailing-bytes', `${d.arr.length - d.pos} trailing bytes`)
+  }
+  return frame
+}

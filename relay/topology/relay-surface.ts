@@ -1,0 +1,39 @@
+/**
+ * The parts of the relay core the topology extension uses, as structural types, so
+ * the topology depends on the seam (CONTRACT.md), not on the relay's internals.
+ *
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+
+export interface TopologyRoom {
+  readonly name: string
+  applyUpdate(update: Uint8Array, origin: unknown): void
+  stateVector(): Uint8Array
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
+}
+
+export interface TopologyRooms {
+  get(name: string): Promise<TopologyRoom>
+  loaded(): Iterable<TopologyRoom>
+}
+
+export interface TopologyStorage {
+  listRooms(): Promise<string[]>
+  getStateVector(room: string): Promise<Uint8Array | null>
+}
+
+export interface TopologyContext {
+  rooms: TopologyRooms
+  storage: TopologyStorage
+  logger: Logger
+  metrics: Registry
+  routeUpgrade(
+    path: string,
+    handler: (ws: WebSocket, req: IncomingMessage) => void,
+    authorize?: (req: IncomingMessage) => boolean | Promise<boolean>,
+  ): void
+}

@@ -1,0 +1,297 @@
+/**
+ * One relay's place in a cluster: its authenticated links (at most one per peer), the
+ * dialers for its configured peers, forwarding by policy, anti-entropy on link up, and
+ * replication-lag accounting.
+ *
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import type { Logger } from 'pino'
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts'
+import { roomsToSend } from './catch-up.ts'
+import { LagTracker } from './replication-lag.ts'
+import { PeerConnection } from './peer-connection.ts'
+import { PeerDialer } from './peer-link.ts'
+import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
+import { PeerOrigin } from './peer-origin.ts'
+import { DIGEST_FLAG_FORCE, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
+import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
+import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
+
+/** Configuration of the topology part (the relay config's topology fields). */
+export interface TopologyOptions {
+  /** This relay's id, unique in the cluster. */
+  id: string
+  /** URLs (`ws://host:port`) of the peers this relay dials. */
+  peers: readonly string[]
+  topology: Topology
+  /** Star: the hub's id. */
+  hub?: string | undefined
+  /** Shared secret every relay of the cluster knows. */
+  peerSecret?: string | undefined
+  maxMessageBytes?: number
+  backoff?: BackoffOptions
+  random?: () => number
+  handshakeTimeoutMs?: number
+}
+
+export class TopologyNode {
+  private readonly links = new Map<string, PeerConnection>()
+  private readonly dialers: PeerDialer[]
+  private readonly lag = new Map<string, LagTracker>()
+  /** Per known peer: rooms changed while the link was down (deletions do not move state vectors). */
+  private readonly dirty = new Map<string, Set<string>>()
+  private readonly successorIds = new Set<string>()
+  private readonly connections = new Set<PeerConnection>()
+  readonly metrics: PeerMetrics
+  private readonly logger: Logger
+  private stopped = false
+
+  constructor(private readonly options: TopologyOptions, private readonly ctx: TopologyContext) {
+    this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
+    this.metrics = createPeerMetrics(ctx.metrics, () => this.lagReport())
+    this.dialers = options.peers.map((url) => {
+      const dialer: PeerDialer = new PeerDialer(url, {
+        backoff: options.backoff ?? DEFAULT_BACKOFF,
+        random: options.random ?? Math.random,
+        logger: this.logger,
+        maxMessageBytes: options.maxMessageBytes ?? 16 * 1024 * 1024,
+        isUp: (id) => this.links.has(id),
+        open: (ws, onClosed) => this.accept(ws, 'out', onClosed, dialer),
+      })
+      return dialer
+    })
+  }
+
+  start(): void {
+    this.ctx.routeUpgrade('/_peer', (ws: WebSocket, _req: IncomingMessage) => { this.accept(ws, 'in') })
+    for (const d of this.dialers) d.start()
+    this.logger.info({ topology: this.options.topology, peers: this.options.peers, hub: this.options.hub }, 'topology started')
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const d of this.dialers) d.stop()
+    for (const c of this.connections) c.close(PEER_CLOSE.goingAway, 'relay shutting down')
+  }
+
+  /** Ids of peers with an authenticated link now. */
+  linkedPeers(): string[] {
+    return [...this.links.keys()]
+  }
+
+  private accept(
+    ws: WebSocket, direction: 'in' | 'out', onClosed?: (c: PeerConnection) => void, dialer?: PeerDialer,
+  ): PeerConnection {
+    const conn = new PeerConnection(ws, {
+      self: this.options.id,
+      secret: this.options.peerSecret ?? '',
+      direction,
+      logger: this.logger,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      onAuthenticated: (c) => {
+        dialer?.authenticated(c)
+        this.authenticated(c)
+      },
+      onFrame: (c, frame, bytes) => this.receive(c, frame, bytes),
+      onClose: (c, code, reason) => {
+        this.connections.delete(c)
+        this.closed(c, code, reason)
+        onClosed?.(c)
+      },
+      onRefused: (reason) => this.metrics.refused.inc({ reason }),
+    })
+    this.connections.add(conn)
+    if (this.stopped) conn.close(PEER_CLOSE.goingAway, 'relay shutting down')
+    return conn
+  }
+
+  /** Exactly one link per pair: the one dialled by the smaller id; same dialer → the newer. */
+  private keeps(candidate: PeerConnection, existing: PeerConnection): boolean {
+    const peer = candidate.peerId as string
+    const dialer = (c: PeerConnection): string => (c.direction === 'out' ? this.options.id : peer)
+    const preferred = this.options.id < peer ? this.options.id : peer
+    if (dialer(candidate) === dialer(existing)) return true
+    return dialer(candidate) === preferred
+  }
+
+  private authenticated(conn: PeerConnection): void {
+    const peer = conn.peerId as string
+    if (conn.direction === 'out') this.successorIds.add(peer)
+    const existing = this.links.get(peer)
+    if (existing && existing !== conn) {
+      if (!this.keeps(conn, existing)) {
+        conn.close(PEER_CLOSE.duplicate, 'duplicate link')
+        return
+      }
+      this.links.set(peer, conn)
+      existing.close(PEER_CLOSE.duplicate, 'duplicate link')
+    } else {
+      this.links.set(peer, conn)
+      this.metrics.linkUp.set({ peer }, 1)
+      this.metrics.linkChanges.inc({ peer, state: 'up' })
+      this.logger.info({ peer, direction: conn.direction }, 'peer link up')
+    }
+    if (!this.lag.has(peer)) this.lag.set(peer, new LagTracker())
+    void this.sendDigest(conn).catch((err) => this.logger.error({ err, peer }, 'digest failed'))
+  }
+
+  private closed(conn: PeerConnection, code: number, reason: string): void {
+    const peer = conn.peerId
+    if (peer === null || this.links.get(peer) !== conn) return
+    this.links.delete(peer)
+    this.metrics.linkUp.set({ peer }, 0)
+    this.metrics.linkChanges.inc({ peer, state: 'down' })
+    this.logger.info({ peer, code, reason }, 'peer link down')
+    const lag = this.lag.get(peer)
+    if (lag) {
+      const dirty = this.dirtyFor(peer)
+      for (const room of lag.rooms()) dirty.add(room)
+      lag.clear()
+    }
+    for (const d of this.dialers) if (d.knownId === peer) d.wake()
+  }
+
+  private dirtyFor(peer: string): Set<string> {
+    let set = this.dirty.get(peer)
+    if (!set) this.dirty.set(peer, (set = new Set()))
+    return set
+  }
+
+  private async digest(peer: string): Promise<DigestEntry[]> {
+    const dirty = this.dirty.get(peer)
+    const loaded = new Map<string, TopologyRoom>()
+    for (const room of this.ctx.rooms.loaded()) loaded.set(room.name, room)
+    const names = new Set([...(await this.ctx.storage.listRooms()), ...loaded.keys()])
+    const entries: DigestEntry[] = []
+    for (const name of names) {
+      const room = loaded.get(name)
+      const stateVector = room ? room.stateVector() : await this.ctx.storage.getStateVector(name)
+      const force = room !== undefined || dirty?.has(name) === true
+      entries.push({ room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: force ? DIGEST_FLAG_FORCE : 0 })
+    }
+    return entries
+  }
+
+  private async sendDigest(conn: PeerConnection): Promise<void> {
+    const entries = await this.digest(conn.peerId as string)
+    this.send(conn, { kind: 'digest', entries })
+  }
+
+  private send(conn: PeerConnection, frame: PeerFrame): void {
+    const n = conn.sendBytes(encodeFrame(frame))
+    if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
+  }
+
+  private receive(conn: PeerConnection, frame: PeerFrame, bytes: number): void {
+    const peer = conn.peerId as string
+    this.metrics.bytesReceived.inc({ peer }, bytes)
+    void this.handle(conn, peer, frame).catch((err) => {
+      this.logger.warn({ err, peer, kind: frame.kind }, 'peer frame failed')
+      conn.close(PEER_CLOSE.protocol, 'frame failed')
+    })
+  }
+
+  private async handle(conn: PeerConnection, peer: string, frame: PeerFrame): Promise<void> {
+    switch (frame.kind) {
+      case 'digest': {
+        const mine = await this.digest(peer)
+        const sends = roomsToSend(mine, frame.entries)
+        this.metrics.catchUpRooms.inc({ peer, direction: 'sent' }, sends.length)
+        this.logger.info({ peer, rooms: frame.entries.length, sending: sends.length }, 'catch-up')
+        for (const s of sends) {
+          const room = await this.ctx.rooms.get(s.room)
+          const update = room.encodeStateAsUpdate(s.theirStateVector)
+          this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
+          this.dirty.get(peer)?.delete(s.room)
+        }
+        return
+      }
+      case 'sync1': {
+        const room = await this.ctx.rooms.get(frame.room)
+        this.sendUpdate(conn, 'sync2', room.name, [this.options.id], room.encodeStateAsUpdate(frame.stateVector))
+        return
+      }
+      case 'sync2':
+      case 'update': {
+        this.metrics.updatesReceived.inc({ peer })
+        if (frame.kind === 'sync2') this.metrics.catchUpRooms.inc({ peer, direction: 'received' })
+        const room = await this.ctx.rooms.get(frame.room)
+        room.applyUpdate(frame.update, new PeerOrigin(peer, frame.path.length > 0 ? frame.path : [peer]))
+        return
+      }
+      case 'ack':
+        this.lag.get(peer)?.acked(frame.room, frame.stateVector)
+        return
+      case 'hello':
+      case 'auth':
+        return
+    }
+  }
+
+  private sendUpdate(conn: PeerConnection, kind: 'sync2' | 'update', room: string, path: string[], update: Uint8Array): void {
+    const peer = conn.peerId as string
+    const n = conn.sendBytes(encodeFrame({ kind, room, path, update }))
+    if (n === 0) return
+    this.metrics.bytesSent.inc({ peer }, n)
+    this.metrics.updatesSent.inc({ peer })
+    this.lag.get(peer)?.sent(room, update, Date.now())
+  }
+
+  /** Relay hook: an update was applied to a room (from a client, the HTTP API or a peer). */
+  onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void {
+    const source: UpdateSource = origin instanceof PeerOrigin
+      ? { kind: 'peer', from: origin.from, path: origin.path }
+      : { kind: 'client' }
+    for (const peer of this.dirty.keys()) if (!this.links.has(peer)) this.dirtyFor(peer).add(room.name)
+    const decision = forwardTargets({
+      topology: this.options.topology,
+      self: this.options.id,
+      hub: this.options.hub,
+      linked: [...this.links.keys()],
+      successors: [...this.successorIds],
+    }, source)
+    if (decision.targets.length === 0) return
+    const bytes = encodeFrame({ kind: 'update', room: room.name, path: decision.path, update })
+    const now = Date.now()
+    for (const peer of decision.targets) {
+      const conn = this.links.get(peer)
+      const n = conn?.sendBytes(bytes) ?? 0
+      if (n === 0) continue
+      this.metrics.bytesSent.inc({ peer }, n)
+      this.metrics.updatesSent.inc({ peer })
+      this.lag.get(peer)?.sent(room.name, update, now)
+    }
+  }
+
+  /** Relay hook: a room was loaded. Exchange with every linked peer, deletions included. */
+  onRoomLoaded(room: TopologyRoom): void {
+    if (this.links.size === 0) return
+    const sv = room.stateVector()
+    const sync1 = encodeFrame({ kind: 'sync1', room: room.name, stateVector: sv })
+    // Structs the peer lacks it asks for with its own sync1; the delete set travels now.
+    const deletes = room.encodeStateAsUpdate(sv)
+    for (const conn of this.links.values()) {
+      const n = conn.sendBytes(sync1)
+      if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
+      this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
+    }
+  }
+
+  /** Relay hook: a room's updates are on disk up to `persisted`; tell the peers (lag). */
+  onStored(room: TopologyRoom, persisted: Uint8Array): void {
+    if (this.links.size === 0) return
+    const bytes = encodeFrame({ kind: 'ack', room: room.name, stateVector: persisted })
+    for (const conn of this.links.values()) {
+      const n = conn.sendBytes(bytes)
+      if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
+    }
+  }
+
+  /** Lag per peer, for metrics and tests. */
+  lagReport(): Array<{ peer: string; unacked: number; oldestSeconds: number }> {
+    const now = Date.now()
+    return [...this.lag].map(([peer, l]) => ({ peer, unacked: l.unacked, oldestSeconds: l.oldestAgeMs(now) / 1000 }))
+  }
+}
