@@ -13,3 +13,9 @@ export { type ConnectionStatus } from './relay-connection.ts'
 export { type SavedState, MESSAGE_SAVED } from './saved-status.ts'
 export { type InitialContent, SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
 export { editorSchema } from './schema.ts'
+/**
+ * The Yjs instance the editor is built with. Applications that load the self-contained bundle
+ * (dist/tandem-editor.js) use it for their own shared types on `handle.doc`, so that only one
+ * copy of Yjs is on the page.
+ */
+export * as Y from 'yjs'

@@ -47,6 +47,26 @@ export function connectToRelays(
       provider.serverUrl = list[index] ?? first
     })
   }
+  keepPresenceFresh(provider, awareness)
   if (options.connect) provider.connect()
   return provider
+}
+
+/**
+ * Makes presence survive reconnects. Awareness only accepts a state whose clock is newer than
+ * the last one seen, so after a disconnect (where y-websocket drops everyone else's state
+ * locally, and the relay drops ours for everyone else) unchanged states would be refused on
+ * both sides until their 15-second renewal. So: on disconnect, forget the clocks of the
+ * clients we dropped; on connect, re-publish our own state with a new clock.
+ */
+function keepPresenceFresh(provider: WebsocketProvider, awareness: Awareness): void {
+  provider.on('status', ({ status }) => {
+    if (status === 'disconnected') {
+      for (const client of [...awareness.meta.keys()]) {
+        if (client !== awareness.clientID && !awareness.states.has(client)) awareness.meta.delete(client)
+      }
+    } else if (status === 'connected') {
+      awareness.setLocalState(awareness.getLocalState())
+    }
+  })
 }
