@@ -43,11 +43,15 @@ export interface CatchUpSend {
  * Rooms for which `mine` has something `theirs` lacks (or either side flagged force).
  * Rooms only they have are theirs to send; rooms equal on both sides are skipped.
  */
-export function roomsToSend(mine: readonly DigestEntry[], theirs: readonly DigestEntry[]): CatchUpSend[] {
+export function roomsToSend(
+  mine: readonly DigestEntry[], theirs: readonly DigestEntry[], theirsComplete = true,
+): CatchUpSend[] {
   const theirByRoom = new Map(theirs.map((e) => [e.room, e]))
   const out: CatchUpSend[] = []
   for (const entry of mine) {
     const other = theirByRoom.get(entry.room)
+    // A partial digest says nothing about the rooms it does not list.
+    if (!other && !theirsComplete) continue
     const theirSV = other?.stateVector ?? new Uint8Array([0])
     const forced = ((entry.flags | (other?.flags ?? 0)) & DIGEST_FLAG_FORCE) !== 0
     if (forced || !covers(decodeSV(theirSV), decodeSV(entry.stateVector))) {

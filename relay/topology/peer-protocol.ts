@@ -7,7 +7,8 @@
  *
  * - `hello`   version, sender id, 32-byte nonce (the challenge for the other side)
  * - `auth`    HMAC-SHA256(secret, "tandem-peer/1" | peer nonce | sender id | receiver id)
- * - `digest`  (room, state vector, flags) for rooms the sender stores — anti-entropy
+ * - `digest`  complete?, (room, state vector, flags)*: every room the sender stores (complete,
+ *             on link up) or a few rooms it suspects are behind (partial) — anti-entropy
  * - `sync1`   room, state vector: "send me what I lack" (sent when a room is loaded)
  * - `sync2`   room, path, update: an answer to a digest or sync1 (what the receiver lacks)
  * - `update`  room, path, update: a live update forwarded by policy
@@ -43,6 +44,8 @@ export type FrameKindName = keyof typeof FrameKind
 
 /** Digest flag: the sender may hold deletions the receiver lacks even with equal state vectors. */
 export const DIGEST_FLAG_FORCE = 1
+/** Digest flag: answer with your own digest entry (and persisted ack) for this room. */
+export const DIGEST_FLAG_REPLY = 2
 
 export interface DigestEntry {
   room: string
@@ -54,7 +57,7 @@ export interface DigestEntry {
 export type PeerFrame =
   | { kind: 'hello'; version: number; id: string; nonce: Uint8Array }
   | { kind: 'auth'; mac: Uint8Array }
-  | { kind: 'digest'; entries: DigestEntry[] }
+  | { kind: 'digest'; complete: boolean; entries: DigestEntry[] }
   | { kind: 'sync1'; room: string; stateVector: Uint8Array }
   | { kind: 'sync2'; room: string; path: string[]; update: Uint8Array }
   | { kind: 'update'; room: string; path: string[]; update: Uint8Array }
@@ -107,6 +110,7 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
       encoding.writeVarUint8Array(e, frame.mac)
       break
     case 'digest':
+      encoding.writeUint8(e, frame.complete ? 1 : 0)
       encoding.writeVarUint(e, frame.entries.length)
       for (const entry of frame.entries) {
         encoding.writeVarString(e, entry.room)
@@ -170,6 +174,8 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
     case FrameKind.auth:
       return { kind: 'auth', mac: readBytes(d, MAC_BYTES) }
     case FrameKind.digest: {
+      const complete = decoding.readUint8(d)
+      if (complete > 1) throw new PeerProtocolError('bad-length', `digest completeness ${complete}`)
       const n = decoding.readVarUint(d)
       // Every entry takes at least 3 bytes: refuse counts the frame cannot hold.
       if (n * 3 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `digest of ${n} entries`)
@@ -177,7 +183,7 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
       for (let i = 0; i < n; i++) {
         entries.push({ room: readRoom(d), stateVector: readBytes(d), flags: decoding.readVarUint(d) })
       }
-      return { kind: 'digest', entries }
+      return { kind: 'digest', complete: complete === 1, entries }
     }
     case FrameKind.sync1:
       return { kind: 'sync1', room: readRoom(d), stateVector: readBytes(d) }

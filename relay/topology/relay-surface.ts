@@ -14,6 +14,8 @@ export interface TopologyRoom {
   applyUpdate(update: Uint8Array, origin: unknown): void
   stateVector(): Uint8Array
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
+  /** What is durably stored for this room (optional: storage's state vector otherwise). */
+  persistedStateVector?(): Uint8Array
 }
 
 export interface TopologyRooms {

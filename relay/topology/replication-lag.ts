@@ -58,6 +58,13 @@ export class LagTracker {
     return oldest === Infinity ? 0 : now - oldest
   }
 
+  /** Rooms whose oldest unacknowledged update was sent before `before` (ms). */
+  staleRooms(before: number): string[] {
+    const out: string[] = []
+    for (const [room, list] of this.byRoom) if ((list[0]?.sentAt ?? Infinity) < before) out.push(room)
+    return out
+  }
+
   /** Rooms with unacknowledged updates (to re-check on reconnect). */
   rooms(): string[] {
     return [...this.byRoom.keys()]

@@ -15,7 +15,7 @@ import { PeerConnection } from './peer-connection.ts'
 import { PeerDialer } from './peer-link.ts'
 import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
 import { PeerOrigin } from './peer-origin.ts'
-import { DIGEST_FLAG_FORCE, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
+import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
 
@@ -34,6 +34,11 @@ export interface TopologyOptions {
   backoff?: BackoffOptions
   random?: () => number
   handshakeTimeoutMs?: number
+  /**
+   * Rooms with updates a peer has not acknowledged for this long are re-checked with a
+   * partial digest (frames lost on a link that stayed up), ms. Default 3000.
+   */
+  resyncAfterMs?: number
 }
 
 export class TopologyNode {
@@ -47,6 +52,8 @@ export class TopologyNode {
   readonly metrics: PeerMetrics
   private readonly logger: Logger
   private stopped = false
+  private readonly probed = new Map<string, Map<string, number>>()
+  private watchdog: NodeJS.Timeout | null = null
 
   constructor(private readonly options: TopologyOptions, private readonly ctx: TopologyContext) {
     this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
@@ -67,11 +74,15 @@ export class TopologyNode {
   start(): void {
     this.ctx.routeUpgrade('/_peer', (ws: WebSocket, _req: IncomingMessage) => { this.accept(ws, 'in') })
     for (const d of this.dialers) d.start()
+    const every = this.options.resyncAfterMs ?? 3000
+    this.watchdog = setInterval(() => this.probeStale(every), Math.max(50, every / 2))
+    this.watchdog.unref()
     this.logger.info({ topology: this.options.topology, peers: this.options.peers, hub: this.options.hub }, 'topology started')
   }
 
   stop(): void {
     this.stopped = true
+    if (this.watchdog) clearInterval(this.watchdog)
     for (const d of this.dialers) d.stop()
     for (const c of this.connections) c.close(PEER_CLOSE.goingAway, 'relay shutting down')
   }
@@ -159,24 +170,43 @@ export class TopologyNode {
     return set
   }
 
-  private async digest(peer: string): Promise<DigestEntry[]> {
+  /** Re-checks rooms whose updates a linked peer has not acknowledged in time. */
+  private probeStale(after: number): void {
+    const now = Date.now()
+    for (const [peer, conn] of this.links) {
+      const probed = this.probed.get(peer) ?? new Map<string, number>()
+      this.probed.set(peer, probed)
+      const rooms = (this.lag.get(peer)?.staleRooms(now - after) ?? [])
+        .filter((room) => (probed.get(room) ?? 0) < now - after)
+      if (rooms.length === 0) continue
+      for (const room of rooms) probed.set(room, now)
+      this.logger.info({ peer, rooms: rooms.length }, 'unacknowledged updates: re-checking rooms')
+      void this.digest(peer, rooms, DIGEST_FLAG_FORCE | DIGEST_FLAG_REPLY)
+        .then((entries) => this.send(conn, { kind: 'digest', complete: false, entries }))
+        .catch((err) => this.logger.error({ err, peer }, 'probe failed'))
+    }
+  }
+
+  private async digest(peer: string, only?: readonly string[], extraFlags = 0): Promise<DigestEntry[]> {
     const dirty = this.dirty.get(peer)
     const loaded = new Map<string, TopologyRoom>()
     for (const room of this.ctx.rooms.loaded()) loaded.set(room.name, room)
-    const names = new Set([...(await this.ctx.storage.listRooms()), ...loaded.keys()])
+    const names = only ? new Set(only) : new Set([...(await this.ctx.storage.listRooms()), ...loaded.keys()])
     const entries: DigestEntry[] = []
     for (const name of names) {
       const room = loaded.get(name)
       const stateVector = room ? room.stateVector() : await this.ctx.storage.getStateVector(name)
       const force = room !== undefined || dirty?.has(name) === true
-      entries.push({ room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: force ? DIGEST_FLAG_FORCE : 0 })
+      entries.push({
+        room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: (force ? DIGEST_FLAG_FORCE : 0) | extraFlags,
+      })
     }
     return entries
   }
 
   private async sendDigest(conn: PeerConnection): Promise<void> {
     const entries = await this.digest(conn.peerId as string)
-    this.send(conn, { kind: 'digest', entries })
+    this.send(conn, { kind: 'digest', complete: true, entries })
   }
 
   private send(conn: PeerConnection, frame: PeerFrame): void {
@@ -196,8 +226,18 @@ export class TopologyNode {
   private async handle(conn: PeerConnection, peer: string, frame: PeerFrame): Promise<void> {
     switch (frame.kind) {
       case 'digest': {
-        const mine = await this.digest(peer)
-        const sends = roomsToSend(mine, frame.entries)
+        const asked = frame.entries.filter((e) => (e.flags & DIGEST_FLAG_REPLY) !== 0).map((e) => e.room)
+        const mine = await this.digest(peer, frame.complete ? undefined : frame.entries.map((e) => e.room))
+        if (asked.length > 0) {
+          const reply = mine.filter((e) => asked.includes(e.room))
+          this.send(conn, { kind: 'digest', complete: false, entries: reply })
+          for (const name of asked) {
+            const room = [...this.ctx.rooms.loaded()].find((r) => r.name === name)
+            const persisted = room?.persistedStateVector?.() ?? await this.ctx.storage.getStateVector(name)
+            if (persisted) this.send(conn, { kind: 'ack', room: name, stateVector: persisted })
+          }
+        }
+        const sends = roomsToSend(mine, frame.entries, frame.complete)
         this.metrics.catchUpRooms.inc({ peer, direction: 'sent' }, sends.length)
         this.logger.info({ peer, rooms: frame.entries.length, sending: sends.length }, 'catch-up')
         for (const s of sends) {

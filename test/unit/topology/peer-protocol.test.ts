@@ -15,8 +15,8 @@ const sv = Y.encodeStateVector(doc)
 const frames: PeerFrame[] = [
   { kind: 'hello', version: 1, id: 'relay-a', nonce: new Uint8Array(32).fill(7) },
   { kind: 'auth', mac: new Uint8Array(32).fill(9) },
-  { kind: 'digest', entries: [{ room: 'a', stateVector: sv, flags: 0 }, { room: 'b/é', stateVector: new Uint8Array([0]), flags: 1 }] },
-  { kind: 'digest', entries: [] },
+  { kind: 'digest', complete: true, entries: [{ room: 'a', stateVector: sv, flags: 0 }, { room: 'b/é', stateVector: new Uint8Array([0]), flags: 1 }] },
+  { kind: 'digest', complete: true, entries: [] },
   { kind: 'sync1', room: 'room', stateVector: sv },
   { kind: 'sync2', room: 'room', path: ['a'], update },
   { kind: 'update', room: 'room', path: ['a', 'b', 'c'], update },
