@@ -30,6 +30,8 @@ export interface TopologyExtension {
  * `/_peer`, forwards updates by the topology's policy and catches up on every link up.
  */
 export function topologyExtension(options: TopologyOptions): TopologyExtension {
+  if (options.topology === 'star' && !options.hub) throw new Error('topology star needs --hub (the hub relay\'s id)')
+  if (!options.id) throw new Error('topology needs a relay id (--id)')
   const ext: TopologyExtension = {
     name: 'topology',
     node: null,
