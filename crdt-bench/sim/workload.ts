@@ -37,6 +37,8 @@ export interface WorkloadConfig {
   readonly keys: number
   /** Time between bursts (ms). */
   readonly spacingMs: number
+  /** Consecutive bursts on the same key before moving to the next (default 1). */
+  readonly runLength?: number
 }
 
 const ELEMENTS = ['a', 'b', 'c', 'd', 'e', 'f']
@@ -48,7 +50,7 @@ export function generate (config: WorkloadConfig, seed: number): TimedOp[] {
   const ops: TimedOp[] = []
   const k = Math.max(1, Math.min(config.concurrency, config.replicas))
   for (let b = 0; b < config.bursts; b++) {
-    const key = `k${b % config.keys}`
+    const key = `k${Math.floor(b / (config.runLength ?? 1)) % config.keys}`
     const pool = Array.from({ length: config.replicas }, (_, i) => i)
     for (let w = 0; w < k; w++) {
       const replica = pool.splice(prng.int32(rng, 0, pool.length - 1), 1)[0]!

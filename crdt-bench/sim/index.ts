@@ -1,0 +1,12 @@
+/** crdt-bench's simulator: network model, topologies, workloads, strategies, sync protocols, traces. */
+export { Network, calmNetwork, type NetworkConfig, type Partition, type WireStats } from './network.ts'
+export { EventQueue } from './event-queue.ts'
+export { neighbours, nextHops, topologies, type Topology } from './topology.ts'
+export { generate, workloadKinds, type WorkloadKind, type WorkloadConfig, type TimedOp, type Op } from './workload.ts'
+export { lostUpdates, visible, type ObservedOp } from './intent.ts'
+export { strategies, strategy, mergeHandler, homeOf, type Strategy, type StrategyName, type Replica } from './strategies/index.ts'
+export { runScenario, type ScenarioConfig, type ScenarioResult } from './scenario.ts'
+export { runSync, syncProtocols, type SyncProtocol, type SyncConfig, type SyncResult } from './sync.ts'
+export { gcounterLattice, orsetLattice, type SyncLattice } from './sync-lattice.ts'
+export { replaySequential, replayConcurrent, type TraceResult } from './traces.ts'
+export { runSuite, type SuiteOptions, type SuiteResult } from './suite.ts'
