@@ -10,8 +10,9 @@ import type { SizeRow } from './ydoc-workloads.ts'
 
 const REPLICAS = 10
 
-function run<D> (workload: string, variant: string, total: number, checkpoints: number[], init: (i: number) => D, op: (d: D, r: number, k: number) => D, merge: (docs: D[]) => D[], size: (d: D) => number): SizeRow[] {
+function run<D> (workload: string, variant: string, total: number, checkpoints: number[], init: (i: number) => D, op: (d: D, r: number, k: number) => D, makeMerge: () => (docs: D[]) => D[], size: (d: D) => number): SizeRow[] {
   let docs = Array.from({ length: REPLICAS }, (_, i) => init(i))
+  const merge = makeMerge()
   const rows: SizeRow[] = []
   const start = performance.now()
   for (let k = 0; k < total; k++) {
@@ -27,10 +28,13 @@ type AmCounter = { c: A.Counter }
 type AmMap = { m: Record<string, boolean> }
 const actor = (i: number) => (i + 1).toString(16).padStart(32, '0')
 
-function amMerge<T> (docs: A.Doc<T>[]): A.Doc<T>[] {
-  let all = A.clone(docs[0]!, { actor: actor(98) })
-  for (const d of docs.slice(1)) all = A.merge(all, d)
-  return docs.map(d => A.merge(d, all))
+/** Star merge through a persistent hub document (as the Yjs workloads do). */
+function amMerge<T> (): (docs: A.Doc<T>[]) => A.Doc<T>[] {
+  let hub: A.Doc<T> | null = null
+  return docs => {
+    for (const d of docs) hub = hub ? A.merge(hub, d) : A.clone(d, { actor: actor(98) })
+    return docs.map(d => A.merge(d, hub!))
+  }
 }
 
 /** Counter increments from 10 replicas through Automerge and Loro. */
@@ -46,11 +50,14 @@ export function peerCounterSizes (peer: 'automerge' | 'loro', total: number, che
       loroMerge, d => d.export({ mode: 'snapshot' }).length)
 }
 
-function loroMerge (docs: LoroDoc[]): LoroDoc[] {
+/** Star merge through a persistent hub document, exchanging only what each side lacks. */
+function loroMerge (): (docs: LoroDoc[]) => LoroDoc[] {
   const hub = new LoroDoc()
-  for (const d of docs) hub.import(d.export({ mode: 'update', from: hub.oplogVersion() }))
-  for (const d of docs) d.import(hub.export({ mode: 'update', from: d.oplogVersion() }))
-  return docs
+  return docs => {
+    for (const d of docs) hub.import(d.export({ mode: 'update', from: hub.oplogVersion() }))
+    for (const d of docs) d.import(hub.export({ mode: 'update', from: d.oplogVersion() }))
+    return docs
+  }
 }
 
 /** Map put/delete churn over `live` keys from 10 replicas through Automerge and Loro. */
