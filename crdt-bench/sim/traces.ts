@@ -96,7 +96,7 @@ export function replayConcurrent (name: string): TraceResult {
     }
     missing.sort((x, y) => x - y)
     if (missing.length > 0) {
-      Y.applyUpdate(doc, Y.mergeUpdates(missing.map(p => updates[p]!)))
+      doc.transact(() => { for (const p of missing) Y.applyUpdate(doc, updates[p]!) })
       for (const p of missing) has[a]!.add(p)
     }
     let captured: Uint8Array | null = null
