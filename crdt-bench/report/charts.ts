@@ -56,7 +56,7 @@ export function syncBytesChart (r: SuiteResult, type = 'ORSet'): string {
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(type)} sync: bytes on the wire per update, by topology-replicas (log scale)</text>`]
-  for (let e = lo; e <= hi; e++) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/><text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1000 ? `${10 ** (e - 3)}k` : 10 ** e}</text>`)
+  for (let e = lo; e <= hi; e++) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/><text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${e >= 6 ? `${10 ** (e - 6)}M` : e >= 3 ? `${10 ** (e - 3)}k` : 10 ** e}</text>`)
   groups.forEach((g, gi) => {
     ps.forEach((p, pi) => {
       const s = xs.find(x => `${x.topology}-${x.replicas}` === g && x.protocol === p)!
