@@ -39,8 +39,8 @@ function runSeed (seed: number): void {
   const setDots = (h: typeof handles[number], key: string) => (h.set.view().store.entries.get(key) as DotSet | undefined)?.dots.map(dotId) ?? []
   const mvDots = (h: typeof handles[number]) => h.mv.siblings().map(s => dotId(s.dot))
 
-  for (let step = 0; step < STEPS; step++) {
-    const i = prng.int32(gen, 0, N - 1)
+  const play = (steps: number, active: number[]) => { for (let step = 0; step < steps; step++) {
+    const i = prng.oneOf(gen, active)
     const h = handles[i]!
     const r = prng.int32(gen, 0, 99)
     const elem = prng.oneOf(gen, ELEMS)
@@ -71,15 +71,16 @@ function runSeed (seed: number): void {
     else if (r < 69) h.map.delete(prng.oneOf(gen, ['tags', 'title', 'owner']))
     else if (r < 71) h.map.map('meta').increment('edits')
     else if (r < 73) net.disconnect(i)
-    else if (r < 76) net.reconnect(prng.int32(gen, 0, N - 1))
+    else if (r < 76) net.reconnect(prng.oneOf(gen, active))
     else for (let k = prng.int32(gen, 1, 6); k > 0; k--) net.flushRandomMessage()
-  }
-  net.syncAll()
+  } }
 
-  const first = handles[0]!
+  const verify = (active: number[]) => {
+  net.syncAll()
+  const first = handles[active[0]!]!
   const expectedSet = [...new Set(adds.filter(w => !w.killed).map(w => w.key))].sort()
   const expectedMv = mvWrites.filter(w => !w.killed).map(w => w.value as number).sort((a, b) => a - b)
-  for (const h of handles) {
+  for (const h of active.map(i => handles[i]!)) {
     expect(Y.encodeStateVector(h.doc)).toEqual(Y.encodeStateVector(first.doc))
     // Intent: every increment and decrement counts, exactly.
     expect(h.counter.value).toBe(sum)
@@ -93,9 +94,23 @@ function runSeed (seed: number): void {
     expect(h.lwwCounter.value).toBe(first.lwwCounter.value)
     expect(h.lwwSet.values()).toEqual(first.lwwSet.values())
   }
+  }
+
+  const all = handles.map((_, i) => i)
+  play(STEPS, all)
+  verify(all)
+  // Replica 4 departs for good; replica 0 prunes it from every CRDT; the rest carry on.
+  const gone = handles[N - 1]!
+  net.retire(N - 1)
+  const h0 = handles[0]!
+  for (const c of [h0.counter, h0.set, h0.mv, h0.map, h0.lwwCounter, h0.lwwSet]) c.prune(gone.counter.replica)
+  const rest = all.slice(0, -1)
+  play(STEPS / 2, rest)
+  verify(rest)
+  expect(h0.counter.replicas()).not.toContain(gone.counter.replica)
 }
 
-describe('replica fuzz: 5 Y.Docs, random delivery, duplicates, partitions', () => {
+describe("replica fuzz: 5 Y.Docs, random delivery, duplicates, partitions, then a departed replica pruned", () => {
   it.each(SEEDS)('seed %i converges and keeps intent', seed => {
     try { runSeed(seed) } catch (err) { throw new Error(`replica fuzz failed with seed ${seed}: ${(err as Error).message}`) }
   })

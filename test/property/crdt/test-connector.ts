@@ -14,6 +14,7 @@ export class TestConnector {
   readonly online: boolean[]
   readonly gen: prng.PRNG
   private inflight: Message[] = []
+  private readonly retired = new Set<number>()
 
   constructor (n: number, seed: number) {
     this.gen = prng.create(seed)
@@ -52,8 +53,15 @@ export class TestConnector {
     this.inflight = this.inflight.filter(m => m.from !== i && m.to !== i)
   }
 
+  /** Takes a peer offline for good (a departed replica): it never reconnects. */
+  retire (i: number): void {
+    this.disconnect(i)
+    this.retired.add(i)
+  }
+
   /** Brings a peer back: it and every online peer exchange what the other lacks. */
   reconnect (i: number): void {
+    if (this.retired.has(i)) return
     this.online[i] = true
     const d = this.docs[i]!
     for (let j = 0; j < this.docs.length; j++) {
@@ -66,7 +74,7 @@ export class TestConnector {
 
   /** Reconnects everyone and delivers everything. Bounded: duplicates die out geometrically. */
   syncAll (): void {
-    for (let i = 0; i < this.docs.length; i++) if (!this.online[i]) this.reconnect(i)
+    for (let i = 0; i < this.docs.length; i++) if (!this.online[i] && !this.retired.has(i)) this.reconnect(i)
     for (let guard = 0; this.flushRandomMessage(); guard++) if (guard > 1_000_000) throw new Error('syncAll did not finish')
   }
 }
