@@ -39,61 +39,63 @@ function runSeed (seed: number): void {
   const setDots = (h: typeof handles[number], key: string) => (h.set.view().store.entries.get(key) as DotSet | undefined)?.dots.map(dotId) ?? []
   const mvDots = (h: typeof handles[number]) => h.mv.siblings().map(s => dotId(s.dot))
 
-  const play = (steps: number, active: number[]) => { for (let step = 0; step < steps; step++) {
-    const i = prng.oneOf(gen, active)
-    const h = handles[i]!
-    const r = prng.int32(gen, 0, 99)
-    const elem = prng.oneOf(gen, ELEMS)
-    const key = JSON.stringify(elem)
-    if (r < 12) { const n = prng.int32(gen, 0, 5); h.counter.increment(n); h.lwwCounter.increment(n); sum += n } else if (r < 16) { h.counter.decrement(2); sum -= 2 } else if (r < 30) {
-      const observed = setDots(h, key)
-      for (const w of adds) if (w.key === key && observed.includes(w.dot)) w.killed = true
-      h.set.add(elem)
-      const mine = setDots(h, key).filter(d => !observed.includes(d))
-      expect(mine).toHaveLength(1)
-      adds.push({ key, value: elem, dot: mine[0]!, killed: false })
-      h.lwwSet.add(elem)
-    } else if (r < 40) {
-      const observed = setDots(h, key)
-      for (const w of adds) if (w.key === key && observed.includes(w.dot)) w.killed = true
-      h.set.delete(elem); h.lwwSet.delete(elem)
-    } else if (r < 48) {
-      const observed = mvDots(h)
-      for (const w of mvWrites) if (observed.includes(w.dot)) w.killed = true
-      const v = prng.int32(gen, 0, 1000)
-      h.mv.set(v)
-      expect(mvDots(h)).toHaveLength(1)
-      mvWrites.push({ key: '', value: v, dot: mvDots(h)[0]!, killed: false })
-    } else if (r < 53) { const n = prng.int32(gen, 1, 3); h.map.increment('votes', n); mapVotes += n } else if (r < 58) h.map.add('tags', elem)
-    else if (r < 61) h.map.remove('tags', elem)
-    else if (r < 64) h.map.set('title', prng.word(gen, 1, 4))
-    else if (r < 67) h.map.set('owner', prng.int32(gen, 0, 9))
-    else if (r < 69) h.map.delete(prng.oneOf(gen, ['tags', 'title', 'owner']))
-    else if (r < 71) h.map.map('meta').increment('edits')
-    else if (r < 73) net.disconnect(i)
-    else if (r < 76) net.reconnect(prng.oneOf(gen, active))
-    else for (let k = prng.int32(gen, 1, 6); k > 0; k--) net.flushRandomMessage()
-  } }
-
-  const verify = (active: number[]) => {
-  net.syncAll()
-  const first = handles[active[0]!]!
-  const expectedSet = [...new Set(adds.filter(w => !w.killed).map(w => w.key))].sort()
-  const expectedMv = mvWrites.filter(w => !w.killed).map(w => w.value as number).sort((a, b) => a - b)
-  for (const h of active.map(i => handles[i]!)) {
-    expect(Y.encodeStateVector(h.doc)).toEqual(Y.encodeStateVector(first.doc))
-    // Intent: every increment and decrement counts, exactly.
-    expect(h.counter.value).toBe(sum)
-    expect(h.map.get('votes')).toBe(mapVotes)
-    // Intent: the set holds exactly the elements with an add no later op observed.
-    expect(h.set.values().map(v => JSON.stringify(v)).sort()).toEqual(expectedSet)
-    // Intent: the register's siblings are exactly the writes no later write observed.
-    expect([...h.mv.values].sort((a, b) => a - b)).toEqual(expectedMv)
-    // Convergence of everything else.
-    expect(h.map.toJSON()).toEqual(first.map.toJSON())
-    expect(h.lwwCounter.value).toBe(first.lwwCounter.value)
-    expect(h.lwwSet.values()).toEqual(first.lwwSet.values())
+  const play = (steps: number, active: number[]): void => {
+    for (let step = 0; step < steps; step++) {
+      const i = prng.oneOf(gen, active)
+      const h = handles[i]!
+      const r = prng.int32(gen, 0, 99)
+      const elem = prng.oneOf(gen, ELEMS)
+      const key = JSON.stringify(elem)
+      if (r < 12) { const n = prng.int32(gen, 0, 5); h.counter.increment(n); h.lwwCounter.increment(n); sum += n } else if (r < 16) { h.counter.decrement(2); sum -= 2 } else if (r < 30) {
+        const observed = setDots(h, key)
+        for (const w of adds) if (w.key === key && observed.includes(w.dot)) w.killed = true
+        h.set.add(elem)
+        const mine = setDots(h, key).filter(d => !observed.includes(d))
+        expect(mine).toHaveLength(1)
+        adds.push({ key, value: elem, dot: mine[0]!, killed: false })
+        h.lwwSet.add(elem)
+      } else if (r < 40) {
+        const observed = setDots(h, key)
+        for (const w of adds) if (w.key === key && observed.includes(w.dot)) w.killed = true
+        h.set.delete(elem); h.lwwSet.delete(elem)
+      } else if (r < 48) {
+        const observed = mvDots(h)
+        for (const w of mvWrites) if (observed.includes(w.dot)) w.killed = true
+        const v = prng.int32(gen, 0, 1000)
+        h.mv.set(v)
+        expect(mvDots(h)).toHaveLength(1)
+        mvWrites.push({ key: '', value: v, dot: mvDots(h)[0]!, killed: false })
+      } else if (r < 53) { const n = prng.int32(gen, 1, 3); h.map.increment('votes', n); mapVotes += n } else if (r < 58) h.map.add('tags', elem)
+      else if (r < 61) h.map.remove('tags', elem)
+      else if (r < 64) h.map.set('title', prng.word(gen, 1, 4))
+      else if (r < 67) h.map.set('owner', prng.int32(gen, 0, 9))
+      else if (r < 69) h.map.delete(prng.oneOf(gen, ['tags', 'title', 'owner']))
+      else if (r < 71) h.map.map('meta').increment('edits')
+      else if (r < 73) net.disconnect(i)
+      else if (r < 76) net.reconnect(prng.oneOf(gen, active))
+      else for (let k = prng.int32(gen, 1, 6); k > 0; k--) net.flushRandomMessage()
+    }
   }
+
+  const verify = (active: number[]): void => {
+    net.syncAll()
+    const first = handles[active[0]!]!
+    const expectedSet = [...new Set(adds.filter(w => !w.killed).map(w => w.key))].sort()
+    const expectedMv = mvWrites.filter(w => !w.killed).map(w => w.value as number).sort((a, b) => a - b)
+    for (const h of active.map(i => handles[i]!)) {
+      expect(Y.encodeStateVector(h.doc)).toEqual(Y.encodeStateVector(first.doc))
+      // Intent: every increment and decrement counts, exactly.
+      expect(h.counter.value).toBe(sum)
+      expect(h.map.get('votes')).toBe(mapVotes)
+      // Intent: the set holds exactly the elements with an add no later op observed.
+      expect(h.set.values().map(v => JSON.stringify(v)).sort()).toEqual(expectedSet)
+      // Intent: the register's siblings are exactly the writes no later write observed.
+      expect([...h.mv.values].sort((a, b) => a - b)).toEqual(expectedMv)
+      // Convergence of everything else.
+      expect(h.map.toJSON()).toEqual(first.map.toJSON())
+      expect(h.lwwCounter.value).toBe(first.lwwCounter.value)
+      expect(h.lwwSet.values()).toEqual(first.lwwSet.values())
+    }
   }
 
   const all = handles.map((_, i) => i)
@@ -110,7 +112,7 @@ function runSeed (seed: number): void {
   expect(h0.counter.replicas()).not.toContain(gone.counter.replica)
 }
 
-describe("replica fuzz: 5 Y.Docs, random delivery, duplicates, partitions, then a departed replica pruned", () => {
+describe('replica fuzz: 5 Y.Docs, random delivery, duplicates, partitions, then a departed replica pruned', () => {
   it.each(SEEDS)('seed %i converges and keeps intent', seed => {
     try { runSeed(seed) } catch (err) { throw new Error(`replica fuzz failed with seed ${seed}: ${(err as Error).message}`) }
   })
