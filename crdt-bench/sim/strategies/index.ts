@@ -2,6 +2,7 @@
 import { lwwStrategy } from './lww.ts'
 import { yjsMapStrategy } from './yjs-map.ts'
 import { crdtStrategy } from './crdt.ts'
+import { crdtYdocStrategy } from './crdt-ydoc.ts'
 import { siblingsStrategy, customStrategy, mergeHandler } from './siblings.ts'
 import { homeLeaderStrategy, homeOf } from './home-leader.ts'
 import type { Strategy, StrategyName } from './strategy.ts'
@@ -9,7 +10,7 @@ import type { Strategy, StrategyName } from './strategy.ts'
 export type { Strategy, StrategyName, Replica, ReplicaEnv, Outbox } from './strategy.ts'
 export { mergeHandler, homeOf }
 
-export const strategies: readonly Strategy[] = [lwwStrategy, yjsMapStrategy, crdtStrategy, siblingsStrategy, customStrategy, homeLeaderStrategy]
+export const strategies: readonly Strategy[] = [lwwStrategy, yjsMapStrategy, crdtStrategy, crdtYdocStrategy, siblingsStrategy, customStrategy, homeLeaderStrategy]
 
 /** The strategy named `name`. */
 export function strategy (name: StrategyName): Strategy {

@@ -48,4 +48,4 @@ export interface Strategy {
 }
 
 /** The strategies compared. */
-export type StrategyName = 'lww' | 'yjs-map' | 'crdt' | 'siblings' | 'custom' | 'home-leader'
+export type StrategyName = 'lww' | 'yjs-map' | 'crdt' | 'crdt-ydoc' | 'siblings' | 'custom' | 'home-leader'

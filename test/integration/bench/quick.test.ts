@@ -13,16 +13,16 @@ describe('crdt-bench --quick', () => {
     first = runSuite({ quick: true, seed: 1, skipTraces: true })
     const second = runSuite({ quick: true, seed: 1, skipTraces: true })
     expect(JSON.stringify(second)).toBe(JSON.stringify(first))
-    expect(first.scenarios.length).toBe(6 * 4 * 4 * 4)
+    expect(first.scenarios.length).toBe(7 * 4 * 4 * 4)
   })
 
   it('every CRDT strategy converges with zero lost updates in every scenario', () => {
-    const crdt = first.scenarios.filter(s => s.strategy === 'crdt')
-    expect(crdt.length).toBeGreaterThan(0)
+    const crdt = first.scenarios.filter(s => s.strategy === 'crdt' || s.strategy === 'crdt-ydoc')
+    expect(crdt.length).toBe(2 * 4 * 4 * 4)
     for (const s of crdt) expect(s).toMatchObject({ converged: true, lostUpdates: 0 })
     // Siblings keep every concurrent register and field write.
     for (const s of first.scenarios.filter(x => x.strategy === 'siblings' && x.workload === 'register')) expect(s.lostUpdates).toBe(0)
-    for (const s of first.skew.filter(x => x.strategy === 'crdt')) expect(s.lostUpdates).toBe(0)
+    for (const s of first.skew.filter(x => x.strategy === 'crdt' || x.strategy === 'crdt-ydoc')) expect(s.lostUpdates).toBe(0)
   })
 
   it('every strategy converges (all replicas read equal values)', () => {
