@@ -55,7 +55,7 @@ async function writeRound(cluster: BenchCluster, writers: number[], count: numbe
   for (let k = 0; k < count; k++) {
     for (const i of writers) {
       const key = `${tag}-${i}-${k}`
-      cluster.clientDoc(i).getMap('m').set(key, Date.now())
+      cluster.clientDoc(i).getMap('m').set(key, performance.timeOrigin + performance.now())
       keys.push(key)
     }
     await new Promise((r) => setTimeout(r, load.intervalMs))
@@ -71,7 +71,7 @@ async function measure(topology: Topology, n: number): Promise<Row> {
     const unobserve = cluster.relayDocs().map((doc, r) => {
       const map = doc.getMap('m')
       const fn = (e: Y.YMapEvent<unknown>): void => {
-        const now = Date.now()
+        const now = performance.timeOrigin + performance.now()
         for (const key of e.keysChanged) {
           const writer = Number(key.split('-')[1])
           if (key.startsWith('live-') && writer !== r) lags.push(now - (map.get(key) as number))
@@ -127,7 +127,7 @@ const lines = [
   '',
   '| topology | relays | lag p50 (ms) | lag p99 (ms) | peer bytes / update | peer update msgs / update | converge after restart (ms) |',
   '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.topology} | ${r.relays} | ${fmt(r.lagP50Ms)} | ${fmt(r.lagP99Ms)} | ${fmt(r.peerBytesPerUpdate, 0)} | ${fmt(r.peerUpdateMessagesPerUpdate, 2)} | ${fmt(r.convergeAfterRestartMs, 0)} |`),
+  ...rows.map((r) => `| ${r.topology} | ${r.relays} | ${fmt(r.lagP50Ms, 2)} | ${fmt(r.lagP99Ms, 2)} | ${fmt(r.peerBytesPerUpdate, 0)} | ${fmt(r.peerUpdateMessagesPerUpdate, 2)} | ${fmt(r.convergeAfterRestartMs, 0)} |`),
 ]
 process.stdout.write(lines.join('\n') + '\n')
 mkdirSync(dirname(jsonPath), { recursive: true })
