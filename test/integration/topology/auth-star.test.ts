@@ -64,3 +64,30 @@ describe('star', () => {
     void Y
   })
 })
+
+describe('peer endpoint refuses bad input', () => {
+  it('data before authentication, malformed frames and text are closed with 4400 and change nothing', async () => {
+    const { WebSocket } = await import('ws')
+    const { encodeFrame, PEER_CLOSE } = await import('../../../relay/topology/index.ts')
+    const [port] = await freePorts(1) as [number]
+    const m = await startMember({ id: 'solo', port, peers: [], topology: 'mesh' })
+    members.push(m)
+    const doc = new Y.Doc()
+    doc.getMap('m').set('intruder', 1)
+    const attempts: Array<Uint8Array | string> = [
+      encodeFrame({ kind: 'update', room: 'victim', path: ['x'], update: Y.encodeStateAsUpdate(doc) }),
+      new Uint8Array([250, 1, 2, 3]),
+      'hello',
+    ]
+    for (const payload of attempts) {
+      const ws = new WebSocket(`${m.url}/_peer`)
+      const code = await new Promise<number>((resolve) => {
+        ws.on('open', () => ws.send(payload))
+        ws.on('close', (c) => resolve(c))
+      })
+      expect(code).toBe(PEER_CLOSE.protocol)
+    }
+    expect(await m.relay.storage.listRooms()).toEqual([])
+    expect(m.ext.node!.linkedPeers()).toEqual([])
+  })
+})

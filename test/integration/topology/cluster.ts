@@ -2,11 +2,19 @@
  * Helpers for topology tests: free loopback ports, relays wired as a cluster, stock
  * y-websocket clients, and reading a relay's copy of a room over HTTP.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket as WebSocketPolyfill } from 'ws'
-import type { Topology } from '../../../relay/topology/index.ts'
+import { topologyExtension, type Topology, type TopologyExtension } from '../../../relay/topology/index.ts'
+// Until relay/server.ts and relay/cli.ts are committed, the suites run on a stand-in relay.
+import { createStandinRelay as createRelay, type StandinRelay as Relay } from './standin-relay.ts'
+
+const RELAY_CLI = 'test/integration/topology/standin-cli.ts'
 
 /** Reserves `n` distinct free loopback ports (listen on 0, close). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -83,14 +91,6 @@ export async function metric(httpUrl: string, name: string, labels: Record<strin
 
 // ---- relays -------------------------------------------------------------------------
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-// Until relay/server.ts and relay/cli.ts are committed, the suites run on a stand-in relay.
-import { createStandinRelay as createRelay, type StandinRelay as Relay } from './standin-relay.ts'
-const RELAY_CLI = 'test/integration/topology/standin-cli.ts'
-import { topologyExtension, type TopologyExtension } from '../../../relay/topology/index.ts'
 
 export const SECRET = 'test-peer-secret'
 
