@@ -19,12 +19,13 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     data: { type: 'string', default: './data/cluster' },
     'peer-secret': { type: 'string' },
+    cli: { type: 'string', default: 'relay/cli.ts' },
     help: { type: 'boolean', default: false },
   },
 })
 
 if (values.help) {
-  process.stdout.write(`npm run cluster -- [--relays N] [--topology mesh|star|ring] [--base-port 1234] [--host 127.0.0.1] [--data ./data/cluster] [--peer-secret S]\n`)
+  process.stdout.write(`npm run cluster -- [--relays N] [--topology mesh|star|ring] [--base-port 1234] [--host 127.0.0.1] [--data ./data/cluster] [--peer-secret S] [--cli relay/cli.ts]\n`)
   process.exit(0)
 }
 
@@ -47,7 +48,7 @@ function peers(i: number): string[] {
 const children: ChildProcess[] = []
 for (let i = 0; i < n; i++) {
   const args = [
-    '--import', 'tsx', 'relay/cli.ts',
+    '--import', 'tsx', values.cli,
     '--host', host, '--port', String(base + i), '--id', `relay-${i}`,
     '--topology', topology, '--hub', 'relay-0', '--data', join(values.data, `relay-${i}`),
   ]
