@@ -5,8 +5,8 @@
  * it stores. Each side then answers the other's digest with, per room, exactly what the
  * other lacks (`Y.encodeStateAsUpdate(doc, theirStateVector)`). Rooms whose state vectors
  * are equal are neither loaded nor sent, unless flagged `force`: Yjs deletions do not move
- * a state vector, so a room that changed while the link was down (or is loaded and may
- * hold such deletions) is exchanged in full-delete-set form once.
+ * a state vector, so a room that changed while the link was down (or, for a peer not yet
+ * seen by this process, since it started) is exchanged with its delete set once.
  *
  * @module
  */

@@ -47,6 +47,8 @@ export class TopologyNode {
   private readonly lag = new Map<string, LagTracker>()
   /** Per known peer: rooms changed while the link was down (deletions do not move state vectors). */
   private readonly dirty = new Map<string, Set<string>>()
+  /** Rooms changed in this process: what a peer seen for the first time may lack. */
+  private readonly touched = new Set<string>()
   private readonly successorIds = new Set<string>()
   private readonly connections = new Set<PeerConnection>()
   readonly metrics: PeerMetrics
@@ -145,6 +147,7 @@ export class TopologyNode {
       this.logger.info({ peer, direction: conn.direction }, 'peer link up')
     }
     if (!this.lag.has(peer)) this.lag.set(peer, new LagTracker())
+    if (!this.dirty.has(peer)) this.dirty.set(peer, new Set(this.touched))
     void this.sendDigest(conn).catch((err) => this.logger.error({ err, peer }, 'digest failed'))
   }
 
@@ -196,7 +199,7 @@ export class TopologyNode {
     for (const name of names) {
       const room = loaded.get(name)
       const stateVector = room ? room.stateVector() : await this.ctx.storage.getStateVector(name)
-      const force = room !== undefined || dirty?.has(name) === true
+      const force = dirty?.has(name) === true
       entries.push({
         room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: (force ? DIGEST_FLAG_FORCE : 0) | extraFlags,
       })
@@ -284,6 +287,7 @@ export class TopologyNode {
     const source: UpdateSource = origin instanceof PeerOrigin
       ? { kind: 'peer', from: origin.from, path: origin.path }
       : { kind: 'client' }
+    this.touched.add(room.name)
     for (const peer of this.dirty.keys()) if (!this.links.has(peer)) this.dirtyFor(peer).add(room.name)
     const decision = forwardTargets({
       topology: this.options.topology,
