@@ -1,0 +1,56 @@
+/**
+ * `npm start`: parse flags and env once, start the relay (with the topology extension when
+ * peers are configured), print the URL, shut down gracefully on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { ConfigError, HELP, parseConfig } from './config.ts'
+import { createRelay } from './server.ts'
+import { createLogger } from './logger.ts'
+import type { RelayExtension } from './extension.ts'
+import { topologyExtension, parseTopology } from './topology/index.ts'
+
+let config
+try {
+  config = parseConfig(process.argv.slice(2), process.env)
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`${error.message}\n\n${HELP}`)
+  process.exit(2)
+}
+if (config.help) {
+  process.stdout.write(HELP)
+  process.exit(0)
+}
+const logger = createLogger(config.logLevel)
+const extensions: RelayExtension[] = []
+if (config.peers.length > 0 || config.hub) {
+  extensions.push(
+    topologyExtension({
+      id: config.id,
+      peers: config.peers,
+      topology: parseTopology(config.topology),
+      hub: config.hub,
+      peerSecret: config.peerSecret,
+    }),
+  )
+}
+const relay = await createRelay(config, { extensions, logger })
+logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)
+process.stdout.write(`tandem relay listening on ${relay.httpUrl} (ws ${relay.url}/<room>)\n`)
+
+let stopping = false
+const stop = (signal: string): void => {
+  if (stopping) return
+  stopping = true
+  logger.info({ signal }, 'shutting down: flushing storage, closing sockets')
+  relay.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', () => stop('SIGINT'))
+process.on('SIGTERM', () => stop('SIGTERM'))

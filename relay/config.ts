@@ -1,0 +1,175 @@
+/**
+ * The relay's configuration: CLI flags, environment, defaults — parsed once into one
+ * typed object and passed down. Nothing deeper reads `process.env`.
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util'
+
+/** Every setting of a relay. */
+export interface RelayConfig {
+  /** Interface to listen on (`--host`, `HOST`). */
+  host: string
+  /** Port to listen on; 0 picks a free one (`--port`, `PORT`). */
+  port: number
+  /** LevelDB directory (`--data`, `TANDEM_DATA`). */
+  data: string
+  /** `leveldb` (default) or `memory` (`--storage`, `TANDEM_STORAGE`). */
+  storage: 'leveldb' | 'memory'
+  /** Largest accepted WebSocket frame or HTTP body (`--max-message-bytes`). */
+  maxMessageBytes: number
+  /** Unload a room this long after its last connection left (`--idle-ms`). */
+  idleMs: number
+  /** Persist accepted updates in batches this often (`--flush-ms`). */
+  flushMs: number
+  /** Directory of demo files served at `/` (`--static`). */
+  static: string
+  /** pino level (`--log-level`, `LOG_LEVEL`). */
+  logLevel: string
+  /** This relay's id for peer links (`--id`, `TANDEM_ID`); default `host:port`. */
+  id: string
+  /** Peer relay URLs (`--peers`, `TANDEM_PEERS`, comma-separated ws:// URLs). */
+  peers: string[]
+  /** `mesh` (default), `star` or `ring` (`--topology`, `TANDEM_TOPOLOGY`). */
+  topology: 'mesh' | 'star' | 'ring'
+  /** Star topology: the hub's id (`--hub`, `TANDEM_HUB`). */
+  hub: string | undefined
+  /** Shared secret peer relays present (`--peer-secret`, `TANDEM_PEER_SECRET`). */
+  peerSecret: string | undefined
+  /** `--help` was given. */
+  help: boolean
+}
+
+/** Defaults used for anything not given. */
+export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
+  host: '127.0.0.1',
+  port: 1234,
+  data: './data',
+  storage: 'leveldb',
+  maxMessageBytes: 16 * 1024 * 1024,
+  idleMs: 30_000,
+  flushMs: 50,
+  static: 'editor/dist',
+  logLevel: 'info',
+  id: '',
+  peers: [],
+  topology: 'mesh',
+  hub: undefined,
+  peerSecret: undefined,
+  help: false,
+}
+
+/** `--help` text. */
+export const HELP = `tandem relay — y-websocket-compatible collaborative editing relay
+
+Usage: npm start -- [options]      (or: npx tsx relay/cli.ts [options])
+
+Options (flag / environment variable, default):
+  --host HOST                    HOST                       127.0.0.1
+  --port PORT                    PORT                       1234
+  --data DIR                     TANDEM_DATA                ./data
+  --storage leveldb|memory       TANDEM_STORAGE             leveldb
+  --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   16777216 (16 MiB)
+  --idle-ms MS                   TANDEM_IDLE_MS             30000
+  --flush-ms MS                  TANDEM_FLUSH_MS            50
+  --static DIR                   TANDEM_STATIC              editor/dist
+  --log-level LEVEL              LOG_LEVEL                  info
+  --id ID                        TANDEM_ID                  HOST:PORT
+  --peers URL,URL                TANDEM_PEERS               (none)
+  --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
+  --hub ID                       TANDEM_HUB                 (none; required for star)
+  --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
+  --help                         print this text
+`
+
+/** Thrown on an invalid flag or value; the CLI prints it with {@link HELP}. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+function integer(name: string, value: string, min: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
+  return n
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return value as T
+}
+
+/** Parses flags (`argv` without node and script) and `env` into a {@link RelayConfig}. Flags win over env. */
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        data: { type: 'string' },
+        storage: { type: 'string' },
+        'max-message-bytes': { type: 'string' },
+        'idle-ms': { type: 'string' },
+        'flush-ms': { type: 'string' },
+        static: { type: 'string' },
+        'log-level': { type: 'string' },
+        id: { type: 'string' },
+        peers: { type: 'string' },
+        topology: { type: 'string' },
+        hub: { type: 'string' },
+        'peer-secret': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  const pick = (flag: string, envName: string): string | undefined => {
+    const v = values[flag]
+    return typeof v === 'string' ? v : env[envName] === '' ? undefined : env[envName]
+  }
+  const d = DEFAULT_CONFIG
+  const host = pick('host', 'HOST') ?? d.host
+  const portRaw = pick('port', 'PORT')
+  const port = portRaw === undefined ? d.port : integer('--port', portRaw, 0)
+  const storageRaw = pick('storage', 'TANDEM_STORAGE')
+  const maxRaw = pick('max-message-bytes', 'TANDEM_MAX_MESSAGE_BYTES')
+  const idleRaw = pick('idle-ms', 'TANDEM_IDLE_MS')
+  const flushRaw = pick('flush-ms', 'TANDEM_FLUSH_MS')
+  const topologyRaw = pick('topology', 'TANDEM_TOPOLOGY')
+  const peersRaw = pick('peers', 'TANDEM_PEERS')
+  const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  for (const peer of peers) {
+    if (!/^wss?:\/\//.test(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
+  }
+  return {
+    host,
+    port,
+    data: pick('data', 'TANDEM_DATA') ?? d.data,
+    storage: storageRaw === undefined ? d.storage : oneOf('--storage', storageRaw, ['leveldb', 'memory'] as const),
+    maxMessageBytes: maxRaw === undefined ? d.maxMessageBytes : integer('--max-message-bytes', maxRaw, 1),
+    idleMs: idleRaw === undefined ? d.idleMs : integer('--idle-ms', idleRaw, 0),
+    flushMs: flushRaw === undefined ? d.flushMs : integer('--flush-ms', flushRaw, 0),
+    static: pick('static', 'TANDEM_STATIC') ?? d.static,
+    logLevel: pick('log-level', 'LOG_LEVEL') ?? d.logLevel,
+    id: pick('id', 'TANDEM_ID') ?? `${host}:${port}`,
+    peers,
+    topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
+    hub: pick('hub', 'TANDEM_HUB'),
+    peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
+    help: values.help === true,
+  }
+}
+
+/** Fills a partial config (as tests and embedders pass) with defaults. */
+export function resolveConfig(partial: Partial<RelayConfig>): RelayConfig {
+  const merged = { ...DEFAULT_CONFIG, ...partial }
+  if (!partial.id) merged.id = `${merged.host}:${merged.port}`
+  return merged
+}

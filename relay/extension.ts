@@ -1,0 +1,44 @@
+/**
+ * The one seam for relay extensions (topology, auth, ...): lifecycle hooks plus
+ * `routeUpgrade` to claim a WebSocket path.
+ *
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import type { Registry } from 'prom-client'
+import type { Logger } from 'pino'
+import type { RelayConfig } from './config.ts'
+import type { Room } from './room.ts'
+import type { RoomManager } from './rooms.ts'
+import type { StorageAdapter } from './storage/types.ts'
+
+/** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
+export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
+/** Decides whether an upgrade request on a claimed path may proceed (false → HTTP 401). */
+export type UpgradeAuthorizer = (req: IncomingMessage) => boolean | Promise<boolean>
+
+/** What an extension gets at start. */
+export interface RelayContext {
+  config: RelayConfig
+  rooms: RoomManager
+  storage: StorageAdapter
+  logger: Logger
+  /** The relay's prom-client registry: register extension metrics here. */
+  metrics: Registry
+  /** Claims WebSocket path `path` (exact match, e.g. `/_peer`) before room routing. */
+  routeUpgrade(path: string, handler: UpgradeHandler, authorize?: UpgradeAuthorizer): void
+}
+
+/** A relay extension. Hooks run in registration order; errors thrown by hooks are logged, not fatal. */
+export interface RelayExtension {
+  name: string
+  onStart?(ctx: RelayContext): void | Promise<void>
+  onRoomLoaded?(room: Room): void
+  /** After an update was applied to `room` and forwarded to local clients; `origin` is the connection, a peer origin or `'http'`. */
+  onUpdate?(room: Room, update: Uint8Array, origin: unknown): void
+  /** After a flush: `persistedStateVector` is durably stored. */
+  onStored?(room: Room, persistedStateVector: Uint8Array): void
+  onRoomUnloaded?(room: Room): void
+  onStop?(): void | Promise<void>
+}

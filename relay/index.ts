@@ -1,0 +1,17 @@
+/**
+ * tandem relay — public API.
+ *
+ * @module
+ */
+export { createRelay, type Relay, type CreateRelayOptions } from './server.ts'
+export { parseConfig, resolveConfig, DEFAULT_CONFIG, HELP, ConfigError, type RelayConfig } from './config.ts'
+export type { RelayExtension, RelayContext, UpgradeHandler, UpgradeAuthorizer } from './extension.ts'
+export { Room, type RoomClient } from './room.ts'
+export { RoomManager } from './rooms.ts'
+export { RelayError, LoadError, ProtocolError, CLOSE_CODES, HTTP_STATUSES, type RelayErrorCode } from './errors.ts'
+export { validateRoomName, roomNameFromPath, MAX_ROOM_NAME_BYTES } from './room-name.ts'
+export * from './protocol.ts'
+export { createLogger, type Logger } from './logger.ts'
+export { RelayMetrics } from './metrics.ts'
+export { docToJson, type NodeJson } from './doc-json.ts'
+export { MemoryStorage, LevelDbStorage, type StorageAdapter, type LevelDbOptions } from './storage/index.ts'

@@ -1,0 +1,29 @@
+/**
+ * The relay's Prometheus metrics, on a registry of its own (several relays can share a process).
+ *
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** Every metric the relay core moves. */
+export class RelayMetrics {
+  readonly registry = new Registry()
+  readonly connections = new Gauge({ name: 'tandem_connections', help: 'Open client WebSocket connections', registers: [this.registry] })
+  readonly roomsLoaded = new Gauge({ name: 'tandem_rooms_loaded', help: 'Rooms loaded in memory', registers: [this.registry] })
+  readonly updatesIn = new Counter({ name: 'tandem_updates_in_total', help: 'Yjs updates accepted (WebSocket and HTTP)', registers: [this.registry] })
+  readonly updatesOut = new Counter({ name: 'tandem_updates_out_total', help: 'Yjs update messages sent to clients', registers: [this.registry] })
+  readonly bytesIn = new Counter({ name: 'tandem_bytes_in_total', help: 'Bytes received from clients', registers: [this.registry] })
+  readonly bytesOut = new Counter({ name: 'tandem_bytes_out_total', help: 'Bytes sent to clients', registers: [this.registry] })
+  readonly storeLatency = new Histogram({
+    name: 'tandem_store_latency_seconds',
+    help: 'Storage latency by operation',
+    labelNames: ['op'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  })
+  readonly errors = new Counter({ name: 'tandem_errors_total', help: 'Refusals and failures by code', labelNames: ['code'] as const, registers: [this.registry] })
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tandem_' })
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * One room: a Y.Doc, its awareness, the clients connected to it, and the batch of accepted
+ * updates waiting to be stored. The forwarding path encodes each outgoing message once and
+ * sends the same buffer to every receiver; storage is appended in batches after forwarding.
+ *
+ * @module
+ */
+import * as Y from 'yjs'
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import type { Logger } from 'pino'
+import { encodeAwareness, encodeSaved, encodeSyncUpdate, validateUpdate } from './protocol.ts'
+import { RelayError } from './errors.ts'
+import type { StorageAdapter } from './storage/types.ts'
+import type { RelayMetrics } from './metrics.ts'
+
+/** A local receiver of room messages (a client connection). */
+export interface RoomClient {
+  /** Sends one encoded frame; must not throw. */
+  send(frame: Uint8Array): void
+  /** Whether the client subscribed to saved acknowledgements (type 100). */
+  readonly savedSubscribed: boolean
+  /** Awareness client ids whose states this client controls. */
+  readonly awarenessIds: Set<number>
+}
+
+/** Callbacks the room manager gives a room (extension fan-out). */
+export interface RoomHooks {
+  onUpdate(room: Room, update: Uint8Array, origin: unknown): void
+  onStored(room: Room, persistedStateVector: Uint8Array): void
+}
+
+/** What a room needs from the relay. */
+export interface RoomDeps {
+  storage: StorageAdapter
+  flushMs: number
+  logger: Logger
+  metrics: RelayMetrics
+  hooks: RoomHooks
+}
+
+/** A loaded room. Create through {@link RoomManager.get}. */
+export class Room {
+  /** The room's name. */
+  readonly name: string
+  /** The room's document (everything loaded from storage plus everything accepted since). */
+  readonly doc = new Y.Doc()
+  /** The room's awareness (the relay itself has no local state). */
+  readonly awareness: Awareness
+  /** Connected local clients. */
+  readonly clients = new Set<RoomClient>()
+  /** Pins (connections, extensions, HTTP requests) keeping the room loaded. */
+  pins = 0
+  private readonly deps: RoomDeps
+  private queue: Uint8Array[] = []
+  private timer: NodeJS.Timeout | null = null
+  private flushChain: Promise<void> = Promise.resolve()
+  private persisted: Uint8Array
+
+  constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
+    this.name = name
+    this.deps = deps
+    this.awareness = new Awareness(this.doc)
+    this.awareness.setLocalState(null)
+    this.awareness.on('update', this.onAwarenessUpdate)
+    this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
+  }
+
+  /** Applies stored updates (at load; nothing is forwarded or re-stored). Throws on a corrupt log. */
+  loadStored(updates: Uint8Array[], persistedStateVector: Uint8Array | null): void {
+    Y.transact(this.doc, () => {
+      for (const update of updates) Y.applyUpdate(this.doc, update, 'storage')
+    })
+    this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
+  }
+
+  /**
+   * Validates `update`, applies it to the doc, forwards the same bytes to every local client
+   * except `origin`, queues it for storage and fires the extensions' `onUpdate`.
+   * Throws an `invalid-update` {@link RelayError} (nothing applied, forwarded or stored) on junk.
+   */
+  applyUpdate(update: Uint8Array, origin: unknown): void {
+    try {
+      validateUpdate(update)
+      Y.applyUpdate(this.doc, update, origin)
+    } catch (cause) {
+      throw new RelayError('invalid-update', 'update does not decode or apply', { cause })
+    }
+    const { metrics } = this.deps
+    metrics.updatesIn.inc()
+    if (this.clients.size > (this.clients.has(origin as RoomClient) ? 1 : 0)) {
+      const frame = encodeSyncUpdate(update)
+      this.broadcast(frame, origin)
+    }
+    this.queue.push(update.slice())
+    this.scheduleFlush()
+    this.deps.hooks.onUpdate(this, update, origin)
+  }
+
+  /** Applies an awareness update from `from` and forwards `frame` (its encoded message) to the others. */
+  applyAwareness(update: Uint8Array, from: RoomClient, frame: Uint8Array): void {
+    try {
+      applyAwarenessUpdate(this.awareness, update, from)
+    } catch (cause) {
+      throw new RelayError('invalid-update', 'awareness update does not apply', { cause })
+    }
+    this.broadcast(frame, from, false)
+  }
+
+  /** The awareness message carrying every known state, or null when there is none. */
+  awarenessFrame(): Uint8Array | null {
+    const ids = [...this.awareness.getStates().keys()]
+    return ids.length === 0 ? null : encodeAwareness(encodeAwarenessUpdate(this.awareness, ids))
+  }
+
+  /** Sends `frame` to every client except `except`. */
+  broadcast(frame: Uint8Array, except?: unknown, isUpdate = true): void {
+    for (const client of this.clients) {
+      if (client === except) continue
+      client.send(frame)
+      if (isUpdate) this.deps.metrics.updatesOut.inc()
+    }
+  }
+
+  /** Removes `client`, and the awareness states it controlled for everybody. */
+  removeClient(client: RoomClient): void {
+    if (!this.clients.delete(client)) return
+    const ids = [...client.awarenessIds].filter((id) => this.awareness.states.has(id))
+    if (ids.length > 0) removeAwarenessStates(this.awareness, ids, null)
+  }
+
+  private readonly onAwarenessUpdate = (
+    change: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const client = this.clients.has(origin as RoomClient) ? (origin as RoomClient) : null
+    if (client) {
+      for (const id of change.added) client.awarenessIds.add(id)
+      for (const id of change.updated) client.awarenessIds.add(id)
+      for (const id of change.removed) client.awarenessIds.delete(id)
+      return // the client's own frame is forwarded as received
+    }
+    const changed = [...change.added, ...change.updated, ...change.removed]
+    if (changed.length > 0) this.broadcast(encodeAwareness(encodeAwarenessUpdate(this.awareness, changed)), undefined, false)
+  }
+
+  /** The room's current state vector. */
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc)
+  }
+
+  /** The room's state (or what a peer with state vector `sv` misses) as one update. */
+  encodeStateAsUpdate(sv?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, sv)
+  }
+
+  /** The state vector of what is durably stored. */
+  persistedStateVector(): Uint8Array {
+    return this.persisted
+  }
+
+  /** Updates accepted but not yet stored. */
+  get unsaved(): number {
+    return this.queue.length
+  }
+
+  private scheduleFlush(): void {
+    if (this.timer) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.flush().catch(() => {
+        /* logged in flush; retried on the next schedule */
+      })
+    }, this.deps.flushMs)
+    this.timer.unref()
+  }
+
+  /** Stores every queued update now; resolves once they are durable. Rejects (and keeps them queued) when storage fails. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    const next = this.flushChain.then(() => this.flushOnce())
+    this.flushChain = next.catch(() => undefined)
+    return next
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.queue.length === 0) return
+    const { storage, metrics, logger } = this.deps
+    const batch = this.queue
+    this.queue = []
+    const sv = Y.encodeStateVector(this.doc)
+    const end = metrics.storeLatency.startTimer({ op: 'append' })
+    try {
+      await storage.append(this.name, batch, sv)
+    } catch (error) {
+      this.queue = batch.concat(this.queue)
+      metrics.errors.inc({ code: 'store-failed' })
+      logger.error({ room: this.name, err: error, updates: batch.length }, 'storing updates failed; kept in memory, will retry')
+      this.scheduleFlush()
+      throw error
+    } finally {
+      end()
+    }
+    this.persisted = sv
+    const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
+    if (subscribed.length > 0) {
+      const frame = encodeSaved(sv)
+      for (const client of subscribed) client.send(frame)
+    }
+    this.deps.hooks.onStored(this, sv)
+  }
+
+  /** Releases timers and the awareness. Call after the last flush. */
+  destroy(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    this.awareness.off('update', this.onAwarenessUpdate)
+    this.awareness.destroy()
+    this.doc.destroy()
+  }
+}

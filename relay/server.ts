@@ -1,0 +1,202 @@
+/**
+ * createRelay: the HTTP server (Hono on @hono/node-server), the WebSocket upgrade (room
+ * name and extension routes checked before upgrading), storage, rooms and extensions,
+ * and a graceful close.
+ *
+ * @module
+ */
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import { mkdir } from 'node:fs/promises'
+import { createAdaptorServer } from '@hono/node-server'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Hono } from 'hono'
+import type { Logger } from 'pino'
+import { resolveConfig, type RelayConfig } from './config.ts'
+import { createLogger } from './logger.ts'
+import { RelayMetrics } from './metrics.ts'
+import { RoomManager } from './rooms.ts'
+import { Connection } from './connection.ts'
+import { createHttpApi } from './http-api.ts'
+import { RelayError, CLOSE_CODES } from './errors.ts'
+import { roomNameFromPath } from './room-name.ts'
+import { MemoryStorage } from './storage/memory.ts'
+import { LevelDbStorage } from './storage/leveldb.ts'
+import type { StorageAdapter } from './storage/types.ts'
+import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } from './extension.ts'
+
+/** A running relay. */
+export interface Relay {
+  /** `ws://host:port` — append `/<room>`. */
+  url: string
+  /** `http://host:port`. */
+  httpUrl: string
+  port: number
+  config: RelayConfig
+  app: Hono
+  rooms: RoomManager
+  storage: StorageAdapter
+  logger: Logger
+  metrics: RelayMetrics
+  /** Graceful: stop accepting, flush storage, close sockets with 1001, close storage. */
+  close(): Promise<void>
+}
+
+/** Options beside the config. */
+export interface CreateRelayOptions {
+  extensions?: RelayExtension[]
+  /** Use this store instead of the one `config.storage` names (tests: failing stores). */
+  storage?: StorageAdapter
+  logger?: Logger
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error'
+  const body = JSON.stringify({ error: status, reason }) + '\n'
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
+/** Waits until every upgraded socket closed (close handshake done), terminating stragglers after `ms`. */
+async function waitForSockets(wss: WebSocketServer, ms: number): Promise<void> {
+  const open = [...wss.clients]
+  if (open.length === 0) return
+  const timer = setTimeout(() => {
+    for (const ws of wss.clients) ws.terminate()
+  }, ms)
+  await Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((resolve) => ws.once('close', resolve)))))
+  clearTimeout(timer)
+}
+
+/** Starts a relay. Unset config fields take the defaults of {@link parseConfig}. */
+export async function createRelay(partial: Partial<RelayConfig> = {}, options: CreateRelayOptions = {}): Promise<Relay> {
+  const config = resolveConfig(partial)
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const extensions = options.extensions ?? []
+  const metrics = new RelayMetrics()
+  let storage: StorageAdapter
+  if (options.storage) storage = options.storage
+  else if (config.storage === 'memory') storage = new MemoryStorage()
+  else {
+    await mkdir(config.data, { recursive: true })
+    storage = await LevelDbStorage.open(config.data)
+  }
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions })
+  const app = createHttpApi({ config, rooms, storage, metrics, logger })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
+  const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
+  const connections = new Set<Connection>()
+  const sockets = new Set<WebSocket>()
+  let closing = false
+
+  const server = createAdaptorServer({ fetch: app.fetch })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      socket.on('error', () => socket.destroy())
+      if (closing) return refuseUpgrade(socket, 503, 'relay is shutting down')
+      const pathname = new URL(req.url ?? '/', 'http://relay').pathname
+      const route = routes.get(pathname)
+      if (route) {
+        if (route.authorize && !(await route.authorize(req))) return refuseUpgrade(socket, 401, 'unauthorized')
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          sockets.add(ws)
+          ws.on('close', () => sockets.delete(ws))
+          route.handler(ws, req)
+        })
+        return
+      }
+      let room: string
+      try {
+        room = roomNameFromPath(pathname)
+      } catch (error) {
+        const e = error as RelayError
+        metrics.errors.inc({ code: e.code })
+        logger.warn({ path: pathname, code: e.code, reason: e.message }, 'upgrade refused')
+        return refuseUpgrade(socket, e.httpStatus, e.message)
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (closing) return ws.close(CLOSE_CODES['going-away'], 'relay is shutting down')
+        const connection = new Connection(ws, room, { rooms, logger, metrics })
+        connections.add(connection)
+        ws.on('close', () => connections.delete(connection))
+      })
+    })().catch((error: unknown) => {
+      logger.error({ err: error }, 'upgrade failed')
+      socket.destroy()
+    })
+  })
+
+  const context: RelayContext = {
+    config,
+    rooms,
+    storage,
+    logger,
+    metrics: metrics.registry,
+    routeUpgrade(path, handler, authorize) {
+      routes.set(path, { handler, ...(authorize ? { authorize } : {}) })
+    },
+  }
+  for (const extension of extensions) await extension.onStart?.(context)
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  if (config.port === 0 && !partial.id) config.id = `${config.host}:${port}`
+
+  let closed: Promise<void> | null = null
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      let flushError: unknown = null
+      try {
+        await rooms.flushAll()
+      } catch (error) {
+        flushError = error
+        logger.error({ err: error }, 'flush at shutdown failed')
+      }
+      for (const connection of [...connections]) connection.close(1001, 'relay is shutting down')
+      for (const ws of sockets) ws.close(1001, 'relay is shutting down')
+      for (const extension of extensions) {
+        try {
+          await extension.onStop?.()
+        } catch (error) {
+          logger.error({ extension: extension.name, err: error }, 'extension onStop threw')
+        }
+      }
+      try {
+        await rooms.closeAll()
+      } catch (error) {
+        flushError ??= error
+      }
+      await storage.close()
+      await waitForSockets(wss, 1000)
+      wss.close()
+      ;(server as Server).closeAllConnections()
+      await stopped
+      if (flushError) throw flushError
+    })()
+    return closed
+  }
+
+  return {
+    url: `ws://${host}:${port}`,
+    httpUrl: `http://${host}:${port}`,
+    port,
+    config,
+    app,
+    rooms,
+    storage,
+    logger,
+    metrics,
+    close,
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs `Y.mergeUpdates` in a worker thread (see `compactor-worker.ts`), one worker per
+ * store, started lazily and loaded through tsx so the same code runs under `npm start`
+ * and under vitest.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads'
+
+type Pending = { resolve: (merged: Uint8Array) => void; reject: (error: Error) => void }
+
+/** Merges update lists off the event loop. */
+export class Compactor {
+  private worker: Worker | null = null
+  private nextId = 0
+  private readonly pending = new Map<number, Pending>()
+
+  private start(): Worker {
+    if (this.worker) return this.worker
+    const worker = new Worker(new URL('./compactor-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] })
+    worker.unref()
+    worker.on('message', (message: { id: number; merged?: Uint8Array; error?: string }) => {
+      const p = this.pending.get(message.id)
+      if (!p) return
+      this.pending.delete(message.id)
+      if (message.merged) p.resolve(new Uint8Array(message.merged))
+      else p.reject(new Error(`compaction failed: ${message.error}`))
+    })
+    const fail = (error: Error): void => {
+      for (const p of this.pending.values()) p.reject(error)
+      this.pending.clear()
+      this.worker = null
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`compactor worker exited with code ${code}`)))
+    this.worker = worker
+    return worker
+  }
+
+  /** The merge of `updates`, computed in the worker. */
+  merge(updates: Uint8Array[]): Promise<Uint8Array> {
+    const worker = this.start()
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      worker.ref()
+      worker.postMessage({ id, updates })
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker?.unref()
+    }) as Promise<Uint8Array>
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    const worker = this.worker
+    this.worker = null
+    if (worker) await worker.terminate()
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The storage seam. The room core talks only to this interface; every adapter runs the
+ * shared conformance suite in `test/integration/relay/storage-conformance.test.ts`.
+ *
+ * @module
+ */
+
+/** An append-only store of Yjs updates per room. */
+export interface StorageAdapter {
+  /** Every stored update of `room`, oldest first (empty when the room was never stored). Rejects when the store cannot be read. */
+  load(room: string): Promise<Uint8Array[]>
+  /**
+   * Durably appends `updates` to `room`'s log, and records `stateVector` (what the room holds
+   * once these are included) as the room's persisted state vector — atomically.
+   */
+  append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void>
+  /** The persisted state vector of `room`, or null when the room was never stored. */
+  getStateVector(room: string): Promise<Uint8Array | null>
+  /** Every stored room name. */
+  listRooms(): Promise<string[]>
+  /** Merges `room`'s log into one update (off the event loop where it matters); appends made meanwhile are kept. */
+  compact(room: string): Promise<void>
+  /** Waits for background work and closes the store. */
+  close(): Promise<void>
+}
