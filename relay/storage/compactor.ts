@@ -1,7 +1,7 @@
 /**
  * Runs `Y.mergeUpdates` in a worker thread (see `compactor-worker.ts`), one worker per
  * store, started lazily and loaded through tsx so the same code runs under `npm start`
- * and under vitest.
+ * and under vitest (see the bootstrap in `start`).
  *
  * @module
  */
@@ -17,7 +17,11 @@ export class Compactor {
 
   private start(): Worker {
     if (this.worker) return this.worker
-    const worker = new Worker(new URL('./compactor-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] })
+    // Node 20 does not apply `--import tsx` from a worker's execArgv before its entry module,
+    // so a tiny eval'd bootstrap registers tsx's loader and then imports the TS worker.
+    const entry = new URL('./compactor-worker.ts', import.meta.url).href
+    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+    const worker = new Worker(bootstrap, { eval: true })
     worker.unref()
     worker.on('message', (message: { id: number; merged?: Uint8Array; error?: string }) => {
       const p = this.pending.get(message.id)

@@ -22,6 +22,9 @@ const logPrefix = (room: string): string => `log${SEP}${room}${SEP}`
 const svKey = (room: string): string => `sv${SEP}${room}`
 const seqString = (seq: number): string => seq.toString(16).padStart(16, '0')
 
+/** classic-level hands out Buffers; callers get plain Uint8Arrays. */
+const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
 /** Options for {@link LevelDbStorage}. */
 export interface LevelDbOptions {
   /** Compact a room once this many log entries piled up since its last compaction (default 64). */
@@ -71,7 +74,7 @@ export class LevelDbStorage implements StorageAdapter {
 
   async load(room: string): Promise<Uint8Array[]> {
     const updates: Uint8Array[] = []
-    for await (const value of this.db.values({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) updates.push(value)
+    for await (const value of this.db.values({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) updates.push(plain(value))
     return updates
   }
 
@@ -96,7 +99,8 @@ export class LevelDbStorage implements StorageAdapter {
   }
 
   async getStateVector(room: string): Promise<Uint8Array | null> {
-    return (await this.db.get(svKey(room))) ?? null
+    const sv = await this.db.get(svKey(room))
+    return sv === undefined ? null : plain(sv)
   }
 
   async listRooms(): Promise<string[]> {
@@ -118,7 +122,7 @@ export class LevelDbStorage implements StorageAdapter {
     const values: Uint8Array[] = []
     for await (const [key, value] of this.db.iterator({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) {
       keys.push(key)
-      values.push(value)
+      values.push(plain(value))
     }
     if (keys.length < 2) return
     const merged = await this.compactor.merge(values)

@@ -1,0 +1,155 @@
+/**
+ * One storage conformance suite, run against every adapter (memory, LevelDB).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { rm } from 'node:fs/promises'
+import * as Y from 'yjs'
+import type { StorageAdapter } from '../../../relay/storage/types.ts'
+import { MemoryStorage } from '../../../relay/storage/memory.ts'
+import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
+import { tempDataDir } from '../../fixtures/relay.ts'
+
+interface Harness {
+  open(): Promise<StorageAdapter>
+  /** Close and open again (memory: the same instance, as nothing survives a process). */
+  reopen(storage: StorageAdapter): Promise<StorageAdapter>
+  persistent: boolean
+  cleanup(): Promise<void>
+}
+
+const harnesses: Record<string, () => Promise<Harness>> = {
+  memory: async () => ({
+    open: async () => new MemoryStorage(),
+    reopen: async (s) => s,
+    persistent: false,
+    cleanup: async () => {},
+  }),
+  leveldb: async () => {
+    const dir = await tempDataDir('tandem-store-')
+    return {
+      open: () => LevelDbStorage.open(dir, { compactAfter: 1_000_000 }),
+      reopen: async (s) => {
+        await s.close()
+        return LevelDbStorage.open(dir, { compactAfter: 1_000_000 })
+      },
+      persistent: true,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    }
+  },
+}
+
+function edits(n: number, clientID = 1): { doc: Y.Doc; updates: Uint8Array[] } {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  const updates: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => updates.push(u))
+  for (let i = 0; i < n; i++) doc.getText('t').insert(i, String(i % 10))
+  return { doc, updates }
+}
+
+function docOf(updates: Uint8Array[]): Y.Doc {
+  const doc = new Y.Doc()
+  for (const u of updates) Y.applyUpdate(doc, u)
+  return doc
+}
+
+for (const [name, make] of Object.entries(harnesses)) {
+  describe(`storage conformance: ${name}`, () => {
+    let h: Harness
+    let storage: StorageAdapter | null = null
+    afterEach(async () => {
+      await storage?.close()
+      storage = null
+      await h.cleanup()
+    })
+    const open = async (): Promise<StorageAdapter> => {
+      h = await make()
+      storage = await h.open()
+      return storage
+    }
+
+    it('an unknown room is empty, with no state vector, and not listed', async () => {
+      const s = await open()
+      expect(await s.load('nope')).toEqual([])
+      expect(await s.getStateVector('nope')).toBeNull()
+      expect(await s.listRooms()).toEqual([])
+    })
+
+    it('appends come back in order, with the state vector, and the room is listed', async () => {
+      const s = await open()
+      const { doc, updates } = edits(20)
+      await s.append('r', updates.slice(0, 10), Y.encodeStateVector(docOf(updates.slice(0, 10))))
+      await s.append('r', updates.slice(10), Y.encodeStateVector(doc))
+      const loaded = await s.load('r')
+      expect(loaded.map((u) => Buffer.from(u).toString('hex'))).toEqual(updates.map((u) => Buffer.from(u).toString('hex')))
+      expect(await s.getStateVector('r')).toEqual(Y.encodeStateVector(doc))
+      expect(await s.listRooms()).toEqual(['r'])
+    })
+
+    it('rooms are separate, including names that prefix each other', async () => {
+      const s = await open()
+      const a = edits(3, 1)
+      const b = edits(4, 2)
+      await s.append('room', a.updates, Y.encodeStateVector(a.doc))
+      await s.append('room/x', b.updates, Y.encodeStateVector(b.doc))
+      expect(docOf(await s.load('room')).getText('t').toString()).toBe('012')
+      expect(docOf(await s.load('room/x')).getText('t').toString()).toBe('0123')
+      expect((await s.listRooms()).sort()).toEqual(['room', 'room/x'])
+    })
+
+    it('appends survive close and reopen', async () => {
+      const s = await open()
+      const { doc, updates } = edits(15)
+      await s.append('r', updates, Y.encodeStateVector(doc))
+      storage = await h.reopen(s)
+      expect(docOf(await storage.load('r')).getText('t').toString()).toBe(doc.getText('t').toString())
+      expect(await storage.getStateVector('r')).toEqual(Y.encodeStateVector(doc))
+      const more = edits(1, 9)
+      await storage.append('r', more.updates, Y.encodeStateVector(more.doc))
+      expect(await storage.load('r')).toHaveLength(16)
+    })
+
+    it('compaction keeps the same doc in fewer entries', async () => {
+      const s = await open()
+      const { doc, updates } = edits(50)
+      await s.append('r', updates, Y.encodeStateVector(doc))
+      await s.compact('r')
+      const loaded = await s.load('r')
+      expect(loaded.length).toBe(1)
+      const back = docOf(loaded)
+      expect(back.getText('t').toString()).toBe(doc.getText('t').toString())
+      expect(Y.encodeStateVector(back)).toEqual(Y.encodeStateVector(doc))
+      if (h.persistent) {
+        storage = await h.reopen(s)
+        expect(docOf(await storage.load('r')).getText('t').toString()).toBe(doc.getText('t').toString())
+      }
+    })
+
+    it('appends made during a compaction are kept', async () => {
+      const s = await open()
+      const { doc, updates } = edits(200, 1)
+      await s.append('r', updates.slice(0, 150), Y.encodeStateVector(doc))
+      const compaction = s.compact('r')
+      const rest = updates.slice(150)
+      const appends = rest.map((u) => s.append('r', [u], Y.encodeStateVector(doc)))
+      const other = edits(5, 2)
+      appends.push(s.append('r', other.updates, Y.encodeStateVector(doc)))
+      await Promise.all([compaction, ...appends])
+      const back = docOf(await s.load('r'))
+      const expected = docOf([...updates, ...other.updates])
+      expect(back.getText('t').toString()).toBe(expected.getText('t').toString())
+      expect(Y.encodeStateVector(back)).toEqual(Y.encodeStateVector(expected))
+    })
+
+    it('updates with missing dependencies are stored and complete once the gap arrives', async () => {
+      const s = await open()
+      const { doc, updates } = edits(3)
+      await s.append('r', [updates[2]!], Y.encodeStateVector(new Y.Doc()))
+      await s.compact('r')
+      expect(docOf(await s.load('r')).getText('t').toString()).toBe('')
+      await s.append('r', [updates[0]!, updates[1]!], Y.encodeStateVector(doc))
+      await s.compact('r')
+      expect(docOf(await s.load('r')).getText('t').toString()).toBe('012')
+    })
+  })
+}
