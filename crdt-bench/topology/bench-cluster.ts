@@ -9,8 +9,7 @@ import { join } from 'node:path'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket as WebSocketPolyfill } from 'ws'
-// Until relay/server.ts is committed, the bench runs on the topology suites' stand-in relay.
-import { createStandinRelay as createRelay, type StandinRelay as Relay } from '../../test/integration/topology/standin-relay.ts'
+import { createRelay, type Relay } from '../../relay/server.ts'
 import { topologyExtension, type Topology, type TopologyExtension } from '../../relay/topology/index.ts'
 
 const SECRET = 'bench-secret'

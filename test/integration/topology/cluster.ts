@@ -11,10 +11,9 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket as WebSocketPolyfill } from 'ws'
 import { topologyExtension, type Topology, type TopologyExtension } from '../../../relay/topology/index.ts'
-// Until relay/server.ts and relay/cli.ts are committed, the suites run on a stand-in relay.
-import { createStandinRelay as createRelay, type StandinRelay as Relay } from './standin-relay.ts'
+import { createRelay, type Relay } from '../../../relay/server.ts'
 
-const RELAY_CLI = 'test/integration/topology/standin-cli.ts'
+const RELAY_CLI = 'relay/cli.ts'
 
 /** Reserves `n` distinct free loopback ports (listen on 0, close). */
 export async function freePorts(n: number): Promise<number[]> {
