@@ -24,7 +24,8 @@ if (config.help) {
 }
 const logger = createLogger(config.logLevel)
 const extensions: RelayExtension[] = []
-if (config.peers.length > 0 || config.hub) {
+// Accept-only relays (a mesh member nobody lists yet, a star hub) start it with a peer secret.
+if (config.peers.length > 0 || config.hub || config.peerSecret) {
   extensions.push(
     topologyExtension({
       id: config.id,
@@ -32,6 +33,7 @@ if (config.peers.length > 0 || config.hub) {
       topology: parseTopology(config.topology),
       hub: config.hub,
       peerSecret: config.peerSecret,
+      maxMessageBytes: config.maxMessageBytes,
     }),
   )
 }
