@@ -1,0 +1,215 @@
+/**
+ * The editor and the demo page in real Chromium (Debian's, via playwright-core), against
+ * a relay (see relay.ts: a stand-in until tandem's relay core lands). Each test uses its own room and fresh browser contexts (own IndexedDB).
+ * The page is served by a separate static server so that it stays loadable while the relay
+ * is down; the relay is restarted on the same port with the same data directory.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { mkdir } from 'node:fs/promises'
+import type { Browser } from 'playwright-core'
+import { buildEditor } from '../../editor/build.ts'
+import { launchChromium } from './chromium.ts'
+import { serveStatic, type StaticServer } from './static-server.ts'
+import { startTestRelay, type TestRelay } from './relay.ts'
+import {
+  openDemo,
+  waitForState,
+  editorText,
+  waitForText,
+  waitForConvergence,
+  typeAtEnd,
+  textOf,
+  screenshotSideBySide,
+  type DemoTarget,
+} from './demo-page.ts'
+
+const ADA = { name: 'Ada', color: '#e11d48' }
+const BOB = { name: 'Bob', color: '#2563eb' }
+
+let browser: Browser
+let pages: StaticServer
+let relay: TestRelay
+let target: DemoTarget
+let roomCounter = 0
+const room = (label: string): string => `${label}-${process.pid}-${++roomCounter}`
+
+beforeAll(async () => {
+  const { distDir } = await buildEditor()
+  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
+  target = { pageUrl: pages.url, relay: relay.url }
+  await mkdir('test-output', { recursive: true })
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await pages?.close()
+  await relay?.stop()
+})
+
+describe('collaborative editor in Chromium', () => {
+  test('two users typing concurrently end with identical documents and see each other’s cursor', async () => {
+    const name = room('concurrent')
+    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    await a.page.locator('.ProseMirror').click()
+    await b.page.locator('.ProseMirror').click()
+    const textA = 'Ada writes the first sentence.'
+    const textB = 'Bob adds another one.'
+    await Promise.all([a.page.keyboard.type(textA, { delay: 5 }), b.page.keyboard.type(textB, { delay: 5 })])
+    await Promise.all([waitForText(a.page, textA, textB), waitForText(b.page, textA, textB)])
+    const xml = await waitForConvergence([a.page, b.page])
+    expect(xml).toContain(textA)
+    expect(xml).toContain(textB)
+    // Each page shows the other user's caret with their name.
+    await a.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Bob')
+    await b.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Ada')
+    // And both users in the presence list.
+    await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence"] li').length === 2)
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
+  test('an offline edit and a concurrent online edit of the same paragraph both survive', async () => {
+    const name = room('offline')
+    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    await typeAtEnd(a.page, 'Shared paragraph.')
+    await waitForText(b.page, 'Shared paragraph.')
+
+    await a.page.locator('[data-testid="offline"]').check()
+    await waitForState(a.page, 'status', 'disconnected')
+    await typeAtEnd(a.page, ' Ada offline.')
+    await waitForState(a.page, 'saved', 'local only')
+    await typeAtEnd(b.page, ' Bob online.')
+    expect(await editorText(b.page)).not.toContain('Ada offline.')
+
+    await a.page.locator('[data-testid="offline"]').uncheck()
+    await waitForState(a.page, 'status', 'connected')
+    await Promise.all([waitForText(a.page, 'Ada offline.', 'Bob online.'), waitForText(b.page, 'Ada offline.', 'Bob online.')])
+    await waitForState(a.page, 'saved', 'saved')
+    const xml = await waitForConvergence([a.page, b.page])
+    expect(xml.match(/Shared paragraph\./g)).toHaveLength(1)
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
+  test('a reload while the relay is down shows the document from IndexedDB; it syncs when the relay returns', async () => {
+    const name = room('reload')
+    const a = await openDemo(browser, target, name, ADA)
+    await typeAtEnd(a.page, 'Typed while online.')
+    await waitForText(a.page, 'Typed while online.')
+
+    await relay.stop()
+    await waitForState(a.page, 'status', 'disconnected')
+    await typeAtEnd(a.page, ' Typed while the relay was down.')
+    await waitForState(a.page, 'saved', 'local only')
+
+    await a.page.reload()
+    await a.page.waitForSelector('body[data-loaded="true"]')
+    await waitForText(a.page, 'Typed while online.', 'Typed while the relay was down.')
+    expect(await textOf(a.page, 'status')).not.toBe('connected')
+
+    await relay.start()
+    await waitForState(a.page, 'status', 'connected')
+    const b = await openDemo(browser, target, name, BOB)
+    await waitForText(b.page, 'Typed while online.', 'Typed while the relay was down.')
+    await waitForConvergence([a.page, b.page])
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
+  test('offline clicks in two tabs: the CRDT counter keeps every click, the LWW counter loses some', async () => {
+    const name = room('panel')
+    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    for (const u of [a, b]) {
+      await u.page.locator('[data-testid="offline"]').check()
+      await waitForState(u.page, 'status', 'disconnected')
+    }
+    const clicks = async (page: typeof a.page, n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await page.locator('[data-testid="like"]').click()
+    }
+    await clicks(a.page, 3)
+    await clicks(b.page, 4)
+    await a.page.locator('[data-testid="tag-input"]').fill('red')
+    await a.page.locator('[data-testid="tag-input"]').press('Enter')
+    await b.page.locator('[data-testid="tag-input"]').fill('blue')
+    await b.page.locator('[data-testid="tag-input"]').press('Enter')
+    await a.page.locator('[data-testid="title-input"]').fill('Ada’s title')
+    await a.page.locator('[data-testid="title-input"]').press('Enter')
+    await b.page.locator('[data-testid="title-input"]').fill('Bob’s title')
+    await b.page.locator('[data-testid="title-input"]').press('Enter')
+    expect(await textOf(a.page, 'likes-crdt')).toBe('3')
+    expect(await textOf(b.page, 'likes-crdt')).toBe('4')
+
+    for (const u of [a, b]) await u.page.locator('[data-testid="offline"]').uncheck()
+    for (const u of [a, b]) {
+      await u.page.waitForFunction(() => document.querySelector('[data-testid="likes-crdt"]')?.textContent === '7')
+      await u.page.waitForFunction(() => document.querySelectorAll('[data-testid="tags-crdt"] .chip').length === 2)
+      await u.page.waitForFunction(() => document.querySelectorAll('[data-testid="title-crdt"] .sibling').length === 2)
+    }
+    // Presence came back on both sides without waiting for the 15 s awareness renewal.
+    for (const u of [a, b]) {
+      await u.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence"] li').length === 2)
+    }
+    // LWW: both tabs agree on one winner, and the other tab's clicks / tag are gone.
+    await waitForConvergence([a.page, b.page])
+    const lwwA = Number(await textOf(a.page, 'likes-lww'))
+    const lwwB = Number(await textOf(b.page, 'likes-lww'))
+    expect(lwwA).toBe(lwwB)
+    expect(lwwA).toBeLessThan(7)
+    expect(await a.page.locator('[data-testid="tags-lww"] .chip').count()).toBe(1)
+    await screenshotSideBySide(browser, [a.page, b.page], 'test-output/demo-offline-clicks.png')
+
+    // The register shows both siblings; resolving in one tab resolves everywhere.
+    await a.page.locator('[data-testid="title-crdt"] button[data-resolve="Bob’s title"]').click()
+    for (const u of [a, b]) {
+      await u.page.waitForFunction(() => {
+        const rows = document.querySelectorAll('[data-testid="title-crdt"] .sibling')
+        return rows.length === 1 && rows[0]?.textContent === 'Bob’s title'
+      })
+    }
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
+  test('undo in one tab removes only that user’s last change', async () => {
+    const name = room('undo')
+    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    await typeAtEnd(a.page, 'alpha')
+    await waitForText(b.page, 'alpha')
+    await typeAtEnd(b.page, ' bravo')
+    await waitForText(a.page, 'alpha bravo')
+    await a.page.locator('.ProseMirror').focus()
+    await a.page.keyboard.press('Control+z')
+    for (const u of [a, b]) {
+      await u.page.waitForFunction(() => {
+        const doc = window.tandem?.editor.view.state.doc
+        return doc?.textContent === ' bravo'
+      })
+    }
+    // Redo brings it back.
+    await a.page.keyboard.press('Control+Shift+z')
+    await waitForText(b.page, 'alpha bravo')
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
+  test('initial content appears once when two tabs open an empty room together; relay failover; screenshot', async () => {
+    const name = room('welcome')
+    const failover: DemoTarget = { ...target, relay: ['ws://127.0.0.1:9', relay.url] }
+    const [a, b] = await Promise.all([
+      openDemo(browser, failover, name, ADA, { welcome: true }),
+      openDemo(browser, target, name, BOB, { welcome: true }),
+    ])
+    await Promise.all([waitForText(a.page, 'Welcome to tandem'), waitForText(b.page, 'Welcome to tandem')])
+    const xml = await waitForConvergence([a.page, b.page])
+    expect(xml.match(/Welcome to tandem/g)).toHaveLength(1)
+
+    await typeAtEnd(b.page, '\n\nBob was here, typing live.')
+    await waitForText(a.page, 'Bob was here')
+    await a.page.locator('[data-testid="like"]').click()
+    await a.page.locator('[data-testid="tag-input"]').fill('demo')
+    await a.page.locator('[data-testid="tag-input"]').press('Enter')
+    await a.page.locator('[data-testid="title-input"]').fill('Release notes')
+    await a.page.locator('[data-testid="title-input"]').press('Enter')
+    await a.page.locator('.ProseMirror h1').click()
+    await b.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Ada')
+    await a.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Bob')
+    await waitForState(a.page, 'saved', 'saved')
+    await screenshotSideBySide(browser, [a.page, b.page], 'test-output/demo-two-users.png')
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+})
