@@ -42,8 +42,11 @@ export interface RoomDeps {
 export class Room {
   /** The room's name. */
   readonly name: string
-  /** The room's document (everything loaded from storage plus everything accepted since). */
-  readonly doc = new Y.Doc()
+  /**
+   * The room's document (everything loaded from storage plus everything accepted since).
+   * Replaced by a rebuilt doc if an update that decoded still threw halfway through applying.
+   */
+  doc = new Y.Doc()
   /** The room's awareness (the relay itself has no local state). */
   readonly awareness: Awareness
   /** Connected local clients. */
@@ -55,6 +58,9 @@ export class Room {
   private timer: NodeJS.Timeout | null = null
   private flushChain: Promise<void> = Promise.resolve()
   private persisted: Uint8Array
+  /** While a rebuild runs: updates accepted meanwhile, re-applied to the rebuilt doc. */
+  private rebuildLog: Uint8Array[] | null = null
+  private rebuilding: Promise<void> = Promise.resolve()
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
@@ -81,10 +87,18 @@ export class Room {
   applyUpdate(update: Uint8Array, origin: unknown): void {
     try {
       validateUpdate(update)
+    } catch (cause) {
+      throw new RelayError('invalid-update', 'update does not decode', { cause })
+    }
+    try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (cause) {
-      throw new RelayError('invalid-update', 'update does not decode or apply', { cause })
+      // A decodable update can still throw halfway through integration and leave part of it
+      // in the doc. Nothing of it is forwarded or stored; the doc is rebuilt from storage.
+      this.rebuild()
+      throw new RelayError('invalid-update', 'update does not apply', { cause })
     }
+    this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
     if (this.clients.size > (this.clients.has(origin as RoomClient) ? 1 : 0)) {
@@ -210,6 +224,41 @@ export class Room {
       for (const client of subscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
+  }
+
+  /**
+   * Replaces the doc with one rebuilt from storage plus every update accepted meanwhile
+   * (all-or-nothing apply: a partially applied bad update disappears).
+   */
+  private rebuild(): void {
+    if (this.rebuildLog) return
+    const log: Uint8Array[] = []
+    this.rebuildLog = log
+    const { storage, logger, metrics } = this.deps
+    logger.warn({ room: this.name }, 'an update threw while applying; rebuilding the room doc from storage')
+    this.rebuilding = (async () => {
+      try {
+        await this.flush()
+        const stored = await storage.load(this.name)
+        const fresh = new Y.Doc({ gc: this.doc.gc })
+        Y.transact(fresh, () => {
+          for (const update of stored) Y.applyUpdate(fresh, update, 'storage')
+          for (const update of log) Y.applyUpdate(fresh, update, 'storage')
+        })
+        this.doc = fresh
+      } catch (error) {
+        metrics.errors.inc({ code: 'rebuild-failed' })
+        logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')
+      } finally {
+        this.rebuildLog = null
+      }
+    })()
+  }
+
+  /** Resolves when no rebuild is running and every queued update is stored. */
+  async settled(): Promise<void> {
+    await this.rebuilding
+    await this.flush()
   }
 
   /** Releases timers and the awareness. Call after the last flush. */

@@ -50,7 +50,7 @@ describe('HTTP API', () => {
     const source = richDoc()
     const posted = await r.relay.app.request('/api/rooms/api-room/update', {
       method: 'POST',
-      body: Y.encodeStateAsUpdate(source),
+      body: Buffer.from(Y.encodeStateAsUpdate(source)),
       headers: { 'content-type': 'application/octet-stream' },
     })
     expect(posted.status).toBe(200)
@@ -88,7 +88,7 @@ describe('HTTP API', () => {
     cleanups.push(() => client.destroy())
     const source = new Y.Doc()
     source.getText('t').insert(0, 'from http')
-    const res = await fetch(`${r.httpUrl}/api/rooms/live/update`, { method: 'POST', body: Y.encodeStateAsUpdate(source) })
+    const res = await fetch(`${r.httpUrl}/api/rooms/live/update`, { method: 'POST', body: Buffer.from(Y.encodeStateAsUpdate(source)) })
     expect(res.status).toBe(200)
     await waitFor(() => client.doc.getText('t').toString() === 'from http')
   })

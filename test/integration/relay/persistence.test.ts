@@ -121,7 +121,7 @@ describe('persistence', () => {
     const flaky = Object.assign(Object.create(storage) as MemoryStorage, {
       load: (room: string) => (failing ? Promise.reject(new Error('disk on fire')) : storage.load(room)),
     })
-    const relay = await startRelay({ storage: flaky })
+    const relay = await startRelay({ storageAdapter: flaky })
     cleanups.push(() => relay.stop())
     const clients = await Promise.all([RawClient.connect(relay.url, 'r'), RawClient.connect(relay.url, 'r')])
     for (const c of clients) expect(await c.waitClosed()).toBe(4503)
