@@ -3,11 +3,10 @@ import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-/**
- * Wire message type of the relay's durability acknowledgement; the same value as
- * `MESSAGE_SAVED` in relay/protocol.ts (see the "Saved" wire extension).
- */
-export const MESSAGE_SAVED = 100
+import { MESSAGE_SAVED } from '../relay/protocol.ts'
+
+/** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
+export { MESSAGE_SAVED }
 
 /**
  * Whether this tab's document is durable on the relay:

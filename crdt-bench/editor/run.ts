@@ -1,6 +1,6 @@
 /**
- * `npm run bench:editor`: the editor's speed in real Chromium against a relay on loopback
- * (the one the browser tests use, test/e2e/relay.ts).
+ * `npm run bench:editor`: the editor's speed in real Chromium against tandem's relay on
+ * loopback (LevelDB storage; the relay serves the demo page).
  *
  * 1. Keystroke-to-remote-render latency: page A types 500 keys one at a time; for each, the
  *    time from A's keydown to page B's editor DOM holding the new character (both pages in
@@ -15,7 +15,6 @@ import { availableParallelism, cpus } from 'node:os'
 import type { Browser, Page } from 'playwright-core'
 import { buildEditor } from '../../editor/build.ts'
 import { startTestRelay } from '../../test/e2e/relay.ts'
-import { serveStatic } from '../../test/e2e/static-server.ts'
 import { launchChromium } from '../../test/e2e/chromium.ts'
 import { installKeydownProbe, installRenderProbe, installLocalCostProbe } from './page-probes.ts'
 
@@ -85,17 +84,10 @@ async function measureLatency(sender: Page, receiver: Page, count: number): Prom
 }
 
 async function main(): Promise<void> {
-  const { distDir } = await buildEditor()
-  // The relay the browser tests use (test/e2e/relay.ts); the page comes from a static server.
-  const [testRelay, site] = await Promise.all([startTestRelay(), serveStatic(distDir)])
-  const relay = {
-    url: testRelay.url,
-    httpUrl: site.url,
-    close: async () => {
-      await testRelay.stop()
-      await site.close()
-    },
-  }
+  await buildEditor()
+  // tandem's relay (LevelDB in a temp dir), which also serves the demo page at `/`.
+  const testRelay = await startTestRelay()
+  const relay = { url: testRelay.url, httpUrl: testRelay.httpUrl, close: () => testRelay.dispose() }
   const browser = await launchChromium()
   try {
     const base = relay.httpUrl

@@ -1,6 +1,6 @@
 /**
  * The editor and the demo page in real Chromium (Debian's, via playwright-core), against
- * a relay (see relay.ts: a stand-in until tandem's relay core lands). Each test uses its own room and fresh browser contexts (own IndexedDB).
+ * tandem's relay (test/fixtures startRelay, LevelDB). Each test uses its own room and fresh browser contexts (own IndexedDB).
  * The page is served by a separate static server so that it stays loadable while the relay
  * is down; the relay is restarted on the same port with the same data directory.
  */
@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await pages?.close()
-  await relay?.stop()
+  await relay?.dispose()
 })
 
 describe('collaborative editor in Chromium', () => {
@@ -99,6 +99,7 @@ describe('collaborative editor in Chromium', () => {
     await waitForState(a.page, 'status', 'disconnected')
     await typeAtEnd(a.page, ' Typed while the relay was down.')
     await waitForState(a.page, 'saved', 'local only')
+    await a.page.evaluate(() => window.tandem?.editor.whenStored())
 
     await a.page.reload()
     await a.page.waitForSelector('body[data-loaded="true"]')
