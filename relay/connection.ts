@@ -13,6 +13,7 @@ import type { RoomManager } from './rooms.ts'
 import type { RelayMetrics } from './metrics.ts'
 
 let nextConnectionId = 1
+const SEND_OPTIONS = { binary: true } as const
 
 /** What a connection needs. */
 export interface ConnectionDeps {
@@ -116,7 +117,7 @@ export class Connection implements RoomClient {
   send(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     this.deps.metrics.bytesOut.inc(frame.byteLength)
-    this.ws.send(frame, { binary: true })
+    this.ws.send(frame, SEND_OPTIONS)
   }
 
   /** Closes the connection for `error`, with one log line. Nothing more of it is handled. */

@@ -128,11 +128,13 @@ export class Room {
 
   /** Sends `frame` to every client except `except`. */
   broadcast(frame: Uint8Array, except?: unknown, isUpdate = true): void {
+    let sent = 0
     for (const client of this.clients) {
       if (client === except) continue
       client.send(frame)
-      if (isUpdate) this.deps.metrics.updatesOut.inc()
+      sent++
     }
+    if (isUpdate && sent > 0) this.deps.metrics.updatesOut.inc(sent)
   }
 
   /** Removes `client`, and the awareness states it controlled for everybody. */

@@ -91,7 +91,9 @@ export class LevelDbStorage implements StorageAdapter {
     counter.entries += updates.length
     if (counter.entries >= this.compactAfter && !this.compactions.has(room)) {
       const job = this.compact(room).catch(() => {
-        /* a failed background compaction leaves the log as it was; the next append retries */
+        // A refused or failed background compaction leaves the log as it was; try again
+        // after another `compactAfter` appends rather than on every append.
+        counter.entries = 0
       })
       this.background.add(job)
       void job.finally(() => this.background.delete(job))

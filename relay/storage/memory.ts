@@ -3,7 +3,7 @@
  *
  * @module
  */
-import * as Y from 'yjs'
+import { checkedMerge } from './checked-merge.ts'
 import type { StorageAdapter } from './types.ts'
 
 interface MemoryRoom {
@@ -47,7 +47,7 @@ export class MemoryStorage implements StorageAdapter {
     this.check()
     const entry = this.rooms.get(room)
     if (!entry || entry.log.length < 2) return
-    entry.log = [Y.mergeUpdates(entry.log)]
+    entry.log = [checkedMerge(entry.log)]
   }
 
   async close(): Promise<void> {

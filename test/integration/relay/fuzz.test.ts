@@ -16,8 +16,9 @@ import { CLOSE_CODES } from '../../../relay/errors.ts'
 import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../../relay/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261123)
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40)
+// Seed 4 with 300 runs found Y.mergeUpdates dropping structs of a conflicting log (see storage/checked-merge.ts).
+const SEED = Number(process.env.FUZZ_SEED ?? 4)
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300)
 const MAX = 32 * 1024
 const ROOM = 'fuzz'
 
