@@ -55,6 +55,14 @@ export class Connection implements RoomClient {
 
   private attach(room: Room): void {
     if (this.closed) return
+    if (this.deps.rooms.peek(this.roomName) !== room) {
+      // Unloaded between the load resolving and now: load it again.
+      this.deps.rooms.get(this.roomName).then(
+        (fresh) => this.attach(fresh),
+        (error: unknown) => this.fail(asRelayError(error)),
+      )
+      return
+    }
     this.room = room
     this.deps.rooms.pin(room)
     room.clients.add(this)

@@ -40,7 +40,8 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
   /** Runs `use` on the room (loaded and pinned meanwhile), or answers 404 when it was never stored and is not loaded. */
   async function withRoom<T>(name: string, create: boolean, use: (room: Room) => T): Promise<T | null> {
     if (!create && !rooms.peek(name) && (await storage.getStateVector(name)) === null) return null
-    const room = await rooms.get(name)
+    let room = await rooms.get(name)
+    for (let attempt = 0; rooms.peek(name) !== room && attempt < 3; attempt++) room = await rooms.get(name) // unloaded meanwhile
     rooms.pin(room)
     try {
       return use(room)
