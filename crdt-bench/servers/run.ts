@@ -71,10 +71,15 @@ async function waitForHttp(port: number, child: ChildProcess, deadlineMs = 30_00
   throw new Error(`server on ${port} did not answer within ${deadlineMs} ms`)
 }
 
+/** Resident memory of a process and its descendants (tsx runs the server in a child node). */
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return kb / 1024
+  let children: number[] = []
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch { /* process gone or no children file */ }
+  return kb / 1024 + children.reduce((sum, c) => sum + rssMiB(c), 0)
 }
 
 function percentile(sorted: number[], p: number): number {
