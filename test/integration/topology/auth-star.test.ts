@@ -51,7 +51,9 @@ describe('star', () => {
     members = await Promise.all(ports.map((port, i) => startMember({
       id: `s${i}`, port, peers: peersFor('star', ports, i), topology: 'star', hub: 's0',
     })))
-    await until('spokes linked to the hub', () => members[0]!.ext.node!.linkedPeers().length === 3)
+    // Each side marks a link up once it has verified the other, so wait for both ends.
+    await until('spokes linked to the hub', () => members[0]!.ext.node!.linkedPeers().length === 3 &&
+      members.slice(1).every((m) => m.ext.node!.linkedPeers().length > 0))
     for (const spoke of members.slice(1)) expect(spoke.ext.node!.linkedPeers()).toEqual(['s0'])
     clients = members.slice(1).map((m) => client(m.url, 'star-room'))
     await Promise.all(clients.map(synced))
