@@ -133,8 +133,9 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
         validateStateVector(stateVector)
         message = { type: 'sync-step-1', stateVector }
       } else if (sub === SYNC_STEP_2 || sub === SYNC_UPDATE) {
+        // Framing only: Room.applyUpdate, the one door every update goes through (WebSocket,
+        // HTTP, peer links), decodes the update before applying it.
         const update = bytes(decoder)
-        validateUpdate(update)
         message = { type: sub === SYNC_STEP_2 ? 'sync-step-2' : 'sync-update', update }
       } else {
         throw new ProtocolError('unknown-message', `unknown sync message type ${sub}`)
