@@ -12,6 +12,7 @@ import type { RelayConfig } from './config.ts'
 import type { Room } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { StorageAdapter } from './storage/types.ts'
+import type { Health } from './health.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -26,6 +27,8 @@ export interface RelayContext {
   logger: Logger
   /** The relay's prom-client registry: register extension metrics here. */
   metrics: Registry
+  /** Report the extension's own health here (shown by `GET /health`). */
+  health: Health
   /** Claims WebSocket path `path` (exact match, e.g. `/_peer`) before room routing. */
   routeUpgrade(path: string, handler: UpgradeHandler, authorize?: UpgradeAuthorizer): void
 }

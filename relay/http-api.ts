@@ -14,6 +14,7 @@ import type { RoomManager } from './rooms.ts'
 import type { Room } from './room.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
+import type { Health } from './health.ts'
 import type { RelayConfig } from './config.ts'
 import type { Logger } from 'pino'
 
@@ -24,6 +25,7 @@ export interface HttpApiDeps {
   storage: StorageAdapter
   metrics: RelayMetrics
   logger: Logger
+  health: Health
 }
 
 function refuse(c: Context, error: RelayError, deps: HttpApiDeps, room?: string): Response {
@@ -50,7 +52,8 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     }
   }
 
-  app.get('/health', (c) => c.json({ ok: true }))
+  // Always 200 while the relay serves: a degraded relay still serves its clients; read `status`.
+  app.get('/health', (c) => c.json(deps.health.report()))
   app.get('/metrics', async (c) => {
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
   })

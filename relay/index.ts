@@ -13,5 +13,6 @@ export { validateRoomName, roomNameFromPath, MAX_ROOM_NAME_BYTES } from './room-
 export * from './protocol.ts'
 export { createLogger, type Logger } from './logger.ts'
 export { RelayMetrics } from './metrics.ts'
+export { Health, type ComponentHealth, type HealthReport } from './health.ts'
 export { docToJson, type NodeJson } from './doc-json.ts'
 export { MemoryStorage, LevelDbStorage, type StorageAdapter, type LevelDbOptions } from './storage/index.ts'

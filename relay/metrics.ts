@@ -4,6 +4,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Health } from './health.ts'
 
 /** Every metric the relay core moves. */
 export class RelayMetrics {
@@ -23,7 +24,17 @@ export class RelayMetrics {
   })
   readonly errors = new Counter({ name: 'tandem_errors_total', help: 'Refusals and failures by code', labelNames: ['code'] as const, registers: [this.registry] })
 
+  readonly healthOk = new Gauge({ name: 'tandem_health_ok', help: 'Per component: 1 ok, 0 degraded', labelNames: ['component'] as const, registers: [this.registry] })
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tandem_' })
+  }
+
+  /** Mirrors `health` into `tandem_health_ok{component}`. */
+  watchHealth(health: Health): void {
+    health.onChange((report) => {
+      this.healthOk.reset()
+      for (const [component, state] of Object.entries(report.components)) this.healthOk.set({ component }, state.ok ? 1 : 0)
+    })
   }
 }

@@ -17,6 +17,7 @@ import { resolveConfig, type RelayConfig } from './config.ts'
 import { createLogger } from './logger.ts'
 import { RelayMetrics } from './metrics.ts'
 import { RoomManager } from './rooms.ts'
+import { Health } from './health.ts'
 import { Connection } from './connection.ts'
 import { createHttpApi } from './http-api.ts'
 import { RelayError, CLOSE_CODES } from './errors.ts'
@@ -39,6 +40,8 @@ export interface Relay {
   storage: StorageAdapter
   logger: Logger
   metrics: RelayMetrics
+  /** Components' health, as `GET /health` reports it. */
+  health: Health
   /** Graceful: stop accepting, flush storage, close sockets with 1001, close storage. */
   close(): Promise<void>
 }
@@ -76,6 +79,8 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const logger = options.logger ?? createLogger(config.logLevel)
   const extensions = options.extensions ?? []
   const metrics = new RelayMetrics()
+  const health = new Health()
+  metrics.watchHealth(health)
   let storage: StorageAdapter
   if (options.storage) storage = options.storage
   else if (config.storage === 'memory') storage = new MemoryStorage()
@@ -84,7 +89,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     storage = await LevelDbStorage.open(config.data)
   }
   const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions })
-  const app = createHttpApi({ config, rooms, storage, metrics, logger })
+  const app = createHttpApi({ config, rooms, storage, metrics, logger, health })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
   const connections = new Set<Connection>()
@@ -134,6 +139,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     storage,
     logger,
     metrics: metrics.registry,
+    health,
     routeUpgrade(path, handler, authorize) {
       routes.set(path, { handler, ...(authorize ? { authorize } : {}) })
     },
@@ -197,6 +203,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     storage,
     logger,
     metrics,
+    health,
     close,
   }
 }

@@ -40,7 +40,7 @@ describe('HTTP API', () => {
     const r = await relay()
     const health = await r.relay.app.request('/health')
     expect(health.status).toBe(200)
-    expect(await health.json()).toEqual({ ok: true })
+    expect(await health.json()).toEqual({ ok: true, status: 'ok', components: {} })
     const traversal = await fetch(`${r.httpUrl}/..%2f..%2fpackage.json`)
     expect(traversal.status).toBeGreaterThanOrEqual(400)
   })
