@@ -38,6 +38,11 @@ export interface RelayConfig {
   peerSecret: string | undefined
   /** `--help` was given. */
   help: boolean
+  /**
+   * Testing only: storage writes fail while this file exists (`--fault-storage`,
+   * `TANDEM_FAULT_STORAGE`); used by the fault campaign. Undefined in production.
+   */
+  faultStorage?: string | undefined
 }
 
 /** Defaults used for anything not given. */
@@ -79,6 +84,7 @@ Options (flag / environment variable, default):
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
   --hub ID                       TANDEM_HUB                 (none; required for star)
   --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
+  --fault-storage FILE           TANDEM_FAULT_STORAGE       (testing: storage writes fail while FILE exists)
   --help                         print this text
 `
 
@@ -90,10 +96,35 @@ export class ConfigError extends Error {
   }
 }
 
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
+function integer(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = value.trim() === '' ? NaN : Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}, got ${JSON.stringify(value)}`)
+  }
   return n
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Flag combinations that parse one by one but cannot run together (one clear message each). */
+function checkCombinations(c: RelayConfig, explicitId: boolean): void {
+  if (explicitId && c.id.trim() === '') throw new ConfigError('--id must not be empty')
+  if (c.host.trim() === '') throw new ConfigError('--host must not be empty')
+  if (c.storage === 'leveldb' && c.data.trim() === '') throw new ConfigError('--data must not be empty with --storage leveldb')
+  const seen = new Set<string>()
+  for (const peer of c.peers) {
+    if (seen.has(peer)) throw new ConfigError(`--peers lists ${peer} twice`)
+    seen.add(peer)
+  }
+  if (c.hub !== undefined && c.hub.trim() === '') throw new ConfigError('--hub must not be empty')
+  if (c.topology === 'star' && !c.hub) throw new ConfigError("--topology star needs --hub (the hub relay's id)")
+  if (c.topology === 'star' && c.hub !== c.id && c.peers.length === 0) {
+    throw new ConfigError(`--topology star: this relay (${c.id}) is a spoke and needs --peers with the hub's URL`)
+  }
+  if (c.topology === 'ring' && c.peers.length === 0) throw new ConfigError('--topology ring needs --peers (the next relay of the ring)')
+  const clustered = c.peers.length > 0 || c.topology !== 'mesh' || c.hub !== undefined
+  if (clustered && !c.peerSecret) throw new ConfigError('peer links (--peers, --topology, --hub) need --peer-secret or TANDEM_PEER_SECRET')
+  if (c.faultStorage !== undefined && c.storage !== 'leveldb') throw new ConfigError('--fault-storage needs --storage leveldb')
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -124,11 +155,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         topology: { type: 'string' },
         hub: { type: 'string' },
         'peer-secret': { type: 'string' },
+        'fault-storage': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
   } catch (error) {
-    throw new ConfigError((error as Error).message)
+    // node:util's messages can run over several sentences; keep the first (one line).
+    throw new ConfigError(((error as Error).message.split(/\. |\n/)[0] ?? 'bad arguments').replace(/\.$/, ''))
   }
   const pick = (flag: string, envName: string): string | undefined => {
     const v = values[flag]
@@ -137,7 +170,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const d = DEFAULT_CONFIG
   const host = pick('host', 'HOST') ?? d.host
   const portRaw = pick('port', 'PORT')
-  const port = portRaw === undefined ? d.port : integer('--port', portRaw, 0)
+  const port = portRaw === undefined ? d.port : integer('--port', portRaw, 0, 65535)
   const storageRaw = pick('storage', 'TANDEM_STORAGE')
   const maxRaw = pick('max-message-bytes', 'TANDEM_MAX_MESSAGE_BYTES')
   const idleRaw = pick('idle-ms', 'TANDEM_IDLE_MS')
@@ -146,9 +179,11 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const peersRaw = pick('peers', 'TANDEM_PEERS')
   const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const peer of peers) {
-    if (!/^wss?:\/\//.test(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
+    if (!/^wss?:\/\//.test(peer) || !URL.canParse(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
   }
-  return {
+  const logRaw = pick('log-level', 'LOG_LEVEL')
+  const idRaw = pick('id', 'TANDEM_ID')
+  const config: RelayConfig = {
     host,
     port,
     data: pick('data', 'TANDEM_DATA') ?? d.data,
@@ -157,14 +192,17 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     idleMs: idleRaw === undefined ? d.idleMs : integer('--idle-ms', idleRaw, 0),
     flushMs: flushRaw === undefined ? d.flushMs : integer('--flush-ms', flushRaw, 0),
     static: pick('static', 'TANDEM_STATIC') ?? d.static,
-    logLevel: pick('log-level', 'LOG_LEVEL') ?? d.logLevel,
-    id: pick('id', 'TANDEM_ID') ?? `${host}:${port}`,
+    logLevel: logRaw === undefined ? d.logLevel : oneOf('--log-level', logRaw, LOG_LEVELS),
+    id: idRaw ?? `${host}:${port}`,
     peers,
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
     hub: pick('hub', 'TANDEM_HUB'),
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
     help: values.help === true,
+    faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
   }
+  if (!config.help) checkCombinations(config, idRaw !== undefined)
+  return config
 }
 
 /** Fills a partial config (as tests and embedders pass) with defaults. */
