@@ -24,6 +24,7 @@ import { RelayError, CLOSE_CODES } from './errors.ts'
 import { roomNameFromPath } from './room-name.ts'
 import { MemoryStorage } from './storage/memory.ts'
 import { LevelDbStorage } from './storage/leveldb.ts'
+import { FailingStorage } from './storage/failing.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } from './extension.ts'
 
@@ -88,7 +89,8 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     await mkdir(config.data, { recursive: true })
     storage = await LevelDbStorage.open(config.data)
   }
-  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions })
+  if (config.faultStorage) storage = new FailingStorage(storage, { whileFileExists: config.faultStorage })
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions, health })
   const app = createHttpApi({ config, rooms, storage, metrics, logger, health })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
