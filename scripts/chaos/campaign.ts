@@ -31,6 +31,8 @@ export interface CampaignOptions {
   writeEveryMs?: [number, number]
   /** How long the cluster may take to converge after the last fault. Default 90 s. */
   convergeTimeoutMs?: number
+  /** Inject every fault kind at least once (first), then random ones. */
+  ensureEach?: boolean
   /** Keep the run directory (logs, data) even when the run passed. */
   keepDir?: boolean
   log?: (line: string) => void
@@ -135,7 +137,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       relays, links, dir, log,
       writers: () => writers.filter((w) => !w.gone),
       replaceWriter: (gone) => void addWriter(gone.relay, gone.kind),
-    })
+    }, { ensureEach: o.ensureEach ?? true })
     const t0 = Date.now()
     await scheduler.run(o.seconds * 1000)
     problems.push(...scheduler.problems)

@@ -75,8 +75,11 @@ function firstDifference(a: Projection, b: Projection): string {
   return 'equal'
 }
 
+/** What the checker reads of a writer. */
+export type CheckedWriter = Pick<Writer, 'name' | 'kind' | 'ops' | 'gone' | 'doc' | 'acked' | 'isAcked'>
+
 /** Checks `copies` against the writers' logs. */
-export function check(writers: readonly Writer[], copies: readonly Copy[]): CheckResult {
+export function check(writers: readonly CheckedWriter[], copies: readonly Copy[]): CheckResult {
   const projections = copies.map((c) => ({ where: c.where, p: project(c) }))
   const differences: string[] = []
   const first = projections[0]

@@ -63,7 +63,15 @@ export class FaultScheduler {
   private copies = 0
   private readonly t0 = Date.now()
 
-  constructor(private readonly rng: Rng, private readonly t: FaultTargets, private readonly maxActive = 3) {}
+  /** Kinds not injected yet, tried first when `ensureEach` is set (short runs still cover every kind). */
+  private readonly pending: FaultKind[]
+
+  constructor(private readonly rng: Rng, private readonly t: FaultTargets, options: { maxActive?: number; ensureEach?: boolean } = {}) {
+    this.maxActive = options.maxActive ?? 3
+    this.pending = options.ensureEach ? [...FAULT_KINDS] : []
+  }
+
+  private readonly maxActive: number
 
   /** Injects faults until `durationMs` passed, then waits for the running ones to heal. */
   async run(durationMs: number): Promise<void> {
@@ -77,8 +85,17 @@ export class FaultScheduler {
   }
 
   private startOne(): void {
-    const kind = this.rng.weighted(WEIGHTS)
-    const job = this.inject(kind)
+    let kind: FaultKind = this.rng.weighted(WEIGHTS)
+    let job: Promise<void> | null = null
+    for (const candidate of this.pending) {
+      job = this.inject(candidate)
+      if (job) {
+        kind = candidate
+        this.pending.splice(this.pending.indexOf(candidate), 1)
+        break
+      }
+    }
+    job ??= this.inject(kind)
     if (!job) return
     const tracked = job
       .catch((error: unknown) => {

@@ -81,7 +81,7 @@ export class Writer {
       this.acked = Math.max(this.acked, sv.get(this.doc.clientID) ?? 0)
     }
     this.provider.on('status', ({ status }) => {
-      if (status === 'connected') this.provider.ws?.send(encodeSavedSubscribe())
+      if (status === 'connected') this.provider.ws?.send(new Uint8Array(encodeSavedSubscribe()))
     })
   }
 
