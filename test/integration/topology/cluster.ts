@@ -101,6 +101,10 @@ export interface MemberOptions {
   hub?: string
   secret?: string
   dataDir?: string
+  /** Re-check unacknowledged rooms after this long (default 1000 ms). */
+  resyncAfterMs?: number
+  /** Ask peers for missing dependencies (default true). */
+  askMissing?: boolean
 }
 
 /** An in-process relay with the topology extension, real LevelDB in a temp dir. */
@@ -120,7 +124,8 @@ export async function startMember(o: MemberOptions): Promise<Member> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), `tandem-topo-${o.id}-`))
   const ext = topologyExtension({
     id: o.id, peers: o.peers, topology: o.topology, hub: o.hub, peerSecret: o.secret ?? SECRET,
-    backoff: { initialMs: 50, maxMs: 400 }, resyncAfterMs: 1000,
+    backoff: { initialMs: 50, maxMs: 400 }, resyncAfterMs: o.resyncAfterMs ?? 1000,
+    ...(o.askMissing === false ? { askMissing: false } : {}),
   })
   const relay = await createRelay(
     { host: '127.0.0.1', port: o.port, data: dataDir, logLevel: 'silent' },
