@@ -53,7 +53,7 @@ export class RelayProcess {
   }
 
   /** Starts the process and resolves once `GET /health` answers. */
-  async start(timeoutMs = 60_000): Promise<void> {
+  async start(timeoutMs = 120_000): Promise<void> {
     if (this.child) return
     const s = this.spec
     const args = [...RELAY_ENTRY, '--host', '127.0.0.1', '--port', String(s.port), '--id', s.id, '--topology', s.topology,
