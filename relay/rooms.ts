@@ -19,6 +19,8 @@ export interface RoomManagerDeps {
   logger: Logger
   metrics: RelayMetrics
   flushMs: number
+  /** See {@link RoomDeps.compactBytes}. */
+  compactBytes: number
   idleMs: number
   extensions: readonly RelayExtension[]
 }
@@ -72,7 +74,7 @@ export class RoomManager {
     let room: Room
     try {
       const [updates, sv] = await Promise.all([storage.load(name), storage.getStateVector(name)])
-      room = new Room(name, { storage, flushMs: this.deps.flushMs, logger, metrics, hooks: this.hooks }, sv)
+      room = new Room(name, { storage, flushMs: this.deps.flushMs, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks }, sv)
       try {
         room.loadStored(updates, sv)
       } catch (error) {

@@ -86,9 +86,9 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   else if (config.storage === 'memory') storage = new MemoryStorage()
   else {
     await mkdir(config.data, { recursive: true })
-    storage = await LevelDbStorage.open(config.data)
+    storage = await LevelDbStorage.open(config.data, { durability: config.durability })
   }
-  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions })
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, compactBytes: config.compactBytes, idleMs: config.idleMs, extensions })
   const app = createHttpApi({ config, rooms, storage, metrics, logger, health })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
