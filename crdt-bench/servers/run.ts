@@ -3,6 +3,9 @@
  * naive forwarder (the floor for a relay that forwards bytes), one server after another in one
  * run, on loopback, under the same outside load, printed as ratios against tandem (LevelDB).
  *
+ * tandem (LevelDB) runs as `npm start` does (`--durability sync`: every write group fsynced
+ * before it is acknowledged); "no fsync" is `--durability process`, to show what fsync costs.
+ *
  * Each server is bundled to plain JavaScript and runs in its own `node` process (see
  * `process.ts`): CPU and memory are read from `/proc/<pid>` of that process. Per server:
  *   - load points (see `load.ts`): 50 rooms x 10 clients with 1 writer @ 20/s and with
@@ -38,6 +41,7 @@ const tandem = (extra: (d: string) => string[]) => (b: string, p: number, d: str
 
 const targets: Target[] = [
   { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: tandem((d) => ['--data', d]) },
+  { name: 'tandem (LevelDB, no fsync)', dialect: 'y-websocket', command: tandem((d) => ['--data', d, '--durability', 'process']) },
   { name: 'tandem (memory)', dialect: 'y-websocket', command: tandem(() => ['--storage', 'memory']) },
   { name: 'y-websocket 1.5.4', dialect: 'y-websocket', command: (b, p) => [join(b, 'peer-server.js'), ['classic', String(p)]] },
   { name: 'hocuspocus 3', dialect: 'hocuspocus', command: (b, p) => [join(b, 'peer-server.js'), ['hocuspocus', String(p)]] },
