@@ -36,6 +36,14 @@ export interface RelayConfig {
   hub: string | undefined
   /** Shared secret peer relays present (`--peer-secret`, `TANDEM_PEER_SECRET`). */
   peerSecret: string | undefined
+  /**
+   * What a type-100 "saved" acknowledgement survives (`--durability`, `TANDEM_DURABILITY`):
+   * `sync` (default) — each LevelDB write group is fsynced, so a power cut or kernel crash;
+   * `process` — written to the OS without fsync, so a crash of the relay process only.
+   */
+  durability: 'sync' | 'process'
+  /** Compact a room's stored log from its live doc once this many bytes were appended since the last compaction (`--compact-bytes`). */
+  compactBytes: number
   /** `--help` was given. */
   help: boolean
   /**
@@ -61,6 +69,8 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   topology: 'mesh',
   hub: undefined,
   peerSecret: undefined,
+  durability: 'sync',
+  compactBytes: 64 * 1024,
   help: false,
 }
 
@@ -84,6 +94,8 @@ Options (flag / environment variable, default):
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
   --hub ID                       TANDEM_HUB                 (none; required for star)
   --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
+  --durability sync|process      TANDEM_DURABILITY          sync
+  --compact-bytes N              TANDEM_COMPACT_BYTES       65536 (64 KiB)
   --fault-storage FILE           TANDEM_FAULT_STORAGE       (testing: storage writes fail while FILE exists)
   --help                         print this text
 `
@@ -155,6 +167,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         topology: { type: 'string' },
         hub: { type: 'string' },
         'peer-secret': { type: 'string' },
+        durability: { type: 'string' },
+        'compact-bytes': { type: 'string' },
         'fault-storage': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -177,6 +191,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const flushRaw = pick('flush-ms', 'TANDEM_FLUSH_MS')
   const topologyRaw = pick('topology', 'TANDEM_TOPOLOGY')
   const peersRaw = pick('peers', 'TANDEM_PEERS')
+  const durabilityRaw = pick('durability', 'TANDEM_DURABILITY')
+  const compactRaw = pick('compact-bytes', 'TANDEM_COMPACT_BYTES')
   const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const peer of peers) {
     if (!/^wss?:\/\//.test(peer) || !URL.canParse(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
@@ -198,6 +214,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
     hub: pick('hub', 'TANDEM_HUB'),
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
+    durability: durabilityRaw === undefined ? d.durability : oneOf('--durability', durabilityRaw, ['sync', 'process'] as const),
+    compactBytes: compactRaw === undefined ? d.compactBytes : integer('--compact-bytes', compactRaw, 1),
     help: values.help === true,
     faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
   }

@@ -87,10 +87,10 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   else if (config.storage === 'memory') storage = new MemoryStorage()
   else {
     await mkdir(config.data, { recursive: true })
-    storage = await LevelDbStorage.open(config.data)
+    storage = await LevelDbStorage.open(config.data, { durability: config.durability })
   }
   if (config.faultStorage) storage = new FailingStorage(storage, { whileFileExists: config.faultStorage })
-  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions, health })
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, compactBytes: config.compactBytes, idleMs: config.idleMs, extensions, health })
   const app = createHttpApi({ config, rooms, storage, metrics, logger, health })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
