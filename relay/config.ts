@@ -26,6 +26,11 @@ export interface RelayConfig {
   static: string
   /** pino level (`--log-level`, `LOG_LEVEL`). */
   logLevel: string
+  /**
+   * Log output (`--log-format`, `TANDEM_LOG_FORMAT`): `json` lines, `pretty` (pino-pretty,
+   * human-readable) or `auto` (default): pretty when stdout is a terminal, JSON otherwise.
+   */
+  logFormat: 'auto' | 'json' | 'pretty'
   /** This relay's id for peer links (`--id`, `TANDEM_ID`); default `host:port`. */
   id: string
   /** Peer relay URLs (`--peers`, `TANDEM_PEERS`, comma-separated ws:// URLs). */
@@ -38,6 +43,8 @@ export interface RelayConfig {
   peerSecret: string | undefined
   /** `--help` was given. */
   help: boolean
+  /** `--version` was given: print the package version and exit. */
+  version: boolean
 }
 
 /** Defaults used for anything not given. */
@@ -51,18 +58,20 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   flushMs: 50,
   static: 'editor/dist',
   logLevel: 'info',
+  logFormat: 'auto',
   id: '',
   peers: [],
   topology: 'mesh',
   hub: undefined,
   peerSecret: undefined,
   help: false,
+  version: false,
 }
 
 /** `--help` text. */
 export const HELP = `tandem relay — y-websocket-compatible collaborative editing relay
 
-Usage: npm start -- [options]      (or: npx tsx relay/cli.ts [options])
+Usage: npx tandem [options]        (in this repository: npm start -- [options])
 
 Options (flag / environment variable, default):
   --host HOST                    HOST                       127.0.0.1
@@ -74,12 +83,14 @@ Options (flag / environment variable, default):
   --flush-ms MS                  TANDEM_FLUSH_MS            50
   --static DIR                   TANDEM_STATIC              editor/dist
   --log-level LEVEL              LOG_LEVEL                  info
+  --log-format json|pretty       TANDEM_LOG_FORMAT          pretty on a terminal, else json
   --id ID                        TANDEM_ID                  HOST:PORT
   --peers URL,URL                TANDEM_PEERS               (none)
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
   --hub ID                       TANDEM_HUB                 (none; required for star)
   --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
   --help                         print this text
+  --version                      print the version
 `
 
 /** Thrown on an invalid flag or value; the CLI prints it with {@link HELP}. */
@@ -119,12 +130,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'flush-ms': { type: 'string' },
         static: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         id: { type: 'string' },
         peers: { type: 'string' },
         topology: { type: 'string' },
         hub: { type: 'string' },
         'peer-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }).values
   } catch (error) {
@@ -144,6 +157,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const flushRaw = pick('flush-ms', 'TANDEM_FLUSH_MS')
   const topologyRaw = pick('topology', 'TANDEM_TOPOLOGY')
   const peersRaw = pick('peers', 'TANDEM_PEERS')
+  const logFormatRaw = pick('log-format', 'TANDEM_LOG_FORMAT')
   const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const peer of peers) {
     if (!/^wss?:\/\//.test(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
@@ -158,12 +172,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     flushMs: flushRaw === undefined ? d.flushMs : integer('--flush-ms', flushRaw, 0),
     static: pick('static', 'TANDEM_STATIC') ?? d.static,
     logLevel: pick('log-level', 'LOG_LEVEL') ?? d.logLevel,
+    logFormat: logFormatRaw === undefined ? d.logFormat : oneOf('--log-format', logFormatRaw, ['json', 'pretty', 'auto'] as const),
     id: pick('id', 'TANDEM_ID') ?? `${host}:${port}`,
     peers,
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
     hub: pick('hub', 'TANDEM_HUB'),
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
     help: values.help === true,
+    version: values.version === true,
   }
 }
 
