@@ -68,7 +68,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function measure(variant: Variant): Promise<{ startMs: number; rssMiB: number }> {
   const data = await mkdtemp(join(tmpdir(), 'tandem-start-'))
   const started = performance.now()
-  const child = spawn(variant.command, [...variant.args, '--port', '0', '--data', data, '--log-level', 'warn'], {
+  const child = spawn(variant.command, [...variant.args, '--port', '0', '--data', data, '--log-level', 'warn', '--log-format', 'json'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
