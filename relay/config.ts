@@ -26,6 +26,11 @@ export interface RelayConfig {
   static: string
   /** pino level (`--log-level`, `LOG_LEVEL`). */
   logLevel: string
+  /**
+   * Log output (`--log-format`, `TANDEM_LOG_FORMAT`): `json` lines, `pretty` (pino-pretty,
+   * human-readable) or `auto` (default): pretty when stdout is a terminal, JSON otherwise.
+   */
+  logFormat: 'auto' | 'json' | 'pretty'
   /** This relay's id for peer links (`--id`, `TANDEM_ID`); default `host:port`. */
   id: string
   /** Peer relay URLs (`--peers`, `TANDEM_PEERS`, comma-separated ws:// URLs). */
@@ -51,6 +56,8 @@ export interface RelayConfig {
    * `TANDEM_FAULT_STORAGE`); used by the fault campaign. Undefined in production.
    */
   faultStorage?: string | undefined
+  /** `--version` was given: print the package version and exit. */
+  version: boolean
 }
 
 /** Defaults used for anything not given. */
@@ -64,6 +71,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   flushMs: 50,
   static: 'editor/dist',
   logLevel: 'info',
+  logFormat: 'auto',
   id: '',
   peers: [],
   topology: 'mesh',
@@ -72,12 +80,13 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   durability: 'sync',
   compactBytes: 64 * 1024,
   help: false,
+  version: false,
 }
 
 /** `--help` text. */
 export const HELP = `tandem relay — y-websocket-compatible collaborative editing relay
 
-Usage: npm start -- [options]      (or: npx tsx relay/cli.ts [options])
+Usage: npx tandem [options]        (in this repository: npm start -- [options])
 
 Options (flag / environment variable, default):
   --host HOST                    HOST                       127.0.0.1
@@ -89,6 +98,7 @@ Options (flag / environment variable, default):
   --flush-ms MS                  TANDEM_FLUSH_MS            50
   --static DIR                   TANDEM_STATIC              editor/dist
   --log-level LEVEL              LOG_LEVEL                  info
+  --log-format json|pretty       TANDEM_LOG_FORMAT          pretty on a terminal, else json
   --id ID                        TANDEM_ID                  HOST:PORT
   --peers URL,URL                TANDEM_PEERS               (none)
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
@@ -98,6 +108,7 @@ Options (flag / environment variable, default):
   --compact-bytes N              TANDEM_COMPACT_BYTES       65536 (64 KiB)
   --fault-storage FILE           TANDEM_FAULT_STORAGE       (testing: storage writes fail while FILE exists)
   --help                         print this text
+  --version                      print the version
 `
 
 /** Thrown on an invalid flag or value; the CLI prints it with {@link HELP}. */
@@ -162,6 +173,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'flush-ms': { type: 'string' },
         static: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         id: { type: 'string' },
         peers: { type: 'string' },
         topology: { type: 'string' },
@@ -171,6 +183,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'compact-bytes': { type: 'string' },
         'fault-storage': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }).values
   } catch (error) {
@@ -193,6 +206,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const peersRaw = pick('peers', 'TANDEM_PEERS')
   const durabilityRaw = pick('durability', 'TANDEM_DURABILITY')
   const compactRaw = pick('compact-bytes', 'TANDEM_COMPACT_BYTES')
+  const logFormatRaw = pick('log-format', 'TANDEM_LOG_FORMAT')
   const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const peer of peers) {
     if (!/^wss?:\/\//.test(peer) || !URL.canParse(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
@@ -209,6 +223,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     flushMs: flushRaw === undefined ? d.flushMs : integer('--flush-ms', flushRaw, 0),
     static: pick('static', 'TANDEM_STATIC') ?? d.static,
     logLevel: logRaw === undefined ? d.logLevel : oneOf('--log-level', logRaw, LOG_LEVELS),
+    logFormat: logFormatRaw === undefined ? d.logFormat : oneOf('--log-format', logFormatRaw, ['json', 'pretty', 'auto'] as const),
     id: idRaw ?? `${host}:${port}`,
     peers,
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
@@ -218,6 +233,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     compactBytes: compactRaw === undefined ? d.compactBytes : integer('--compact-bytes', compactRaw, 1),
     help: values.help === true,
     faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
+    version: values.version === true,
   }
   if (!config.help) checkCombinations(config, idRaw !== undefined)
   return config
