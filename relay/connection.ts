@@ -1,12 +1,19 @@
 /**
  * One client WebSocket in one room: strict decoding, dispatch, send. Frames arriving while
- * the room loads are queued and handled, in order, once it is loaded.
+ * the room loads are queued (at most `maxPendingMessages`) and handled, in order, once it is
+ * loaded. The connection enforces its grant (a `read` holder's document updates are refused,
+ * and it is told once with a y-protocols auth message `permission-denied`; the grant's expiry
+ * closes it with 4401) and its limits (rates, awareness size, bytes buffered for it).
  *
  * @module
  */
 import type { WebSocket, RawData } from 'ws'
 import type { Logger } from 'pino'
-import { decodeClientMessage, encodeSaved, encodeSyncStep1, encodeSyncStep2 } from './protocol.ts'
+import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
+import { decodeClientMessage, encodeSaved, encodeSyncStep1, encodeSyncStep2, MESSAGE_AUTH, MESSAGE_AWARENESS } from './protocol.ts'
+import { RateGate } from './limits.ts'
+import type { Grant } from './auth/access.ts'
 import { RelayError, asRelayError, closeReason } from './errors.ts'
 import type { Room, RoomClient } from './room.ts'
 import type { RoomManager } from './rooms.ts'
@@ -20,6 +27,42 @@ export interface ConnectionDeps {
   rooms: RoomManager
   logger: Logger
   metrics: RelayMetrics
+  /** What the holder may do (default: write). */
+  grant?: Grant
+  /** Limits (defaults: none). */
+  limits?: ConnectionLimits
+}
+
+/** The per-connection limits (from {@link RelayConfig}). */
+export interface ConnectionLimits {
+  maxMessagesPerSecond: number
+  maxBytesPerSecond: number
+  maxAwarenessPerSecond: number
+  maxMessageBytes: number
+  rateLimitGraceMs: number
+  maxPendingMessages: number
+  maxAwarenessBytes: number
+  maxBufferedBytes: number
+}
+
+/** y-protocols auth message `permission-denied` with `reason` (what y-websocket's client handles). */
+export function encodePermissionDenied(reason: string): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeVarUint(encoder, MESSAGE_AUTH)
+  encoding.writeVarUint(encoder, 0)
+  encoding.writeVarString(encoder, reason)
+  return encoding.toUint8Array(encoder)
+}
+
+/** True for an update that carries nothing (what a reader's sync step 2 holds when it has no local edits). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  if (update.byteLength <= 2) return true
+  try {
+    const { structs, ds } = Y.decodeUpdate(update)
+    return structs.length === 0 && ds.clients.size === 0
+  } catch {
+    return false
+  }
 }
 
 /** A client connection. */
@@ -34,15 +77,41 @@ export class Connection implements RoomClient {
   private room: Room | null = null
   private waiting: Uint8Array[] | null = []
   private closed = false
+  private readonly gate: RateGate | null
+  private resumeTimer: NodeJS.Timeout | null = null
+  private expiryTimer: NodeJS.Timeout | null = null
+  private toldReadOnly = false
 
   constructor(ws: WebSocket, roomName: string, deps: ConnectionDeps) {
     this.ws = ws
     this.roomName = roomName
     this.deps = deps
     deps.metrics.connections.inc()
+    const limits = deps.limits
+    this.gate = limits
+      ? new RateGate({
+          messagesPerSecond: limits.maxMessagesPerSecond,
+          bytesPerSecond: limits.maxBytesPerSecond,
+          awarenessPerSecond: limits.maxAwarenessPerSecond,
+          maxMessageBytes: limits.maxMessageBytes,
+          graceMs: limits.rateLimitGraceMs,
+        })
+      : null
+    const expiresAt = deps.grant?.expiresAt
+    if (expiresAt !== undefined) {
+      // setTimeout overflows past 2^31-1 ms (~24.8 days); re-checked on firing.
+      const arm = (): void => {
+        const left = expiresAt - Date.now()
+        if (left <= 0) return this.fail(new RelayError('token-expired', 'token expired'))
+        this.expiryTimer = setTimeout(arm, Math.min(left, 2 ** 31 - 1))
+        this.expiryTimer.unref()
+      }
+      arm()
+    }
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     ws.on('error', (error: Error & { code?: string }) => {
       const code = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too-large' : 'malformed-message'
+      if (code === 'too-large') this.deps.metrics.limitsHit.inc({ limit: 'message-size' })
       this.deps.metrics.errors.inc({ code })
       this.deps.logger.warn({ room: roomName, conn: this.id, code, reason: error.message }, 'connection refused input')
     })
@@ -86,8 +155,43 @@ export class Connection implements RoomClient {
       return
     }
     const frame = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-    if (this.waiting) this.waiting.push(frame)
-    else if (this.room) this.handle(this.room, frame)
+    if (!this.admit(frame)) return
+    if (this.waiting) {
+      const max = this.deps.limits?.maxPendingMessages ?? Infinity
+      if (this.waiting.length >= max) {
+        this.deps.metrics.limitsHit.inc({ limit: 'pending-messages' })
+        this.fail(new RelayError('too-many-pending', `more than ${max} messages sent before the room loaded`))
+        return
+      }
+      this.waiting.push(frame)
+    } else if (this.room) this.handle(this.room, frame)
+  }
+
+  /** Applies the rate and awareness-size limits to one frame; false when the connection was closed. */
+  private admit(frame: Uint8Array): boolean {
+    const limits = this.deps.limits
+    if (!limits || !this.gate) return true
+    const isAwareness = frame[0] === MESSAGE_AWARENESS
+    if (isAwareness && frame.byteLength > limits.maxAwarenessBytes) {
+      this.deps.metrics.limitsHit.inc({ limit: 'awareness-size' })
+      this.fail(new RelayError('awareness-too-large', `awareness update over ${limits.maxAwarenessBytes} bytes`))
+      return false
+    }
+    const verdict = this.gate.check(frame.byteLength, isAwareness)
+    if (!verdict) return true
+    if (!this.resumeTimer) this.deps.metrics.limitsHit.inc({ limit: verdict.limit })
+    if (verdict.cut) {
+      this.fail(new RelayError('rate-limited', `over ${verdict.limit} for ${limits.rateLimitGraceMs} ms`))
+      return false
+    }
+    // Stop reading the socket until the budget refilled: the frame itself is still handled.
+    if (this.resumeTimer) clearTimeout(this.resumeTimer)
+    else this.ws.pause()
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = null
+      if (!this.closed) this.ws.resume()
+    }, verdict.wait)
+    return true
   }
 
   private handle(room: Room, frame: Uint8Array): void {
@@ -99,9 +203,11 @@ export class Connection implements RoomClient {
           break
         case 'sync-step-2':
         case 'sync-update':
-          room.applyUpdate(message.update, this)
+          if (this.deps.grant?.right === 'read') this.refuseUpdate(message.update)
+          else room.applyUpdate(message.update, this)
           break
         case 'awareness':
+          if (this.deps.grant?.right === 'read' && this.deps.grant.awareness === false) break
           room.applyAwareness(message.update, this, frame)
           break
         case 'query-awareness': {
@@ -121,9 +227,33 @@ export class Connection implements RoomClient {
     }
   }
 
-  /** Sends a frame if the socket is open. */
+  /** A `read` holder sent a document update: not applied, forwarded or stored; told once. */
+  private refuseUpdate(update: Uint8Array): void {
+    if (isEmptyUpdate(update)) return
+    this.deps.metrics.updatesRefused.inc()
+    if (this.toldReadOnly) return
+    this.toldReadOnly = true
+    this.deps.metrics.errors.inc({ code: 'read-only' })
+    this.deps.logger.warn({ room: this.roomName, conn: this.id, code: 'read-only' }, 'read-only connection sent an update; refused')
+    this.send(encodePermissionDenied('read-only: this token may not write to this room'))
+  }
+
+  /** The token this connection was opened with (for revocation). */
+  get tokenId(): string | undefined {
+    return this.deps.grant?.tokenId
+  }
+
+  /** Sends a frame if the socket is open; drops the client when too much is already buffered for it. */
   send(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    const max = this.deps.limits?.maxBufferedBytes
+    if (max !== undefined && this.ws.bufferedAmount > max) {
+      this.deps.metrics.limitsHit.inc({ limit: 'buffered-bytes' })
+      this.fail(new RelayError('slow-consumer', `more than ${max} bytes buffered for this client`))
+      // A client that does not read never gets the close frame: free the socket now.
+      this.ws.terminate()
+      return
+    }
     this.deps.metrics.bytesOut.inc(frame.byteLength)
     this.ws.send(frame, SEND_OPTIONS)
   }
@@ -141,6 +271,7 @@ export class Connection implements RoomClient {
     if (this.closed) return
     this.closed = true
     this.waiting = null
+    this.clearTimers()
     this.detach()
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, closeReason(reason))
   }
@@ -153,7 +284,15 @@ export class Connection implements RoomClient {
     this.deps.rooms.unpin(room)
   }
 
+  private clearTimers(): void {
+    if (this.resumeTimer) clearTimeout(this.resumeTimer)
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.resumeTimer = null
+    this.expiryTimer = null
+  }
+
   private onClose(): void {
+    this.clearTimers()
     if (!this.closed) {
       this.closed = true
       this.waiting = null
