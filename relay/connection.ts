@@ -79,6 +79,10 @@ export class Connection implements RoomClient {
   private closed = false
   private readonly gate: RateGate | null
   private resumeTimer: NodeJS.Timeout | null = null
+  /** Frames waiting for the rate budget (null: not held back). */
+  private held: Uint8Array[] | null = null
+  private heldBytes = 0
+  private paused = false
   private expiryTimer: NodeJS.Timeout | null = null
   private toldReadOnly = false
 
@@ -155,7 +159,77 @@ export class Connection implements RoomClient {
       return
     }
     const frame = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-    if (!this.admit(frame)) return
+    if (this.held) this.holdFrame(frame)
+    else this.dispatch(frame)
+  }
+
+  /**
+   * Charges `frame` to the rate budget, then delivers it; over budget, the frame waits (with
+   * every frame after it) and the socket is paused until the budget refilled. Past the grace,
+   * the connection is closed.
+   */
+  private dispatch(frame: Uint8Array): void {
+    const limits = this.deps.limits
+    if (limits && this.gate) {
+      const isAwareness = frame[0] === MESSAGE_AWARENESS
+      if (isAwareness && frame.byteLength > limits.maxAwarenessBytes) {
+        this.deps.metrics.limitsHit.inc({ limit: 'awareness-size' })
+        this.fail(new RelayError('awareness-too-large', `awareness update over ${limits.maxAwarenessBytes} bytes`))
+        return
+      }
+      const hold = this.gate.check(frame.byteLength, isAwareness)
+      if (hold) {
+        this.deps.metrics.limitsHit.inc({ limit: hold.limit })
+        if (hold.cut) {
+          this.fail(new RelayError('rate-limited', `over ${hold.limit} for ${limits.rateLimitGraceMs} ms`))
+          return
+        }
+        this.held = []
+        this.heldBytes = 0
+        this.holdFrame(frame)
+        if (!this.paused) {
+          this.paused = true
+          this.ws.pause()
+        }
+        this.resumeTimer = setTimeout(() => this.release(), hold.wait)
+        return
+      }
+    }
+    this.deliver(frame)
+  }
+
+  /** Keeps `frame` until the budget refilled (ws may emit frames it had already read after pause()). */
+  private holdFrame(frame: Uint8Array): void {
+    const held = this.held as Uint8Array[]
+    held.push(frame)
+    this.heldBytes += frame.byteLength
+    const max = (this.deps.limits?.maxMessageBytes ?? 0) * 2 + 1024 * 1024
+    if (this.heldBytes > max) this.fail(new RelayError('rate-limited', 'too much sent while held back'))
+  }
+
+  /** The budget refilled: deliver the frame that waited, charge the others, resume reading. */
+  private release(): void {
+    this.resumeTimer = null
+    const queue = this.held ?? []
+    this.held = null
+    this.heldBytes = 0
+    for (let i = 0; i < queue.length; i++) {
+      if (this.closed) return
+      if (this.held) {
+        for (const frame of queue.slice(i)) this.holdFrame(frame)
+        return
+      }
+      const frame = queue[i] as Uint8Array
+      if (i === 0) this.deliver(frame) // already charged
+      else this.dispatch(frame)
+    }
+    if (this.closed || this.held) return
+    this.paused = false
+    this.ws.resume()
+  }
+
+  /** Hands a frame that passed the rate limits to the room (or the queue while it loads). */
+  private deliver(frame: Uint8Array): void {
     if (this.waiting) {
       const max = this.deps.limits?.maxPendingMessages ?? Infinity
       if (this.waiting.length >= max) {
@@ -165,33 +239,6 @@ export class Connection implements RoomClient {
       }
       this.waiting.push(frame)
     } else if (this.room) this.handle(this.room, frame)
-  }
-
-  /** Applies the rate and awareness-size limits to one frame; false when the connection was closed. */
-  private admit(frame: Uint8Array): boolean {
-    const limits = this.deps.limits
-    if (!limits || !this.gate) return true
-    const isAwareness = frame[0] === MESSAGE_AWARENESS
-    if (isAwareness && frame.byteLength > limits.maxAwarenessBytes) {
-      this.deps.metrics.limitsHit.inc({ limit: 'awareness-size' })
-      this.fail(new RelayError('awareness-too-large', `awareness update over ${limits.maxAwarenessBytes} bytes`))
-      return false
-    }
-    const verdict = this.gate.check(frame.byteLength, isAwareness)
-    if (!verdict) return true
-    if (!this.resumeTimer) this.deps.metrics.limitsHit.inc({ limit: verdict.limit })
-    if (verdict.cut) {
-      this.fail(new RelayError('rate-limited', `over ${verdict.limit} for ${limits.rateLimitGraceMs} ms`))
-      return false
-    }
-    // Stop reading the socket until the budget refilled: the frame itself is still handled.
-    if (this.resumeTimer) clearTimeout(this.resumeTimer)
-    else this.ws.pause()
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = null
-      if (!this.closed) this.ws.resume()
-    }, verdict.wait)
-    return true
   }
 
   private handle(room: Room, frame: Uint8Array): void {
@@ -289,6 +336,12 @@ export class Connection implements RoomClient {
     if (this.expiryTimer) clearTimeout(this.expiryTimer)
     this.resumeTimer = null
     this.expiryTimer = null
+    this.held = null
+    // Read again so the close handshake completes.
+    if (this.paused) {
+      this.paused = false
+      this.ws.resume()
+    }
   }
 
   private onClose(): void {
