@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from 'node:util'
+import { parseAuthSecrets } from './auth/tokens.ts'
 
 /** Every setting of a relay. */
 export interface RelayConfig {
@@ -58,6 +59,33 @@ export interface RelayConfig {
   faultStorage?: string | undefined
   /** `--version` was given: print the package version and exit. */
   version: boolean
+  /**
+   * Token secrets (`--auth-secret`, `TANDEM_AUTH_SECRET`): one secret, or `kid:secret,kid2:secret2`
+   * (the first signs, all verify). Unset: the relay runs open.
+   */
+  authSecret: string | undefined
+  /** Origins allowed to use the HTTP API (CORS) and the WebSocket upgrade (`--cors-origins`); empty = CORS off, Origin not checked. */
+  corsOrigins: string[]
+  /** Messages a connection may send per second, averaged (`--max-messages-per-second`). */
+  maxMessagesPerSecond: number
+  /** Bytes a connection may send per second, averaged (`--max-bytes-per-second`). */
+  maxBytesPerSecond: number
+  /** A connection held back by a rate limit this long without a break is closed (`--rate-limit-grace-ms`). */
+  rateLimitGraceMs: number
+  /** Open WebSocket connections per client IP (`--max-connections-per-ip`). */
+  maxConnectionsPerIp: number
+  /** Distinct rooms one IP may open per minute, WebSocket and HTTP (`--max-rooms-per-minute`). */
+  maxRoomsPerMinute: number
+  /** Frames held for a connection while its room loads (`--max-pending-messages`). */
+  maxPendingMessages: number
+  /** Largest awareness update (`--max-awareness-bytes`). */
+  maxAwarenessBytes: number
+  /** Awareness updates a connection may send per second (`--max-awareness-per-second`). */
+  maxAwarenessPerSecond: number
+  /** Bytes the relay buffers for one client before dropping it (`--max-buffered-bytes`). */
+  maxBufferedBytes: number
+  /** Largest HTTP request body (`--max-http-body-bytes`). */
+  maxHttpBodyBytes: number
 }
 
 /** Defaults used for anything not given. */
@@ -66,7 +94,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   port: 1234,
   data: './data',
   storage: 'leveldb',
-  maxMessageBytes: 16 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
   idleMs: 30_000,
   flushMs: 50,
   static: 'editor/dist',
@@ -81,6 +109,18 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   compactBytes: 64 * 1024,
   help: false,
   version: false,
+  authSecret: undefined,
+  corsOrigins: [],
+  maxMessagesPerSecond: 2000,
+  maxBytesPerSecond: 4 * 1024 * 1024,
+  rateLimitGraceMs: 10_000,
+  maxConnectionsPerIp: 256,
+  maxRoomsPerMinute: 120,
+  maxPendingMessages: 256,
+  maxAwarenessBytes: 32 * 1024,
+  maxAwarenessPerSecond: 60,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  maxHttpBodyBytes: 1024 * 1024,
 }
 
 /** `--help` text. */
@@ -93,7 +133,7 @@ Options (flag / environment variable, default):
   --port PORT                    PORT                       1234
   --data DIR                     TANDEM_DATA                ./data
   --storage leveldb|memory       TANDEM_STORAGE             leveldb
-  --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   16777216 (16 MiB)
+  --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   1048576 (1 MiB)
   --idle-ms MS                   TANDEM_IDLE_MS             30000
   --flush-ms MS                  TANDEM_FLUSH_MS            50
   --static DIR                   TANDEM_STATIC              editor/dist
@@ -107,6 +147,19 @@ Options (flag / environment variable, default):
   --durability sync|process      TANDEM_DURABILITY          sync
   --compact-bytes N              TANDEM_COMPACT_BYTES       65536 (64 KiB)
   --fault-storage FILE           TANDEM_FAULT_STORAGE       (testing: storage writes fail while FILE exists)
+  --auth-secret SECRET|KID:SECRET,KID:SECRET
+                                 TANDEM_AUTH_SECRET         (none: the relay runs OPEN)
+  --cors-origins ORIGIN,ORIGIN   TANDEM_CORS_ORIGINS        (none: CORS off)
+  --max-messages-per-second N    TANDEM_MAX_MESSAGES_PER_SECOND  2000
+  --max-bytes-per-second N       TANDEM_MAX_BYTES_PER_SECOND     4194304 (4 MiB)
+  --rate-limit-grace-ms MS       TANDEM_RATE_LIMIT_GRACE_MS      10000
+  --max-connections-per-ip N     TANDEM_MAX_CONNECTIONS_PER_IP   256
+  --max-rooms-per-minute N       TANDEM_MAX_ROOMS_PER_MINUTE     120 (per IP)
+  --max-pending-messages N       TANDEM_MAX_PENDING_MESSAGES     256
+  --max-awareness-bytes N        TANDEM_MAX_AWARENESS_BYTES      32768
+  --max-awareness-per-second N   TANDEM_MAX_AWARENESS_PER_SECOND 60
+  --max-buffered-bytes N         TANDEM_MAX_BUFFERED_BYTES       8388608 (8 MiB)
+  --max-http-body-bytes N        TANDEM_MAX_HTTP_BODY_BYTES      1048576 (1 MiB)
   --help                         print this text
   --version                      print the version
 `
@@ -182,6 +235,18 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         durability: { type: 'string' },
         'compact-bytes': { type: 'string' },
         'fault-storage': { type: 'string' },
+        'auth-secret': { type: 'string' },
+        'cors-origins': { type: 'string' },
+        'max-messages-per-second': { type: 'string' },
+        'max-bytes-per-second': { type: 'string' },
+        'rate-limit-grace-ms': { type: 'string' },
+        'max-connections-per-ip': { type: 'string' },
+        'max-rooms-per-minute': { type: 'string' },
+        'max-pending-messages': { type: 'string' },
+        'max-awareness-bytes': { type: 'string' },
+        'max-awareness-per-second': { type: 'string' },
+        'max-buffered-bytes': { type: 'string' },
+        'max-http-body-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -234,9 +299,38 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     help: values.help === true,
     faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
     version: values.version === true,
+    authSecret: authSecret(pick('auth-secret', 'TANDEM_AUTH_SECRET')),
+    corsOrigins: (pick('cors-origins', 'TANDEM_CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    maxMessagesPerSecond: limit('max-messages-per-second', d.maxMessagesPerSecond),
+    maxBytesPerSecond: limit('max-bytes-per-second', d.maxBytesPerSecond),
+    rateLimitGraceMs: limit('rate-limit-grace-ms', d.rateLimitGraceMs, 0),
+    maxConnectionsPerIp: limit('max-connections-per-ip', d.maxConnectionsPerIp),
+    maxRoomsPerMinute: limit('max-rooms-per-minute', d.maxRoomsPerMinute),
+    maxPendingMessages: limit('max-pending-messages', d.maxPendingMessages),
+    maxAwarenessBytes: limit('max-awareness-bytes', d.maxAwarenessBytes),
+    maxAwarenessPerSecond: limit('max-awareness-per-second', d.maxAwarenessPerSecond),
+    maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
+    maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
   }
   if (!config.help) checkCombinations(config, idRaw !== undefined)
   return config
+
+  /** An integer limit: flag, else `TANDEM_<FLAG>` env, else the default. */
+  function limit(flag: string, fallback: number, min = 1): number {
+    const raw = pick(flag, `TANDEM_${flag.toUpperCase().replaceAll('-', '_')}`)
+    return raw === undefined ? fallback : integer(`--${flag}`, raw, min)
+  }
+}
+
+/** Checks `--auth-secret` (parsed again, into keys, by the relay). */
+function authSecret(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  try {
+    parseAuthSecrets(value)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  return value
 }
 
 /** Fills a partial config (as tests and embedders pass) with defaults. */
