@@ -36,6 +36,8 @@ export interface RelayConfig {
   hub: string | undefined
   /** Shared secret peer relays present (`--peer-secret`, `TANDEM_PEER_SECRET`). */
   peerSecret: string | undefined
+  /** Redis URL shared by relays that share rooms (`--redis`, `TANDEM_REDIS_URL`); none = no Redis. */
+  redis: string | undefined
   /** `--help` was given. */
   help: boolean
 }
@@ -56,6 +58,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   topology: 'mesh',
   hub: undefined,
   peerSecret: undefined,
+  redis: undefined,
   help: false,
 }
 
@@ -79,6 +82,7 @@ Options (flag / environment variable, default):
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
   --hub ID                       TANDEM_HUB                 (none; required for star)
   --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
+  --redis redis://HOST:PORT      TANDEM_REDIS_URL           (none; share rooms with every relay on it)
   --help                         print this text
 `
 
@@ -124,6 +128,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         topology: { type: 'string' },
         hub: { type: 'string' },
         'peer-secret': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -148,6 +153,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   for (const peer of peers) {
     if (!/^wss?:\/\//.test(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
   }
+  const redis = pick('redis', 'TANDEM_REDIS_URL')
+  if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis)) {
+    throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`)
+  }
   return {
     host,
     port,
@@ -163,6 +172,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
     hub: pick('hub', 'TANDEM_HUB'),
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
+    redis,
     help: values.help === true,
   }
 }
