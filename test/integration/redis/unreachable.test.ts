@@ -42,7 +42,7 @@ describe('Redis unreachable', () => {
     // The HTTP API keeps accepting writes too.
     const doc = new Y.Doc()
     doc.getMap('m').set('from-http', 1)
-    const res = await fetch(`${members[1]!.httpUrl}/api/rooms/alone/update`, { method: 'POST', body: Y.encodeStateAsUpdate(doc) })
+    const res = await fetch(`${members[1]!.httpUrl}/api/rooms/alone/update`, { method: 'POST', body: Buffer.from(Y.encodeStateAsUpdate(doc)) })
     expect(res.status).toBe(200)
     await until('b1 sees the HTTP write', () => b1.doc.getMap('m').has('from-http'))
     expect(a1.doc.getMap('m').has('from-b1')).toBe(false) // nothing links a and b but Redis
