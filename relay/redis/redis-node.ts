@@ -94,6 +94,8 @@ export class RedisNode {
   private readonly forgetMs: number
   private readonly blockMs: number
   private epoch: string | null = null
+  /** Bumped when Redis came back empty: reads issued before are discarded. */
+  private generation = 0
   private askPos = STREAM_START
   private wakePos = STREAM_START
   private live = false
@@ -125,8 +127,9 @@ export class RedisNode {
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times: number) => backoffDelay(times - 1, backoff, random),
     }
-    this.cmd = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:cmd` })
-    this.reader = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:read` })
+    // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
+    this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
+    this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
       client.on('error', (err: Error) => this.down(`${name}: ${err.message}`))
@@ -242,6 +245,7 @@ export class RedisNode {
     if (reset) {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
+      this.generation++
       this.askPos = STREAM_START
       this.wakePos = STREAM_START
       for (const state of this.rooms.values()) {
@@ -283,6 +287,7 @@ export class RedisNode {
       const reading = [...this.rooms.values()].filter((s) => s.reading)
       const keys = [this.keys.ask, this.keys.wake(this.instance), ...reading.map((s) => s.key)]
       const ids = [this.askPos, this.wakePos, ...reading.map((s) => s.pos)]
+      const generation = this.generation
       let reply: StreamReply | null
       try {
         reply = (await this.reader.callBuffer('XREAD', 'COUNT', 256, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...ids)) as StreamReply | null
@@ -290,7 +295,7 @@ export class RedisNode {
         if (!this.stopped) this.down(`read: ${(err as Error).message}`)
         continue
       }
-      if (!reply) continue
+      if (!reply || generation !== this.generation) continue
       const states = new Map(reading.map((s) => [s.key, s]))
       for (const [keyBuf, items] of reply) {
         const key = keyBuf.toString()
@@ -420,6 +425,12 @@ export class RedisNode {
     if (!this.live || this.checkpointing) return
     this.checkpointing = true
     try {
+      // FLUSHALL or a restart between two reconnects would otherwise go unnoticed.
+      if (String(await this.cmd.call('GET', this.keys.epoch)) !== this.epoch) {
+        this.down('Redis lost its contents')
+        this.maybeResync()
+        return
+      }
       const now = Date.now()
       for (const state of [...this.rooms.values()]) {
         if (!state.reading || !this.live) continue
