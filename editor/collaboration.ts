@@ -1,8 +1,8 @@
 /**
  * The collaboration plugins of tandem's editor, in one place so that the mounted editor, the
  * binding-level tests and the benchmark all run the same set: y-prosemirror's sync and undo
- * plugins (document layout in Yjs exactly y-prosemirror's), the sticky caret, and remote
- * cursors that follow the same rule.
+ * plugins (document layout in Yjs exactly y-prosemirror's), the sticky caret, local typing
+ * written into Yjs where it happened, and remote cursors that follow the sticky-caret rule.
  */
 import type * as Y from 'yjs'
 import type { Plugin } from 'prosemirror-state'
@@ -13,6 +13,7 @@ import { ySyncPlugin, yUndoPlugin, type initProseMirrorDoc } from 'y-prosemirror
 export type ProsemirrorMapping = ReturnType<typeof initProseMirrorDoc>['mapping']
 import { stickyCaretPlugin } from './sticky-caret.ts'
 import { remoteCursorsPlugin } from './remote-cursors.ts'
+import { localWritesPlugin } from './local-writes.ts'
 
 /** Options of {@link collaborationPlugins}. */
 export interface CollaborationOptions {
@@ -22,12 +23,13 @@ export interface CollaborationOptions {
 
 /**
  * ProseMirror plugins binding an editor state to `fragment` and showing `awareness` cursors.
- * The order matters: the sticky caret plugin must follow `ySyncPlugin`.
+ * The order matters: the sticky caret and local-writes plugins must follow `ySyncPlugin`.
  */
 export function collaborationPlugins(fragment: Y.XmlFragment, awareness: Awareness, options: CollaborationOptions = {}): Plugin[] {
   return [
     ySyncPlugin(fragment, options.mapping ? { mapping: options.mapping } : {}) as Plugin,
     stickyCaretPlugin(),
+    localWritesPlugin(),
     remoteCursorsPlugin(awareness),
     yUndoPlugin() as Plugin,
   ]

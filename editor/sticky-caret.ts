@@ -83,9 +83,12 @@ export function stickyCaretPlugin(): Plugin {
       const original = binding.beforeAllTransactions
       const sticky = (): void => {
         const pmView = binding.prosemirrorView as { state: EditorState } | null
-        if (binding.beforeTransactionSelection === null && pmView != null) {
+        if (binding.beforeTransactionSelection !== null || pmView == null) return
+        // While the binding holds its mutex it is writing a local change into Yjs (the view
+        // already shows it); it restores no selection then, so none needs remembering.
+        binding.mux(() => {
           binding.beforeTransactionSelection = stickySelection(binding, pmView.state)
-        }
+        })
       }
       // ySyncPlugin's view (created before this one) registered the original hook.
       binding.doc.off('beforeAllTransactions', original)
