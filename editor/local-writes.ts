@@ -12,6 +12,8 @@
  * for the changes a keyboard makes, using the transaction's own step instead of a diff:
  * - text typed, replaced or deleted inside one textblock of plain text;
  * - a textblock split in two (Enter).
+ * New empty textblocks always get an (empty) XmlText from their creator, see
+ * {@link addTextsToNewEmptyTextblocks}.
  * Anything else (paste across blocks, input rules, mark changes, undo, …) and any case where
  * the Yjs side does not look exactly as expected falls back to y-prosemirror's diff. The Yjs
  * layout is y-prosemirror's (an `XmlElement` per node with its attributes, one `XmlText` per
@@ -160,13 +162,13 @@ function createTextblock(mapping: Mapping, node: PMNode): Y.XmlElement {
   for (const [key, value] of Object.entries(node.attrs)) {
     if (value !== null && key !== 'ychange') element.setAttribute(key, value as string)
   }
-  if (node.childCount > 0) {
-    const texts = childrenOf(node)
-    const ytext = new Y.XmlText()
-    ytext.applyDelta(texts.map((t) => ({ insert: t.text ?? '', attributes: markAttributes(t.marks) ?? {} })))
-    element.insert(0, [ytext])
-    mapping.set(ytext, texts)
-  }
+  // Even an empty textblock gets its (empty) XmlText, created together with it by one writer:
+  // see addTextsToNewEmptyTextblocks.
+  const texts = childrenOf(node)
+  const ytext = new Y.XmlText()
+  if (texts.length) ytext.applyDelta(texts.map((t) => ({ insert: t.text ?? '', attributes: markAttributes(t.marks) ?? {} })))
+  element.insert(0, [ytext])
+  mapping.set(ytext, texts)
   mapping.set(element, node)
   return element
 }
@@ -207,6 +209,37 @@ function writeSplit(binding: ProsemirrorBinding, before: PMNode, after: PMNode, 
 }
 
 /**
+ * Gives every empty textblock element that this client created since `clockBefore` an empty
+ * XmlText, in the same transaction. Otherwise the first characters typed into such a block
+ * create one XmlText per writer, and y-prosemirror's repair of that (it moves a writer's own
+ * text into the neighbouring one and deletes its own, yjs/y-prosemirror#160) loses text when
+ * three or more people start typing in the same empty block at once: one writer deletes the
+ * XmlText another is moving its text into.
+ */
+function addTextsToNewEmptyTextblocks(binding: ProsemirrorBinding, clockBefore: number): void {
+  const doc = binding.doc
+  const structs = doc.store.clients.get(doc.clientID)
+  const schema = (binding.prosemirrorView as { state: { schema: PMNode['type']['schema'] } } | null)?.state.schema
+  if (!structs || !schema || Y.getState(doc.store, doc.clientID) <= clockBefore) return
+  const end = structs.length
+  const empty: Y.XmlElement[] = []
+  for (let i = clockBefore === 0 ? 0 : Y.findIndexSS(structs, clockBefore); i < end; i++) {
+    const item = structs[i]
+    if (!(item instanceof Y.Item) || item.deleted || !(item.content instanceof Y.ContentType)) continue
+    const type = item.content.type
+    if (type instanceof Y.XmlElement && type.length === 0 && schema.nodes[type.nodeName]?.isTextblock) empty.push(type)
+  }
+  if (empty.length === 0) return
+  doc.transact(() => {
+    for (const element of empty) {
+      const ytext = new Y.XmlText()
+      element.insert(0, [ytext])
+      binding.mapping.set(ytext, [])
+    }
+  }, ySyncPluginKey)
+}
+
+/**
  * The local-writes plugin; goes after `ySyncPlugin`. See the module comment.
  */
 export function localWritesPlugin(): Plugin {
@@ -236,7 +269,13 @@ export function localWritesPlugin(): Plugin {
         if (before && step instanceof ReplaceStep) {
           written = writeTextEdit(binding, before, doc, step) || writeSplit(binding, before, doc, step)
         }
-        if (!written) original.call(binding, doc)
+        if (!written) {
+          const clockBefore = Y.getState(binding.doc.store, binding.doc.clientID)
+          binding.doc.transact(() => {
+            original.call(binding, doc)
+            addTextsToNewEmptyTextblocks(binding, clockBefore)
+          }, ySyncPluginKey)
+        }
         synced = doc
       }
       // The binding renders remote changes with this meta: the view then shows the fragment.

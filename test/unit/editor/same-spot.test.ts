@@ -234,6 +234,23 @@ describe('yjs/y-prosemirror#161: text duplicated when two users edit the start o
   })
 })
 
+describe('three writers start typing in the same empty paragraph at once', () => {
+  // Each first character creates an XmlText per writer; y-prosemirror's repair (#160) then
+  // moves texts into each other concurrently and stock y-prosemirror loses one writer's text.
+  test.each(['tandem', 'stock'] as const)('%s', (flavor) => {
+    const [a, b, c] = setup(3, flavor, 'above', '')
+    for (const e of [a!, b!, c!]) e.select(8)
+    for (const [e, ch] of [[a!, 'a'], [b!, 'b'], [c!, 'c']] as const) e.type(ch)
+    // C sees B's text before anything else, B sees A's: both repair at once.
+    net!.deliver(1, 2)
+    net!.deliver(0, 1)
+    net!.flush()
+    const text = expectConverged([a!, b!, c!])
+    const kept = ['a', 'b', 'c'].filter((ch) => text.includes(ch)).length
+    expect(kept).toBe(flavor === 'tandem' ? 3 : 2)
+  })
+})
+
 describe('remote cursors follow the same rule', () => {
   test('a caret others see stays in front of text typed at it, for the typist and for a third user', () => {
     const [a, b, c] = setup(3, 'tandem', 'Hello ')
