@@ -21,6 +21,8 @@ export interface RoomManagerDeps {
   logger: Logger
   metrics: RelayMetrics
   flushMs: number
+  /** See {@link RoomDeps.compactBytes}. */
+  compactBytes: number
   idleMs: number
   extensions: readonly RelayExtension[]
   /** Storage failures turn its `storage` component degraded until they recover. */
@@ -79,7 +81,7 @@ export class RoomManager {
     let room: Room
     try {
       const [updates, sv] = await Promise.all([storage.load(name), storage.getStateVector(name)])
-      room = new Room(name, { storage, flushMs: this.deps.flushMs, logger, metrics, hooks: this.hooks, storageHealth: this.storageHealth }, sv)
+      room = new Room(name, { storage, flushMs: this.deps.flushMs, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks, storageHealth: this.storageHealth }, sv)
       try {
         room.loadStored(updates, sv)
       } catch (error) {
