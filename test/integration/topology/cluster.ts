@@ -120,6 +120,16 @@ export interface Member {
   stop(wipe?: boolean): Promise<void>
 }
 
+/** A relay-local write (what a client's update does): `fn`'s change to a copy of `room`, applied on `m`. */
+export async function writeLocal(m: Member, room: string, fn: (d: Y.Doc) => void): Promise<void> {
+  const r = await m.relay.rooms.get(room)
+  const d = new Y.Doc()
+  Y.applyUpdate(d, r.encodeStateAsUpdate())
+  const before = Y.encodeStateVector(d)
+  fn(d)
+  r.applyUpdate(Y.encodeStateAsUpdate(d, before), 'test-client')
+}
+
 export async function startMember(o: MemberOptions): Promise<Member> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), `tandem-topo-${o.id}-`))
   const ext = topologyExtension({

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startLinkProxy, type LinkProxy } from '../../fixtures/link-proxy.ts'
-import { freePorts, metric, startMember, until, wsUrl, type Member } from './cluster.ts'
+import { freePorts, metric, startMember, until, writeLocal, wsUrl, type Member } from './cluster.ts'
 
 const ROOM = 'gaps'
 let members: Member[] = []
@@ -22,16 +22,7 @@ afterEach(async () => {
   proxies = []
 })
 
-/** A relay-local write (what a client's update does). */
-async function write(m: Member, fn: (d: Y.Doc) => void): Promise<void> {
-  const room = await m.relay.rooms.get(ROOM)
-  const d = new Y.Doc()
-  Y.applyUpdate(d, room.encodeStateAsUpdate())
-  const before = Y.encodeStateVector(d)
-  fn(d)
-  room.applyUpdate(Y.encodeStateAsUpdate(d, before), 'test-client')
-}
-
+const write = (m: Member, fn: (d: Y.Doc) => void): Promise<void> => writeLocal(m, ROOM, fn)
 const textOf = async (m: Member): Promise<string> => (await m.relay.rooms.get(ROOM)).doc.getText('t').toString()
 
 describe('topology gaps', () => {
