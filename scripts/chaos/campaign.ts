@@ -10,11 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
-import { freePorts, relayDoc } from '../../test/integration/topology/cluster.ts'
+import { relayDoc } from '../../test/integration/topology/cluster.ts'
 import { RawClient } from '../../test/fixtures/clients.ts'
 import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 import { Rng } from './rng.ts'
-import { RelayProcess } from './relay-process.ts'
+import { RelayProcess, relayPorts } from './relay-process.ts'
 import { healLink, peerUrls, startLinks, type ChaosTopology, type Link } from './links.ts'
 import { ROOM, Writer, type WriterKind } from './writer.ts'
 import { FaultScheduler, type FaultEvent, type FaultKind } from './faults.ts'
@@ -93,7 +93,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const topology = o.topology ?? rng.pick(['mesh', 'star', 'ring'] as const)
   const dir = await mkdtemp(join(tmpdir(), `tandem-chaos-${o.seed}-`))
   const ids = Array.from({ length: n }, (_, i) => `r${i}`)
-  const ports = await freePorts(n)
+  const ports = await relayPorts(n, Math.random)
   const secret = `chaos-${o.seed}`
   log(`seed ${o.seed}: ${n} relays, ${topology}, ${o.seconds} s of faults, run dir ${dir}`)
   const links: Link[] = await startLinks(topology, ports, ids)
@@ -149,7 +149,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     await Promise.all(relays.map((r) => r.setDiskFailing(false)))
     for (const r of relays) if (!r.running) await r.start()
     for (const w of writers) w.goOnline()
-    const healedAt = Math.max(scheduler.lastHealAt, Date.now())
+    const healedAt = Date.now()
     writing = false
     await writeLoop
     log(`faults over after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(scheduler.counts)}; waiting for convergence`)

@@ -55,8 +55,6 @@ export class FaultScheduler {
   readonly counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
   readonly events: FaultEvent[] = []
   readonly problems: string[] = []
-  /** When the last fault was healed (ms since the epoch). */
-  lastHealAt = 0
   private readonly active = new Set<Promise<void>>()
   private readonly busy = new Set<unknown>()
   private relaysDown = 0
@@ -110,7 +108,6 @@ export class FaultScheduler {
       })
       .finally(() => {
         this.active.delete(tracked)
-        this.lastHealAt = Date.now()
       })
     this.active.add(tracked)
   }

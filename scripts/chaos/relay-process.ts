@@ -9,11 +9,31 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { cp, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:net'
 import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** How the relay is started: the TypeScript CLI under tsx, or the compiled one (`npm run build`). */
 const RELAY_ENTRY = { tsx: ['--import', 'tsx', 'relay/cli.ts'], dist: ['dist/relay/cli.js'] } as const
+
+/**
+ * `n` free loopback ports below the ephemeral range (20000–29999), so a port released by a
+ * killed relay is not handed to some other process's `listen(0)` before the restart.
+ */
+export async function relayPorts(n: number, random: () => number): Promise<number[]> {
+  const ports: number[] = []
+  while (ports.length < n) {
+    const port = 20000 + Math.floor(random() * 10000)
+    if (ports.includes(port)) continue
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer()
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+    })
+    if (free) ports.push(port)
+  }
+  return ports
+}
 
 /** What a relay process needs to start. */
 export interface RelaySpec {
@@ -77,7 +97,10 @@ export class RelayProcess {
     for (;;) {
       if (this.child !== child) throw new Error(`relay ${s.id} exited during startup (see ${s.logFile})`)
       try {
-        if ((await fetch(`${this.httpUrl}/health`)).status < 500) return
+        // A bounded request, and only our relay's answer counts (not whatever else holds the port).
+        const res = await fetch(`${this.httpUrl}/health`, { signal: AbortSignal.timeout(2000) })
+        const body = res.ok ? ((await res.json()) as { status?: string }) : {}
+        if (body.status === 'ok' || body.status === 'degraded') return
       } catch {
         // not listening yet
       }
