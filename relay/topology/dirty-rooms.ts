@@ -38,7 +38,7 @@ export class DirtyRooms {
       for (const [peer, rooms] of Object.entries(stored.dirty ?? {})) this.byPeer.set(peer, new Set(rooms))
       logger.info({ file, peers: this.byPeer.size }, 'restored rooms changed while links were down')
     } catch (err) {
-      // Unreadable: treat every room as changed is not possible here; log and start empty.
+      // Unreadable (a torn write is impossible: it is replaced by rename): log and start empty.
       logger.warn({ err, file }, 'dirty-room record unreadable; starting empty')
     }
   }
