@@ -69,6 +69,8 @@ function summary(r: CampaignResult): string {
   ].join('\n')
 }
 
+// Every stock WebsocketProvider adds a process 'exit' listener; a campaign runs a dozen or more.
+process.setMaxListeners(100)
 const results: CampaignResult[] = []
 for (let i = 0; i < runs; i++) {
   const r = await runCampaign({ seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
