@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import type { StorageAdapter } from './types.ts'
 
 /** The error a refused write rejects with (what a full or failing disk looks like). */
@@ -45,6 +45,16 @@ export class FailingStorage implements StorageAdapter {
     return this.failing || (this.file !== undefined && existsSync(this.file))
   }
 
+  /** The fault file says `lose`: writes "succeed" and store nothing. */
+  private get lying(): boolean {
+    if (this.file === undefined) return false
+    try {
+      return readFileSync(this.file, 'utf8').trim() === 'lose'
+    } catch {
+      return false
+    }
+  }
+
   private refuse(op: string): void {
     if (!this.faulty) return
     this.refused++
@@ -57,6 +67,7 @@ export class FailingStorage implements StorageAdapter {
   }
 
   async append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
+    if (this.lying) return
     this.refuse('append')
     await this.inner.append(room, updates, stateVector)
   }

@@ -33,6 +33,10 @@ export interface CampaignOptions {
   convergeTimeoutMs?: number
   /** Inject every fault kind at least once (first), then random ones. */
   ensureEach?: boolean
+  /** Only these fault kinds (default: all). */
+  kinds?: readonly FaultKind[]
+  /** Negative control: `disk-fail` makes a disk that acknowledges and stores nothing. */
+  lyingDisk?: boolean
   /** Run the compiled relay (dist/relay/cli.js, built by `npm run build`) instead of tsx. */
   compiled?: boolean
   /** Keep the run directory (logs, data) even when the run passed. */
@@ -140,7 +144,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       relays, links, dir, log,
       writers: () => writers.filter((w) => !w.gone),
       replaceWriter: (gone) => void addWriter(gone.relay, gone.kind),
-    }, { ensureEach: o.ensureEach ?? true })
+    }, { ensureEach: o.ensureEach ?? true, ...(o.kinds ? { kinds: o.kinds } : {}), diskMode: o.lyingDisk ? 'lose' : 'fail' })
     const t0 = Date.now()
     await scheduler.run(o.seconds * 1000)
     problems.push(...scheduler.problems)

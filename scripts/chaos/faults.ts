@@ -40,6 +40,18 @@ export interface FaultTargets {
   log(line: string): void
 }
 
+/** Options of {@link FaultScheduler}. */
+export interface SchedulerOptions {
+  /** At most this many faults at once (default 3). */
+  maxActive?: number
+  /** Inject every kind once first (then random ones). */
+  ensureEach?: boolean
+  /** Only these kinds (default: all). */
+  kinds?: readonly FaultKind[]
+  /** `lose`: `disk-fail` makes a lying disk (negative control of the checker). Default `fail`. */
+  diskMode?: 'fail' | 'lose'
+}
+
 /** One fault as it happened. */
 export interface FaultEvent {
   kind: FaultKind
@@ -64,14 +76,18 @@ export class FaultScheduler {
   /** Kinds not injected yet, tried first when `ensureEach` is set (short runs still cover every kind). */
   private readonly pending: FaultKind[]
 
-  constructor(private readonly rng: Rng, private readonly t: FaultTargets, options: { maxActive?: number; ensureEach?: boolean } = {}) {
+  constructor(private readonly rng: Rng, private readonly t: FaultTargets, options: SchedulerOptions = {}) {
     this.maxActive = options.maxActive ?? 3
+    this.weights = options.kinds ? Object.fromEntries(options.kinds.map((k) => [k, WEIGHTS[k]])) as Record<FaultKind, number> : WEIGHTS
+    this.diskMode = options.diskMode ?? 'fail'
     // The slow kinds (a relay restart each, one relay down at a time) go first.
     const slowFirst: FaultKind[] = ['stale-copy', 'kill-9', 'graceful-restart']
-    this.pending = options.ensureEach ? [...slowFirst, ...FAULT_KINDS.filter((k) => !slowFirst.includes(k))] : []
+    this.pending = options.ensureEach ? [...slowFirst, ...FAULT_KINDS.filter((k) => !slowFirst.includes(k))].filter((k) => k in this.weights) : []
   }
 
   private readonly maxActive: number
+  private readonly weights: Record<FaultKind, number>
+  private readonly diskMode: 'fail' | 'lose'
 
   /**
    * Injects faults until `durationMs` passed (and, with `ensureEach`, until every kind ran,
@@ -89,7 +105,7 @@ export class FaultScheduler {
   }
 
   private startOne(): void {
-    let kind: FaultKind = this.rng.weighted(WEIGHTS)
+    let kind: FaultKind = this.rng.weighted(this.weights)
     let job: Promise<void> | null = null
     for (const candidate of this.pending) {
       job = this.inject(candidate)
@@ -181,7 +197,7 @@ export class FaultScheduler {
         const relay = this.freeRelay()
         if (!relay) return null
         return this.hold(relay, kind, relay.spec.id, async () => {
-          await relay.setDiskFailing(true)
+          await relay.setDiskFailing(true, this.diskMode)
           await sleep(rng.int(500, 4000))
           await relay.setDiskFailing(false)
         })

@@ -130,9 +130,9 @@ export class RelayProcess {
     clearTimeout(timer)
   }
 
-  /** Makes storage writes fail (true) or work again (false). */
-  async setDiskFailing(failing: boolean): Promise<void> {
-    if (failing) await writeFile(this.spec.faultFile, '')
+  /** Makes storage writes fail (true) or work again (false); `lose`: a lying disk (negative control). */
+  async setDiskFailing(failing: boolean, mode: 'fail' | 'lose' = 'fail'): Promise<void> {
+    if (failing) await writeFile(this.spec.faultFile, mode === 'lose' ? 'lose' : '')
     else await unlink(this.spec.faultFile).catch(() => undefined)
   }
 
