@@ -9,16 +9,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as Y from 'yjs'
 import { relayDoc } from '../../test/integration/topology/cluster.ts'
-import { RawClient } from '../../test/fixtures/clients.ts'
-import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 import { Rng } from './rng.ts'
 import { RelayProcess, relayPorts } from './relay-process.ts'
 import { healLink, peerUrls, startLinks, type ChaosTopology, type Link } from './links.ts'
 import { ROOM, Writer, type WriterKind } from './writer.ts'
 import { FaultScheduler, type FaultEvent, type FaultKind } from './faults.ts'
 import { check, type CheckResult, type Copy, type Loss } from './checker.ts'
+import { readDisks, until, waitConverged, waitSaved } from './converge.ts'
 
 export interface CampaignOptions {
   seconds: number
@@ -65,30 +63,6 @@ export interface CampaignResult {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** A comparable summary of a doc: state vector and content (text, maps; CRDT slices as hex). */
-function fingerprint(doc: Y.Doc): string {
-  const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc))].sort(([a], [b]) => a - b)
-  const content: Record<string, unknown> = {}
-  for (const name of [...doc.share.keys()].sort()) {
-    if (name === 't') content[name] = doc.getText('t').toString()
-    else content[name] = Object.entries(doc.getMap(name).toJSON()).sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v])
-  }
-  return JSON.stringify({ sv, content })
-}
-
-async function loadFromDisk(dataDir: string, room: string): Promise<Y.Doc> {
-  const storage = await LevelDbStorage.open(dataDir)
-  try {
-    const updates = await storage.load(room)
-    const doc = new Y.Doc()
-    Y.transact(doc, () => { for (const u of updates) Y.applyUpdate(doc, u) })
-    return doc
-  } finally {
-    await storage.close()
-  }
-}
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const log = o.log ?? (() => undefined)
@@ -161,28 +135,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     // Converged: every live copy equal and every connected writer's writes acknowledged.
     const alive = (): Writer[] => writers.filter((w) => !w.gone)
     let convergeMs: number | null = null
-    let lastState = ''
     try {
-      await until('convergence', async () => {
-        if (!alive().every((w) => w.allAcked && w.synced)) {
-          lastState = `unacknowledged: ${alive().filter((w) => !w.allAcked).map((w) => `${w.name} ${w.acked}/${w.clock}`).join(', ')}`
-          return false
-        }
-        for (const kind of ['text', 'crdt'] as const) {
-          const prints = new Set<string>()
-          for (const r of relays) prints.add(fingerprint(await relayDoc(r.httpUrl, ROOM[kind])))
-          for (const w of alive()) if (w.kind === kind) prints.add(fingerprint(w.doc))
-          if (prints.size > 1) {
-            lastState = `${kind}: ${prints.size} different copies`
-            return false
-          }
-        }
-        return true
-      }, o.convergeTimeoutMs ?? 90_000)
+      await waitConverged(relays, alive, o.convergeTimeoutMs ?? 90_000)
       convergeMs = Date.now() - healedAt
       log(`converged ${convergeMs} ms after the last fault`)
     } catch (error) {
-      problems.push(`${(error as Error).message} (${lastState})`)
+      problems.push((error as Error).message)
     }
 
     // Live check: every relay (over HTTP) and every connected client.
@@ -195,29 +153,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
     const live = check(writers, liveCopies)
 
-    // Durable check: wait until each relay reports the converged state saved, kill -9 all, read the disks.
-    if (convergeMs !== null) {
-      for (const r of relays) {
-        for (const kind of ['text', 'crdt'] as const) {
-          const target = Y.decodeStateVector(Y.encodeStateVector(liveCopies[0]![kind]))
-          const raw = await RawClient.connect(r.url, ROOM[kind])
-          raw.subscribeSaved()
-          try {
-            await until(`${r.spec.id} saved ${kind}`, () => [...target].every(([c, clock]) => (raw.saved?.get(c) ?? 0) >= clock), 30_000)
-          } catch (error) {
-            problems.push((error as Error).message)
-          } finally {
-            raw.close()
-          }
-        }
-      }
-    }
+    // Durable check: each relay reports the converged state saved, then kill -9 all and read the disks.
+    if (convergeMs !== null) problems.push(...await waitSaved(relays, liveCopies[0]!))
     for (const w of writers) w.destroy()
     await Promise.all(relays.map((r) => r.kill9()))
-    const diskCopies: Copy[] = []
-    for (const r of relays) {
-      diskCopies.push({ where: `${r.spec.id} (disk after kill -9)`, text: await loadFromDisk(r.spec.dataDir, ROOM.text), crdt: await loadFromDisk(r.spec.dataDir, ROOM.crdt) })
-    }
+    const diskCopies = await readDisks(relays)
     const disk = check(writers, diskCopies)
     const losses = [...live.lost, ...disk.lost]
     for (const c of [live, disk]) {
@@ -245,14 +185,5 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     await Promise.all(links.map((l) => l.proxy.close()))
     if (result?.ok && !o.keepDir) await rm(dir, { recursive: true, force: true })
     else log(`run directory kept: ${dir}`)
-  }
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    if (await cond()) return
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(100)
   }
 }
