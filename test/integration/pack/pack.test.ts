@@ -182,7 +182,9 @@ process.stdout.write(JSON.stringify(checks))
     const version = await run('npx', ['--offline', 'tandem', '--version'], { cwd: consumer, env: childEnv(), timeout: 30_000 })
     expect(version.stdout.trim()).toBe(pkg.version)
 
-    const child = spawn('npx', ['--offline', 'tandem', '--port', '0', '--storage', 'memory', '--log-format', 'json'], { cwd: consumer, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    // The bin npx just ran, started directly: npm's own start-up would only add seconds.
+    const bin = join(consumer, 'node_modules/.bin/tandem')
+    const child = spawn(bin, ['--port', '0', '--storage', 'memory', '--log-format', 'json'], { cwd: consumer, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
     try {
       const httpUrl = await new Promise<string>((resolve, reject) => {
         let out = ''
@@ -192,7 +194,7 @@ process.stdout.write(JSON.stringify(checks))
           if (m) resolve(m[1]!)
         })
         child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
-        child.once('exit', (code) => reject(new Error(`npx tandem exited with ${code}:\n${out}`)))
+        child.once('exit', (code) => reject(new Error(`tandem exited with ${code}:\n${out}`)))
       })
       // JSON log lines when stdout is not a terminal; the demo comes from the package's editor/dist.
       expect((await fetch(`${httpUrl}/health`)).status).toBe(200)
