@@ -32,7 +32,7 @@ try {
   config = parseConfig(process.argv.slice(2), process.env)
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error
-  process.stderr.write(`${error.message}\n\n${HELP}`)
+  process.stderr.write(`tandem relay: ${error.message} (see --help)\n`)
   process.exit(2)
 }
 if (config.help) {
