@@ -15,6 +15,7 @@ import { createRelay } from './server.ts'
 import { createLogger } from './logger.ts'
 import type { RelayExtension } from './extension.ts'
 import { topologyExtension, parseTopology } from './topology/index.ts'
+import { redisExtension } from './redis/index.ts'
 
 /** The nearest directory above this module holding a package.json: the tandem package. */
 function packageRoot(): string {
@@ -63,6 +64,7 @@ if (config.peers.length > 0 || config.hub || config.peerSecret) {
     }),
   )
 }
+if (config.redis) extensions.push(redisExtension({ url: config.redis, id: config.id }))
 const relay = await createRelay(config, { extensions, logger })
 logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)
 process.stdout.write(`tandem relay listening on ${relay.httpUrl} (ws ${relay.url}/<room>)\n`)

@@ -50,6 +50,8 @@ export interface RelayConfig {
   durability: 'sync' | 'process'
   /** Compact a room's stored log from its live doc once this many bytes were appended since the last compaction (`--compact-bytes`). */
   compactBytes: number
+  /** Redis URL shared by relays that share rooms (`--redis`, `TANDEM_REDIS_URL`); none = no Redis. */
+  redis: string | undefined
   /** `--help` was given. */
   help: boolean
   /**
@@ -107,6 +109,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   peerSecret: undefined,
   durability: 'sync',
   compactBytes: 64 * 1024,
+  redis: undefined,
   help: false,
   version: false,
   authSecret: undefined,
@@ -160,6 +163,7 @@ Options (flag / environment variable, default):
   --max-awareness-per-second N   TANDEM_MAX_AWARENESS_PER_SECOND 60
   --max-buffered-bytes N         TANDEM_MAX_BUFFERED_BYTES       8388608 (8 MiB)
   --max-http-body-bytes N        TANDEM_MAX_HTTP_BODY_BYTES      1048576 (1 MiB)
+  --redis redis://HOST:PORT      TANDEM_REDIS_URL           (none; share rooms with every relay on it)
   --help                         print this text
   --version                      print the version
 `
@@ -247,6 +251,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'max-awareness-per-second': { type: 'string' },
         'max-buffered-bytes': { type: 'string' },
         'max-http-body-bytes': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -278,6 +283,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   }
   const logRaw = pick('log-level', 'LOG_LEVEL')
   const idRaw = pick('id', 'TANDEM_ID')
+  const redis = pick('redis', 'TANDEM_REDIS_URL')
+  if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis)) {
+    throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`)
+  }
   const config: RelayConfig = {
     host,
     port,
@@ -296,6 +305,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
     durability: durabilityRaw === undefined ? d.durability : oneOf('--durability', durabilityRaw, ['sync', 'process'] as const),
     compactBytes: compactRaw === undefined ? d.compactBytes : integer('--compact-bytes', compactRaw, 1),
+    redis,
     help: values.help === true,
     faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
     version: values.version === true,
