@@ -19,3 +19,4 @@ export { MemoryStorage, LevelDbStorage, type StorageAdapter, type LevelDbOptions
 export { signToken, verifyToken, parseAuthSecrets, roomMatches, type AuthKey, type TokenClaims, type Right, type SignOptions } from './auth/tokens.ts'
 export { Access, tokenOf, originAllowed, type AuthRequest, type AuthDecision, type Authorize, type Grant, type Refusal } from './auth/access.ts'
 export { DenyList, type DenyEntry } from './auth/deny-list.ts'
+export { redisExtension, RedisNode, RedisOrigin, type RedisExtension, type RedisOptions } from './redis/index.ts'

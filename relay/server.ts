@@ -24,6 +24,7 @@ import { RelayError, CLOSE_CODES } from './errors.ts'
 import { roomNameFromPath } from './room-name.ts'
 import { MemoryStorage } from './storage/memory.ts'
 import { LevelDbStorage } from './storage/leveldb.ts'
+import { FailingStorage } from './storage/failing.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } from './extension.ts'
 import { join } from 'node:path'
@@ -93,9 +94,10 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   else if (config.storage === 'memory') storage = new MemoryStorage()
   else {
     await mkdir(config.data, { recursive: true })
-    storage = await LevelDbStorage.open(config.data)
+    storage = await LevelDbStorage.open(config.data, { durability: config.durability })
   }
-  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, idleMs: config.idleMs, extensions })
+  if (config.faultStorage) storage = new FailingStorage(storage, { whileFileExists: config.faultStorage })
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, compactBytes: config.compactBytes, idleMs: config.idleMs, extensions, health })
   const denyList = new DenyList(!options.storage && config.storage === 'leveldb' ? join(config.data, 'auth-deny.json') : undefined)
   await denyList.load()
   const authorize = extensions.find((e) => e.authorize)?.authorize
