@@ -112,6 +112,7 @@ export class Access {
         throw this.refused(new RelayError(decision.status === 403 ? 'forbidden' : 'unauthorized', decision.refuse || 'refused'), request, room)
       }
       if (decision.right !== 'read' && decision.right !== 'write') throw this.refused(new RelayError('unauthorized', 'authorize returned no right'), request, room)
+      if (decision.expiresAt !== undefined && decision.expiresAt <= Date.now()) throw this.refused(new RelayError('unauthorized', 'grant already expired'), request, room)
       return decision
     }
     if (this.mode === 'open') {
