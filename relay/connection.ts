@@ -11,6 +11,7 @@ import { RelayError, asRelayError, closeReason } from './errors.ts'
 import type { Room, RoomClient } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { RelayMetrics } from './metrics.ts'
+import { corkUntilTurnEnd } from './turn-cork.ts'
 
 let nextConnectionId = 1
 const SEND_OPTIONS = { binary: true } as const
@@ -125,6 +126,7 @@ export class Connection implements RoomClient {
   send(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     this.deps.metrics.bytesOut.inc(frame.byteLength)
+    corkUntilTurnEnd(this.ws)
     this.ws.send(frame, SEND_OPTIONS)
   }
 

@@ -119,6 +119,7 @@ console.log(`| --- |${rows.map(() => ' ---: |').join('')}`)
 for (const [i, point] of points.entries()) {
   const cell = (r: Row, pick: (l: LoadResult) => number, d = 1): string => `${fmt(pick(r.load[i]!), d)} (${ratio(pick(r.load[i]!), pick(base.load[i]!))})`
   console.log(`| ${point.name}: CPU µs / delivery | ${rows.map((r) => cell(r, (l) => l.cpuMicrosPerDelivery)).join(' | ')} |`)
+  console.log(`| ${point.name}: write syscalls / delivery | ${rows.map((r) => cell(r, (l) => l.writeSyscallsPerDelivery, 2)).join(' | ')} |`)
   console.log(`| ${point.name}: p99 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p99Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: p50 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p50Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: lost / deliveries | ${rows.map((r) => `${r.load[i]!.lost} / ${r.load[i]!.deliveries}`).join(' | ')} |`)
