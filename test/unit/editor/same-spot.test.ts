@@ -5,6 +5,8 @@
  * assertions demonstrably fail without it.
  */
 import { afterEach, describe, expect, test } from 'vitest'
+import type { DecorationSet } from 'prosemirror-view'
+import { yCursorPluginKey } from 'y-prosemirror'
 import { editorSchema } from '../../../editor/schema.ts'
 import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor, type Network } from '../../property/editor/headless-editor.ts'
 
@@ -259,7 +261,16 @@ describe('remote cursors follow the same rule', () => {
     net!.syncAwareness()
     expect(b!.remoteCursorOf(a!)).toBe(7)
     expect(c!.remoteCursorOf(a!)).toBe(7)
+    const drawnByB = (): number | undefined =>
+      (yCursorPluginKey.getState(b!.state) as DecorationSet)
+        .find()
+        .find((d) => d.spec.key === String(a!.doc.clientID))?.from
+    // B's cursor decorations have been built with A's cursor in them.
+    b!.view.dispatch(b!.state.tr.setMeta(yCursorPluginKey, { awarenessUpdated: true }))
+    expect(drawnByB()).toBe(7)
     b!.type(BETA)
+    // Mapped through B's own typing, the drawn caret stays in front of B's text.
+    expect(drawnByB()).toBe(7)
     net!.flush()
     // A has not typed nor moved: its caret (its own and as drawn by B and C) stays before B's text.
     expect(a!.caret).toBe(7)
