@@ -253,6 +253,37 @@ describe('three writers start typing in the same empty paragraph at once', () =>
   })
 })
 
+describe('the Yjs layout is y-prosemirror’s', () => {
+  test('the same edits give the same fragment in tandem’s editor and in stock y-prosemirror', () => {
+    const run = (flavor: Flavor): string => {
+      const [e] = setup(1, flavor, 'first paragraph', 'second')
+      const bold = [editorSchema.marks['strong']!.create()]
+      e!.select(6)
+      e!.type('typed ')
+      e!.setStoredMarks(bold)
+      e!.type('bold')
+      e!.setStoredMarks([])
+      e!.type(' plain')
+      e!.select(3)
+      e!.enter() // split in the middle
+      e!.select(e!.state.doc.content.size - 1)
+      e!.enter() // at the end
+      e!.type('new line')
+      e!.select(2, 4)
+      e!.type('X') // replace a selection
+      e!.view.dispatch(e!.state.tr.delete(e!.caret - 1, e!.caret)) // backspace
+      const xml = e!.fragment.toString()
+      expect(e!.state.doc.eq(e!.fragmentDoc())).toBe(true)
+      net!.destroy()
+      net = null
+      return xml
+    }
+    const tandem = run('tandem')
+    expect(tandem).toBe(run('stock'))
+    expect(tandem).toContain('<strong>bold</strong>')
+  })
+})
+
 describe('remote cursors follow the same rule', () => {
   test('a caret others see stays in front of text typed at it, for the typist and for a third user', () => {
     const [a, b, c] = setup(3, 'tandem', 'Hello ')
