@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
+  type Client, type RedisMember, type RedisServer,
+} from './redis-fixture.ts'
+
+let redis: RedisServer | null = null
+let members: RedisMember[] = []
+let clients: Client[] = []
+
+afterEach(async () => {
+  for (const c of clients) c.destroy()
+  for (const m of members) await m.stop()
+  await redis?.stop()
+  members = []
+  clients = []
+  redis = null
+})
+
+describe('3 relays on one Redis', () => {
+  it('stock y-websocket clients on different relays converge, with no peer list', async () => {
+    redis = await startRedis()
+    members = await Promise.all([0, 1, 2].map((i) => startRedisMember({ id: `r${i}`, redisUrl: redis!.url })))
+    await Promise.all(members.map((m) => redisUp(m.httpUrl)))
+    clients = members.map((m) => client(m.url, 'shared'))
+    await Promise.all(clients.map(synced))
+    for (let k = 0; k < 20; k++) clients.forEach((c, i) => c.doc.getMap('m').set(`c${i}-${k}`, k))
+    const all = clients.flatMap((_, i) => Array.from({ length: 20 }, (_, k) => `c${i}-${k}`)).sort()
+    await until('every client holds every write', () => clients.every((c) => keysOf(c.doc).length === all.length))
+    for (const c of clients) expect(keysOf(c.doc)).toEqual(all)
+    for (const m of members) expect(keysOf(await relayDoc(m.httpUrl, 'shared'))).toEqual(all)
+    // Deletions travel too.
+    clients[0]!.doc.getMap('m').delete('c1-0')
+    await until('the deletion reached every client', () => clients.every((c) => !c.doc.getMap('m').has('c1-0')))
+    // Updates went through Redis, counted per relay.
+    for (const m of members) expect(await metric(m.httpUrl, 'tandem_redis_entries_sent_total', { kind: 'update' })).toBeGreaterThan(0)
+    for (const m of members) expect(await metric(m.httpUrl, 'tandem_redis_up')).toBe(1)
+  })
+})

@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
+  type Client, type RedisMember, type RedisServer,
+} from './redis-fixture.ts'
+
+let redis: RedisServer | null = null
+let members: RedisMember[] = []
+let clients: Client[] = []
+
+afterEach(async () => {
+  for (const c of clients) c.destroy()
+  for (const m of members) await m.stop()
+  await redis?.stop()
+  members = []
+  clients = []
+  redis = null
+})
+
+const N = 50
+
+async function writeRoom(room: string): Promise<string[]> {
+  const writers = members.map((m) => client(m.url, room))
+  clients.push(...writers)
+  await Promise.all(writers.map(synced))
+  for (let k = 0; k < N; k++) writers.forEach((c, i) => c.doc.getMap('m').set(`w${i}-${k}`, k))
+  const every = writers.flatMap((_, i) => Array.from({ length: N }, (_, k) => `w${i}-${k}`)).sort()
+  await until('writers hold every write', () => writers.every((c) => keysOf(c.doc).length === every.length))
+  writers[0]!.doc.getMap('m').delete('w1-0') // a deletion the new relay must learn too
+  const all = every.filter((k) => k !== 'w1-0')
+  await until('writers converge', () => writers.every((c) => keysOf(c.doc).join() === all.join()))
+  return all
+}
+
+describe('a new relay with an empty disk', () => {
+  it('serves the full state of a room the others have loaded', async () => {
+    redis = await startRedis()
+    members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis!.url })))
+    await Promise.all(members.map((m) => redisUp(m.httpUrl)))
+    const all = await writeRoom('loaded')
+    const fresh = await startRedisMember({ id: 'fresh', redisUrl: redis.url })
+    members.push(fresh)
+    await redisUp(fresh.httpUrl)
+    const reader = client(fresh.url, 'loaded')
+    clients.push(reader)
+    await until('the new relay\'s client holds the full state', () => keysOf(reader.doc).join() === all.join())
+    expect(keysOf(await relayDoc(fresh.httpUrl, 'loaded'))).toEqual(all)
+  })
+
+  it('serves the full state of a room unloaded everywhere, its stream trimmed (relays answer from disk)', async () => {
+    redis = await startRedis()
+    members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis!.url, idleMs: 100 })))
+    await Promise.all(members.map((m) => redisUp(m.httpUrl)))
+    const all = await writeRoom('cold')
+    for (const c of clients) c.destroy()
+    clients = []
+    await until('both relays unloaded the room', async () =>
+      (await Promise.all(members.map((m) => metric(m.httpUrl, 'tandem_rooms_loaded')))).every((n) => n === 0))
+    await until('the stream was trimmed once both relays stored it', async () =>
+      ((await metric(members[0]!.httpUrl, 'tandem_redis_trimmed_entries_total')) ?? 0)
+      + ((await metric(members[1]!.httpUrl, 'tandem_redis_trimmed_entries_total')) ?? 0) > 0)
+    const fresh = await startRedisMember({ id: 'fresh', redisUrl: redis.url })
+    members.push(fresh)
+    await redisUp(fresh.httpUrl)
+    const reader = client(fresh.url, 'cold')
+    clients.push(reader)
+    await until('the new relay\'s client holds the full state', () => keysOf(reader.doc).join() === all.join())
+    const answered = await Promise.all(members.slice(0, 2).map((m) => metric(m.httpUrl, 'tandem_redis_catch_ups_total', { kind: 'answered' })))
+    expect(answered.some((n) => (n ?? 0) > 0)).toBe(true)
+  })
+})
