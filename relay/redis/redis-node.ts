@@ -176,7 +176,20 @@ export class RedisNode {
     const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0 }
     this.rooms.set(room.name, state)
     this.byKey.set(key, room.name)
-    if (this.live) void this.attach(state, false).catch((err) => this.failed(err, 'attach'))
+    if (this.live) this.attachSoon(state, 0)
+  }
+
+  /** Attaches `state` now (or after `delayMs`), retrying while connected; a reconnect attaches it otherwise. */
+  private attachSoon(state: RoomState, delayMs: number): void {
+    const run = (): void => {
+      if (!this.live || state.reading || this.rooms.get(state.room.name) !== state) return
+      this.attach(state, false).catch((err) => {
+        this.failed(err, 'attach')
+        this.attachSoon(state, 500)
+      })
+    }
+    if (delayMs === 0) return run()
+    setTimeout(run, delayMs).unref()
   }
 
   /** A room was unloaded (after its last flush): record its position, stop tailing. */
@@ -255,11 +268,16 @@ export class RedisNode {
       }
     }
     for (const state of [...this.rooms.values()]) {
-      if (!state.reading) await this.attach(state, reset)
-      else if (await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
+      if (state.reading && await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
     }
-    // Last, and until none is left: rooms dirtied meanwhile are published before going live.
-    while (this.dirty.size > 0) {
+    // Last, and until none is left: rooms loaded or dirtied meanwhile are attached and published before going live.
+    for (;;) {
+      const unattached = [...this.rooms.values()].find((s) => !s.reading)
+      if (unattached) {
+        await this.attach(unattached, reset)
+        continue
+      }
+      if (this.dirty.size === 0) break
       const name = this.dirty.values().next().value as string
       const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
       this.dirty.delete(name)

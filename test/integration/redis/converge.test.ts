@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
 import {
   client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
   type Client, type RedisMember, type RedisServer,
@@ -35,5 +36,14 @@ describe('3 relays on one Redis', () => {
     // Updates went through Redis, counted per relay.
     for (const m of members) expect(await metric(m.httpUrl, 'tandem_redis_entries_sent_total', { kind: 'update' })).toBeGreaterThan(0)
     for (const m of members) expect(await metric(m.httpUrl, 'tandem_redis_up')).toBe(1)
+    // Trimmed once every relay's disk covers it: the stream does not keep the history.
+    const inspect = new Redis(redis.url)
+    try {
+      expect(await inspect.xlen('tandem:{shared}:log')).toBeGreaterThan(0)
+      await until('the stream is trimmed to what some relay has not stored', async () => (await inspect.xlen('tandem:{shared}:log')) <= 1)
+      expect(Object.keys(await inspect.hgetall('tandem:{shared}:acks')).sort()).toEqual(['r0', 'r1', 'r2'])
+    } finally {
+      inspect.disconnect()
+    }
   })
 })
