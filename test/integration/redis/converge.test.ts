@@ -1,29 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
-import {
-  client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
-  type Client, type RedisMember, type RedisServer,
-} from './redis-fixture.ts'
+import { Scene, client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until } from './redis-fixture.ts'
 
-let redis: RedisServer | null = null
-let members: RedisMember[] = []
-let clients: Client[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const m of members) await m.stop()
-  await redis?.stop()
-  members = []
-  clients = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 describe('3 relays on one Redis', () => {
   it('stock y-websocket clients on different relays converge, with no peer list', async () => {
-    redis = await startRedis()
-    members = await Promise.all([0, 1, 2].map((i) => startRedisMember({ id: `r${i}`, redisUrl: redis!.url })))
+    const redis = scene.redis = await startRedis()
+    const members = scene.members = await Promise.all([0, 1, 2].map((i) => startRedisMember({ id: `r${i}`, redisUrl: redis.url })))
     await Promise.all(members.map((m) => redisUp(m.httpUrl)))
-    clients = members.map((m) => client(m.url, 'shared'))
+    const clients = scene.clients = members.map((m) => client(m.url, 'shared'))
     await Promise.all(clients.map(synced))
     for (let k = 0; k < 20; k++) clients.forEach((c, i) => c.doc.getMap('m').set(`c${i}-${k}`, k))
     const all = clients.flatMap((_, i) => Array.from({ length: 20 }, (_, k) => `c${i}-${k}`)).sort()

@@ -1,33 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  client, freePorts, keysOf, redisUp, relayDoc, spawnRedisMember, startRedis, synced, until,
-  type Client, type RedisProc, type RedisServer,
-} from './redis-fixture.ts'
+import { Scene, client, freePorts, keysOf, redisUp, relayDoc, spawnRedisMember, startRedis, synced, until } from './redis-fixture.ts'
 
 const ROOM = 'crash'
-let redis: RedisServer | null = null
-let procs: RedisProc[] = []
-let clients: Client[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const p of procs) {
-    p.kill('SIGKILL')
-    await p.exited
-  }
-  await redis?.stop()
-  procs = []
-  clients = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 describe('kill -9 with Redis', () => {
   it('a relay killed during writes restarts on its disk and catches up; nothing acknowledged is lost', async () => {
-    redis = await startRedis()
+    const redis = scene.redis = await startRedis()
     const ports = await freePorts(3)
-    procs = await Promise.all(ports.map((port, i) => spawnRedisMember({ id: `k${i}`, port, redisUrl: redis!.url })))
+    const procs = scene.procs = await Promise.all(ports.map((port, i) => spawnRedisMember({ id: `k${i}`, port, redisUrl: redis.url })))
     await Promise.all(procs.map((p) => redisUp(p.httpUrl)))
-    clients = procs.map((p) => client(p.url, ROOM))
+    const clients = scene.clients = procs.map((p) => client(p.url, ROOM))
     await Promise.all(clients.map(synced))
     const written: string[] = []
     const burst = (who: number[], from: number, count: number): void => {
