@@ -24,6 +24,7 @@ import * as Y from 'yjs'
 import type { Logger } from 'pino'
 import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
+import { AwarenessBridge } from './awareness-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
 import { createRedisMetrics, type RedisMetrics } from './redis-metrics.ts'
 import { RedisOrigin, type RedisContext, type RedisRoom } from './surface.ts'
@@ -85,9 +86,10 @@ export class RedisNode {
   private readonly keys: RedisKeys
   private readonly cmd: Redis
   private readonly reader: Redis
+  private readonly sub: Redis
+  private readonly awareness: AwarenessBridge
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
-  private readonly byKey = new Map<string, string>()
   private readonly dirty = new Set<string>()
   private readonly origin: RedisOrigin
   private readonly checkpointMs: number
@@ -130,6 +132,10 @@ export class RedisNode {
     // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
+    // Pub/sub for awareness only: its own connection, offline commands queued (subscriptions).
+    this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: `tandem:${this.instance}:sub` })
+    this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral */ })
+    this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
       client.on('error', (err: Error) => this.down(`${name}: ${err.message}`))
@@ -142,7 +148,7 @@ export class RedisNode {
   start(): void {
     this.ctx.health.set('redis', { ok: false, detail: 'connecting' })
     this.metrics.up.set(0)
-    for (const client of [this.cmd, this.reader]) client.connect().catch(() => { /* retried by retryStrategy; reported by 'error' */ })
+    for (const client of [this.cmd, this.reader, this.sub]) client.connect().catch(() => { /* retried by retryStrategy; reported by 'error' */ })
     this.readLoopDone = this.readLoop()
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.checkpointMs)
     this.checkpointTimer.unref()
@@ -159,6 +165,7 @@ export class RedisNode {
     for (const wake of this.liveWaiters.splice(0)) wake()
     this.reader.disconnect()
     this.cmd.disconnect()
+    this.sub.disconnect()
     await this.readLoopDone
     this.ctx.health.delete('redis')
   }
@@ -175,7 +182,7 @@ export class RedisNode {
     const key = this.keys.log(room.name)
     const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0 }
     this.rooms.set(room.name, state)
-    this.byKey.set(key, room.name)
+    this.awareness.add(room)
     if (this.live) this.attachSoon(state, 0)
   }
 
@@ -197,7 +204,7 @@ export class RedisNode {
     const state = this.rooms.get(room.name)
     if (!state || state.room !== room) return
     this.rooms.delete(room.name)
-    this.byKey.delete(state.key)
+    this.awareness.remove(room.name)
     if (this.live && state.reading && !this.stopped) void this.ack(state, false).catch((err) => this.failed(err, 'ack'))
   }
 

@@ -34,3 +34,19 @@ describe('3 relays on one Redis', () => {
     }
   })
 })
+
+describe('awareness between relays on one Redis', () => {
+  it('a client on one relay sees the cursor of a client on another, and its removal when it leaves', async () => {
+    const redis = scene.redis = await startRedis()
+    const members = scene.members = await Promise.all([0, 1].map((i) => startRedisMember({ id: `aw${i}`, redisUrl: redis.url })))
+    await Promise.all(members.map((m) => redisUp(m.httpUrl)))
+    const [a, b] = scene.clients = members.map((m) => client(m.url, 'cursors'))
+    await Promise.all([a!, b!].map(synced))
+    a!.provider.awareness.setLocalStateField('user', { name: 'ada' })
+    const aId = a!.doc.clientID
+    await until('b sees a\'s awareness through Redis', () =>
+      (b!.provider.awareness.getStates().get(aId) as { user?: { name: string } } | undefined)?.user?.name === 'ada')
+    a!.destroy() // the relay removes a's state and tells the other relay
+    await until('b sees a leave', () => !b!.provider.awareness.getStates().has(aId), 10_000)
+  })
+})

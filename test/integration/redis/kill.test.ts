@@ -44,5 +44,5 @@ describe('kill -9 with Redis', () => {
     clients[0]!.doc.getMap('m').set('after0', 1)
     await until('post-restart writes reach every client', () =>
       clients.every((c) => c.doc.getMap('m').has('after') && c.doc.getMap('m').has('after0')))
-  })
+  }, 120_000) // three relay processes started through tsx, one twice
 })
