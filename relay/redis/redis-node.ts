@@ -104,6 +104,8 @@ export class RedisNode {
   private everLive = false
   private stopped = false
   private resyncing: Promise<void> | null = null
+  /** Counts losses of connection, so a resync that raced one is redone. */
+  private downs = 0
   private liveWaiters: Array<() => void> = []
   private reportedDown = false
   private checkpointTimer: NodeJS.Timeout | null = null
@@ -227,31 +229,40 @@ export class RedisNode {
       this.reportedDown = true
     }
     this.live = false
+    this.downs++
     this.metrics.up.set(0)
     this.ctx.health.set('redis', { ok: false, detail: reason })
   }
 
   private maybeResync(): void {
-    if (this.stopped || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
-    if (this.resyncing) return
-    this.resyncing = this.resync()
-      .then(() => {
-        if (this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
-        if (this.everLive) this.metrics.reconnects.inc()
-        this.everLive = true
-        this.live = true
-        this.reportedDown = false
-        this.metrics.up.set(1)
-        this.ctx.health.set('redis', { ok: true })
-        this.logger.info({ url: this.options.url, rooms: this.rooms.size }, 'Redis connected and caught up')
-        for (const wake of this.liveWaiters.splice(0)) wake()
-      })
-      .catch((err: unknown) => {
+    if (this.stopped || this.resyncing || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
+    const downs = this.downs
+    this.resyncing = this.resync().then(
+      () => {
+        // Lost again meanwhile: what was written since is dirty and needs another pass.
+        if (this.downs !== downs || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return false
+        this.goLive()
+        return true
+      },
+      (err: unknown) => {
         this.down(`resync failed: ${(err as Error).message}`)
-        const retry = setTimeout(() => this.maybeResync(), 500)
-        retry.unref()
-      })
-      .finally(() => { this.resyncing = null })
+        return false
+      },
+    ).then((ok) => {
+      this.resyncing = null
+      if (!ok && !this.stopped) setTimeout(() => this.maybeResync(), 200).unref()
+    })
+  }
+
+  private goLive(): void {
+    if (this.everLive) this.metrics.reconnects.inc()
+    this.everLive = true
+    this.live = true
+    this.reportedDown = false
+    this.metrics.up.set(1)
+    this.ctx.health.set('redis', { ok: true })
+    this.logger.info({ url: this.options.url, rooms: this.rooms.size }, 'Redis connected and caught up')
+    for (const wake of this.liveWaiters.splice(0)) wake()
   }
 
   /** After (re)connecting: detect a Redis restarted empty, republish what it lacks, reattach rooms. */
@@ -285,15 +296,20 @@ export class RedisNode {
         continue
       }
       if (this.dirty.size === 0) break
-      const name = this.dirty.values().next().value as string
-      const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
-      this.dirty.delete(name)
-      try {
-        await this.publish(name, room.encodeStateAsUpdate(), 's', 'republish')
-      } catch (err) {
-        this.markDirty(name)
-        throw err
-      }
+      await this.republish(this.dirty.values().next().value as string)
+    }
+  }
+
+  /** Publishes the whole state of a room whose updates did not all reach Redis. */
+  private async republish(name: string): Promise<void> {
+    const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
+    this.dirty.delete(name)
+    try {
+      await this.publish(name, room.encodeStateAsUpdate(), 's', 'republish')
+    } catch (err) {
+      this.markDirty(name)
+      throw err
+    } finally {
       this.metrics.unpublishedRooms.set(this.dirty.size)
     }
   }
@@ -456,6 +472,8 @@ export class RedisNode {
         this.maybeResync()
         return
       }
+      // A write Redis refused while connected (e.g. maxmemory) is retried here, whole.
+      for (const name of [...this.dirty]) if (this.live) await this.republish(name)
       const now = Date.now()
       for (const state of [...this.rooms.values()]) {
         if (!state.reading || !this.live) continue
