@@ -12,6 +12,7 @@ import { encodeAwareness, encodeSaved, encodeSyncUpdate, validateUpdate } from '
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
+import { retryDelayMs, type StorageHealth } from './storage-health.ts'
 
 /** A local receiver of room messages (a client connection). */
 export interface RoomClient {
@@ -33,9 +34,13 @@ export interface RoomHooks {
 export interface RoomDeps {
   storage: StorageAdapter
   flushMs: number
+  /** Compact the stored log from the live doc once this many bytes were appended since the last snapshot (and at least the snapshot's size). */
+  compactBytes: number
   logger: Logger
   metrics: RelayMetrics
   hooks: RoomHooks
+  /** Where failed and recovered appends are reported (health, metrics). */
+  storageHealth?: StorageHealth
 }
 
 /** A loaded room. Create through {@link RoomManager.get}. */
@@ -58,9 +63,15 @@ export class Room {
   private timer: NodeJS.Timeout | null = null
   private flushChain: Promise<void> = Promise.resolve()
   private persisted: Uint8Array
+  /** Consecutive failed appends (the retry backs off with it). */
+  private failures = 0
   /** While a rebuild runs: updates accepted meanwhile, re-applied to the rebuilt doc. */
   private rebuildLog: Uint8Array[] | null = null
   private rebuilding: Promise<void> = Promise.resolve()
+  /** Bytes of the stored log beyond its last snapshot, and the snapshot's size. */
+  private appendedBytes = 0
+  private snapshotBytes = 0
+  private compacting = false
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
@@ -77,6 +88,8 @@ export class Room {
       for (const update of updates) Y.applyUpdate(this.doc, update, 'storage')
     })
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
+    this.snapshotBytes = updates[0]?.byteLength ?? 0
+    for (let i = 1; i < updates.length; i++) this.appendedBytes += updates[i]!.byteLength
   }
 
   /**
@@ -179,14 +192,19 @@ export class Room {
     return this.queue.length
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(retryMs?: number): void {
     if (this.timer) return
+    // Due on the next multiple of flush-ms, so every room's flush falls in the same turn of
+    // the event loop and the store writes them as one group; a retry after a failed store
+    // waits its own backoff instead.
+    const { flushMs } = this.deps
+    const delay = retryMs ?? (flushMs > 0 ? flushMs - (Date.now() % flushMs) : 0)
     this.timer = setTimeout(() => {
       this.timer = null
       this.flush().catch(() => {
         /* logged in flush; retried on the next schedule */
       })
-    }, this.deps.flushMs)
+    }, delay)
     this.timer.unref()
   }
 
@@ -211,21 +229,63 @@ export class Room {
     try {
       await storage.append(this.name, batch, sv)
     } catch (error) {
+      // Nothing of the batch is acknowledged: it goes back to the head of the queue and the
+      // append is retried with backoff (or earlier by an explicit flush).
       this.queue = batch.concat(this.queue)
+      this.failures++
       metrics.errors.inc({ code: 'store-failed' })
-      logger.error({ room: this.name, err: error, updates: batch.length }, 'storing updates failed; kept in memory, will retry')
-      this.scheduleFlush()
+      this.deps.storageHealth?.failed(this.name, this.queue.length, error)
+      const retryMs = retryDelayMs(this.failures, this.deps.flushMs)
+      logger.error({ room: this.name, err: error, updates: this.queue.length, attempt: this.failures, retryMs }, 'storing updates failed; kept in memory, retrying')
+      this.scheduleFlush(retryMs)
       throw error
     } finally {
       end()
     }
+    if (this.failures > 0) {
+      logger.warn({ room: this.name, attempts: this.failures + 1, updates: batch.length }, 'storing updates recovered')
+      this.failures = 0
+      this.deps.storageHealth?.stored(this.name)
+    }
     this.persisted = sv
+    for (const update of batch) this.appendedBytes += update.byteLength
+    this.maybeCompact()
     const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
     if (subscribed.length > 0) {
       const frame = encodeSaved(sv)
       for (const client of subscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
+  }
+
+  /**
+   * Replaces the stored log by the live doc as one update once enough was appended (amortised:
+   * at least `compactBytes`, and at least the last snapshot's size, so the encoding cost stays
+   * proportional to what was appended). Skipped while a rebuild runs; while the doc holds
+   * pending structs (updates with missing dependencies) the store's checked merge runs instead.
+   */
+  private maybeCompact(): void {
+    if (this.compacting || this.rebuildLog) return
+    if (this.appendedBytes < Math.max(this.deps.compactBytes, this.snapshotBytes)) return
+    const { storage, logger } = this.deps
+    const store = this.doc.store
+    // With pending structs the store merges its own log (checked, off the event loop) instead.
+    const snapshot = store.pendingStructs || store.pendingDs ? undefined : Y.encodeStateAsUpdate(this.doc)
+    const appended = this.appendedBytes
+    this.compacting = true
+    storage.compact(this.name, snapshot).then(
+      () => {
+        if (snapshot) this.snapshotBytes = snapshot.byteLength
+        this.appendedBytes -= appended
+        logger.debug({ room: this.name, appended, snapshot: snapshot?.byteLength }, 'stored log compacted')
+      },
+      (error: unknown) => {
+        logger.warn({ room: this.name, err: error }, 'compaction failed; the log is kept as it was')
+        this.appendedBytes -= appended / 2 // try again after a while, not on every flush
+      },
+    ).finally(() => {
+      this.compacting = false
+    })
   }
 
   /**

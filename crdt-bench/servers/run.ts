@@ -1,209 +1,135 @@
 /**
- * `npm run bench:relay` — tandem's relay against the servers people use today, in one run,
- * on loopback, under the same load, as ratios.
+ * `npm run bench:relay` — tandem's relay against the servers people use today and against a
+ * naive forwarder (the floor for a relay that forwards bytes), one server after another in one
+ * run, on loopback, under the same outside load, printed as ratios against tandem (LevelDB).
  *
- * Each server runs in its own child process (so its memory is its own); the load generator
- * runs here. Scenarios:
- *   - fan-out:  one room, R readers + 1 writer; the writer sends paced updates; latency is the
- *               time from the writer's local change to every reader having applied it.
- *   - throughput: many rooms, several writers each; every client writes as fast as it can;
- *               throughput is updates applied by all readers per second.
- *   - catch-up: a room with a long history; new clients connect; time until each is synced.
+ * tandem (LevelDB) runs as `npm start` does (`--durability sync`: every write group fsynced
+ * before it is acknowledged); "no fsync" is `--durability process`, to show what fsync costs.
  *
- * Flags: --quick (smaller load), --json PATH (default crdt-bench/results/relay.json),
- *        --only NAME[,NAME] (servers whose name starts with one of these).
+ * Each server is bundled to plain JavaScript and runs in its own `node` process (see
+ * `process.ts`): CPU and memory are read from `/proc/<pid>` of that process. Per server:
+ *   - load points (see `load.ts`): 50 rooms x 10 clients with 1 writer @ 20/s and with
+ *     4 writers @ 10/s, and 50 rooms x 20 clients with 1 writer @ 40/s — server CPU µs per
+ *     delivered update, p50/p99 fan-out ms, lost updates, peak RSS of the server;
+ *   - idle point (see `idle.ts`, a fresh process): memory per loaded room and per idle
+ *     connection with 5,000 connections.
+ *
+ * Flags: --seconds N (writing time per load point, default 20), --idle N (connections of the
+ *        idle point, default 5000; 0 skips it), --only NAME[,NAME] (servers whose name starts
+ *        with one of these), --json PATH (default crdt-bench/results/relay.json),
+ *        --seed N (default 1), --quick (= --seconds 3 --idle 500),
+ *        --points NAME[,NAME] (load points to run), --profile DIR (servers write a V8 CPU profile there).
+ * Quote figures only from a run with nothing else on the machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir, cpus } from 'node:os'
 import { join, dirname } from 'node:path'
-import net from 'node:net'
-import { performance } from 'node:perf_hooks'
-import { BenchClient, type Dialect } from './bench-client.ts'
+import type { Dialect } from './bench-client.ts'
+import { bundleServers, freePort, startServer, type ServerProcess } from './process.ts'
+import { runLoad, type LoadPoint, type LoadResult } from './load.ts'
+import { runIdle, type IdleResult } from './idle.ts'
 
 interface Target {
   name: string
   dialect: Dialect
-  command: (port: number, dataDir: string) => string[]
+  /** Script (in the bundle dir) and its arguments. */
+  command: (bundle: string, port: number, dataDir: string) => [string, string[]]
 }
 
-const TSX = 'node_modules/.bin/tsx'
+const tandem = (extra: (d: string) => string[]) => (b: string, p: number, d: string): [string, string[]] =>
+  [join(b, 'cli.js'), ['--port', String(p), '--log-level', 'warn', '--static', join(d, 'no-static'), ...extra(d)]]
+
 const targets: Target[] = [
-  { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: (p, d) => [TSX, 'relay/cli.ts', '--port', String(p), '--data', d, '--log-level', 'warn'] },
-  { name: 'tandem (memory)', dialect: 'y-websocket', command: (p) => [TSX, 'relay/cli.ts', '--port', String(p), '--storage', 'memory', '--log-level', 'warn'] },
-  { name: 'y-websocket 1.5.4', dialect: 'y-websocket', command: (p) => [TSX, 'crdt-bench/servers/peer-server.ts', 'classic', String(p)] },
-  { name: 'hocuspocus 3', dialect: 'hocuspocus', command: (p) => [TSX, 'crdt-bench/servers/peer-server.ts', 'hocuspocus', String(p)] },
+  { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: tandem((d) => ['--data', d]) },
+  { name: 'tandem (LevelDB, no fsync)', dialect: 'y-websocket', command: tandem((d) => ['--data', d, '--durability', 'process']) },
+  { name: 'tandem (memory)', dialect: 'y-websocket', command: tandem(() => ['--storage', 'memory']) },
+  { name: 'y-websocket 1.5.4', dialect: 'y-websocket', command: (b, p) => [join(b, 'peer-server.js'), ['classic', String(p)]] },
+  { name: 'hocuspocus 3', dialect: 'hocuspocus', command: (b, p) => [join(b, 'peer-server.js'), ['hocuspocus', String(p)]] },
+  { name: 'forwarder', dialect: 'y-websocket', command: (b, p) => [join(b, 'forwarder.js'), [String(p)]] },
 ]
 
-const quick = process.argv.includes('--quick')
-const jsonPath = argValue('--json') ?? 'crdt-bench/results/relay.json'
-const load = quick
-  ? { fanoutReaders: 20, fanoutUpdates: 300, rateHz: 300, rooms: 5, clientsPerRoom: 4, updatesPerClient: 100, historyUpdates: 2000, joiners: 10 }
-  : { fanoutReaders: 50, fanoutUpdates: 1500, rateHz: 500, rooms: 20, clientsPerRoom: 5, updatesPerClient: 300, historyUpdates: 20000, joiners: 20 }
+const POINTS: LoadPoint[] = [
+  { name: '50x10-1w20', rooms: 50, clientsPerRoom: 10, writersPerRoom: 1, rateHz: 20 },
+  { name: '50x10-4w10', rooms: 50, clientsPerRoom: 10, writersPerRoom: 4, rateHz: 10 },
+  { name: '50x20-1w40', rooms: 50, clientsPerRoom: 20, writersPerRoom: 1, rateHz: 40 },
+]
 
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag)
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
+const quick = process.argv.includes('--quick')
+const seconds = Number(argValue('--seconds') ?? (quick ? 3 : 20))
+const idleConnections = Number(argValue('--idle') ?? (quick ? 500 : 5000))
+const idleRooms = 100
+const seed = Number(argValue('--seed') ?? 1)
+const jsonPath = argValue('--json') ?? 'crdt-bench/results/relay.json'
+const only = argValue('--only')
+const pointsArg = argValue('--points')
+const points = POINTS.filter((p) => !pointsArg || pointsArg.split(',').includes(p.name))
+const profileDir = argValue('--profile')
+const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
 
-async function waitForHttp(port: number, child: ChildProcess, deadlineMs = 30_000): Promise<void> {
-  const until = Date.now() + deadlineMs
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    try {
-      await fetch(`http://127.0.0.1:${port}/`)
-      return
-    } catch {
-      await new Promise((r) => setTimeout(r, 100)) // polling a port that is not yet open
-    }
-  }
-  throw new Error(`server on ${port} did not answer within ${deadlineMs} ms`)
-}
+interface Row { server: string; load: LoadResult[]; peakRssMiB: number; idle: IdleResult | null }
 
-/** Resident memory of a process and its descendants (tsx runs the server in a child node). */
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  let children: number[] = []
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
-  } catch { /* process gone or no children file */ }
-  return kb / 1024 + children.reduce((sum, c) => sum + rssMiB(c), 0)
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
-
-/** Resolves when `check()` holds, polling on the event loop; rejects after the deadline. */
-async function until(check: () => boolean, what: string, deadlineMs = 120_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setImmediate(r))
-  }
-}
-
-async function connectAll(url: string, dialect: Dialect, room: string, n: number): Promise<BenchClient[]> {
-  const clients = Array.from({ length: n }, () => new BenchClient(url, room, dialect))
-  await Promise.all(clients.map((c) => c.synced))
-  return clients
-}
-
-async function fanout(url: string, dialect: Dialect) {
-  const room = 'fanout'
-  const [writer, ...readers] = await connectAll(url, dialect, room, load.fanoutReaders + 1)
-  const latencies: number[] = []
-  const sentAt = new Map<number, number>()
-  for (const r of readers) {
-    r.doc.getArray<number>('a').observe((event) => {
-      const now = performance.now()
-      for (const item of event.changes.added) for (const seq of item.content.getContent() as number[]) latencies.push(now - sentAt.get(seq)!)
-    })
-  }
-  const arr = writer!.doc.getArray<number>('a')
-  const interval = 1000 / load.rateHz
-  const start = performance.now()
-  for (let seq = 0; seq < load.fanoutUpdates; seq++) {
-    const due = start + seq * interval
-    while (performance.now() < due) await new Promise((r) => setImmediate(r))
-    sentAt.set(seq, performance.now())
-    arr.push([seq])
-  }
-  await until(() => latencies.length === load.fanoutUpdates * readers.length, 'fan-out delivery')
-  for (const c of [writer!, ...readers]) c.close()
-  latencies.sort((a, b) => a - b)
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
-}
-
-async function throughput(url: string, dialect: Dialect) {
-  const rooms = await Promise.all(Array.from({ length: load.rooms }, (_, i) => connectAll(url, dialect, `tp-${i}`, load.clientsPerRoom)))
-  const expected = load.clientsPerRoom * load.updatesPerClient
-  const start = performance.now()
-  // Every client writes its updates in small bursts, yielding to the event loop between.
-  const writers = rooms.flat().map(async (c) => {
-    const a = c.doc.getArray<number>('a')
-    for (let i = 0; i < load.updatesPerClient; i++) {
-      a.push([i])
-      if (i % 10 === 9) await new Promise((r) => setImmediate(r))
-    }
-  })
-  await Promise.all(writers)
-  await until(() => rooms.every((cs) => cs.every((c) => c.doc.getArray('a').length === expected)), 'throughput delivery')
-  const seconds = (performance.now() - start) / 1000
-  for (const c of rooms.flat()) c.close()
-  const applied = load.rooms * load.clientsPerRoom * expected // every client applies every update of its room
-  return { updatesPerSecond: applied / seconds, seconds }
-}
-
-async function catchUp(url: string, dialect: Dialect) {
-  const [seed] = await connectAll(url, dialect, 'history', 1)
-  const a = seed!.doc.getArray<number>('a')
-  for (let i = 0; i < load.historyUpdates; i++) {
-    a.push([i])
-    if (i % 100 === 99) await new Promise((r) => setImmediate(r))
-  }
-  // The seed's last update is on the server when a fresh client sees all of it.
-  const probe = await connectAll(url, dialect, 'history', 1)
-  await until(() => probe[0]!.doc.getArray('a').length === load.historyUpdates, 'history upload')
-  probe[0]!.close()
-  const start = performance.now()
-  const joiners = await connectAll(url, dialect, 'history', load.joiners)
-  const ms = performance.now() - start
-  const ok = joiners.every((c) => c.doc.getArray('a').length === load.historyUpdates)
-  for (const c of [seed!, ...joiners]) c.close()
-  if (!ok) throw new Error('a joiner synced without the full history')
-  return { allSyncedMs: ms }
-}
-
-interface Row { server: string; fanoutP50: number; fanoutP99: number; updatesPerSecond: number; catchUpMs: number; rssMiB: number }
-
-async function measure(target: Target): Promise<Row> {
+async function withServer<T>(bundle: string, target: Target, run: (url: string, server: ServerProcess) => Promise<T>): Promise<T> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'))
-  const [cmd, ...args] = target.command(port, dataDir)
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  const [script, args] = target.command(bundle, port, dataDir)
+  const server = await startServer(script, args, port, nodeArgs)
   try {
-    await waitForHttp(port, child)
-    const url = `ws://127.0.0.1:${port}`
-    const f = await fanout(url, target.dialect)
-    const t = await throughput(url, target.dialect)
-    const c = await catchUp(url, target.dialect)
-    return { server: target.name, fanoutP50: f.p50, fanoutP99: f.p99, updatesPerSecond: t.updatesPerSecond, catchUpMs: c.allSyncedMs, rssMiB: rssMiB(child.pid!) }
+    return await run(`ws://127.0.0.1:${port}`, server)
   } finally {
-    child.kill('SIGTERM')
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
+    await server.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
-const only = argValue('--only')
+async function measure(bundle: string, target: Target): Promise<Row> {
+  const { load, peakRssMiB } = await withServer(bundle, target, async (url, server) => {
+    const load: LoadResult[] = []
+    for (const [i, point] of points.entries()) {
+      process.stderr.write(`  ${point.name} …\n`)
+      load.push(await runLoad(url, target.dialect, server, point, seconds, seed + i))
+    }
+    return { load, peakRssMiB: server.peakRssMiB() }
+  })
+  let idle: IdleResult | null = null
+  if (idleConnections > 0) {
+    process.stderr.write(`  idle ${idleConnections} connections …\n`)
+    idle = await withServer(bundle, target, (url, server) => runIdle(url, target.dialect, server, idleConnections, idleRooms))
+  }
+  return { server: target.name, load, peakRssMiB, idle }
+}
+
+const bundle = await bundleServers()
 const rows: Row[] = []
 for (const target of targets.filter((t) => !only || only.split(',').some((o) => t.name.startsWith(o)))) {
   process.stderr.write(`bench:relay ${target.name} …\n`)
-  rows.push(await measure(target))
+  rows.push(await measure(bundle, target))
 }
 
 const base = rows[0]!
-const fmt = (n: number, d = 1) => n.toFixed(d)
-console.log(`\nbench:relay${quick ? ' --quick' : ''} — ${JSON.stringify(load)}\n`)
-console.log(`| server | fan-out p50 ms | fan-out p99 ms | updates applied/s | catch-up ms | server RSS MiB | throughput vs ${base.server} |`)
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const r of rows) {
-  console.log(`| ${r.server} | ${fmt(r.fanoutP50)} | ${fmt(r.fanoutP99)} | ${fmt(r.updatesPerSecond, 0)} | ${fmt(r.catchUpMs, 0)} | ${fmt(r.rssMiB, 0)} | ${fmt(r.updatesPerSecond / base.updatesPerSecond, 2)}× |`)
+const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '–')
+const ratio = (n: number, b: number): string => (Number.isFinite(n / b) ? `${(n / b).toFixed(2)}×` : '–')
+console.log(`\nbench:relay — ${seconds} s per load point, seed ${seed}, ${cpus().length} CPUs; ratios against ${base.server}\n`)
+console.log(`| load point | ${rows.map((r) => r.server).join(' | ')} |`)
+console.log(`| --- |${rows.map(() => ' ---: |').join('')}`)
+for (const [i, point] of points.entries()) {
+  const cell = (r: Row, pick: (l: LoadResult) => number, d = 1): string => `${fmt(pick(r.load[i]!), d)} (${ratio(pick(r.load[i]!), pick(base.load[i]!))})`
+  console.log(`| ${point.name}: CPU µs / delivery | ${rows.map((r) => cell(r, (l) => l.cpuMicrosPerDelivery)).join(' | ')} |`)
+  console.log(`| ${point.name}: p99 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p99Ms)).join(' | ')} |`)
+  console.log(`| ${point.name}: p50 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p50Ms)).join(' | ')} |`)
+  console.log(`| ${point.name}: lost / deliveries | ${rows.map((r) => `${r.load[i]!.lost} / ${r.load[i]!.deliveries}`).join(' | ')} |`)
+}
+console.log(`| peak RSS MiB (load points) | ${rows.map((r) => `${fmt(r.peakRssMiB, 0)} (${ratio(r.peakRssMiB, base.peakRssMiB)})`).join(' | ')} |`)
+if (rows.every((r) => r.idle)) {
+  const idle = (r: Row, pick: (i: IdleResult) => number, d = 1): string => `${fmt(pick(r.idle!), d)} (${ratio(pick(r.idle!), pick(base.idle!))})`
+  console.log(`| idle: KiB per loaded room | ${rows.map((r) => idle(r, (i) => i.kibPerLoadedRoom)).join(' | ')} |`)
+  console.log(`| idle: KiB per idle connection | ${rows.map((r) => idle(r, (i) => i.kibPerIdleConnection)).join(' | ')} |`)
+  console.log(`| idle: RSS MiB with ${base.idle!.connections} connections | ${rows.map((r) => idle(r, (i) => i.totalMiB, 0)).join(' | ')} |`)
 }
 mkdirSync(dirname(jsonPath), { recursive: true })
-writeFileSync(jsonPath, JSON.stringify({ quick, load, rows, at: new Date().toISOString() }, null, 2))
+writeFileSync(jsonPath, JSON.stringify({ seconds, seed, idleConnections, idleRooms, points, rows, at: new Date().toISOString() }, null, 2))
 console.log(`\nwrote ${jsonPath}`)

@@ -1,7 +1,8 @@
 /**
  * Runs `Y.mergeUpdates` in a worker thread (see `compactor-worker.ts`), one worker per
- * store, started lazily and loaded through tsx so the same code runs under `npm start`
- * and under vitest (see the bootstrap in `start`).
+ * store, started lazily. Compiled (this module is `.js`), the worker is the compiled
+ * `compactor-worker.js` beside it, with no TypeScript loader; run from source (`.ts`, vitest
+ * or tsx), the worker is loaded through tsx (see the bootstrap in `start`).
  *
  * @module
  */
@@ -17,11 +18,16 @@ export class Compactor {
 
   private start(): Worker {
     if (this.worker) return this.worker
-    // Node 20 does not apply `--import tsx` from a worker's execArgv before its entry module,
-    // so a tiny eval'd bootstrap registers tsx's loader and then imports the TS worker.
-    const entry = new URL('./compactor-worker.ts', import.meta.url).href
-    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
-    const worker = new Worker(bootstrap, { eval: true })
+    let worker: Worker
+    if (import.meta.url.endsWith('.js')) {
+      worker = new Worker(new URL('./compactor-worker.js', import.meta.url))
+    } else {
+      // Node 20 does not apply `--import tsx` from a worker's execArgv before its entry module,
+      // so a tiny eval'd bootstrap registers tsx's loader and then imports the TS worker.
+      const entry = new URL('./compactor-worker.ts', import.meta.url).href
+      const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+      worker = new Worker(bootstrap, { eval: true })
+    }
     worker.unref()
     worker.on('message', (message: { id: number; merged?: Uint8Array; error?: string }) => {
       const p = this.pending.get(message.id)

@@ -1,15 +1,23 @@
 /**
  * LevelDB storage on classic-level: an append-only log of updates per room, a persisted
- * state vector per room, and background compaction with `Y.mergeUpdates` in a worker.
+ * state vector per room, and compaction.
  *
  * Layout (keys are UTF-8 strings, `\0`-separated — room names never hold control characters):
  * - `log\0<room>\0<seq>` → one Yjs update (`seq` = 16 hex digits, monotonic per room)
  * - `sv\0<room>` → the room's persisted state vector (written in the same batch as the
  *   updates it covers); the room list is the set of `sv` keys.
  *
- * Compaction reads the log up to some `seq`, merges it in the worker, and in one atomic
- * batch deletes those entries and writes the merge under the highest compacted `seq`, so
- * appends made meanwhile (higher seqs) are kept and a crash mid-compaction loses nothing.
+ * Writes are group-committed: every append (and snapshot compaction) made in one turn of the
+ * event loop, or while the previous write was in flight, goes into one atomic LevelDB batch,
+ * written with `sync: true` under `durability: 'sync'` — one fsync per group.
+ *
+ * Compaction, two ways, both one atomic batch so a crash mid-compaction loses nothing:
+ * - with a snapshot (the room's live doc as one update, covering every update appended so
+ *   far — what the relay does): the snapshot is written under a fresh `seq` and every older
+ *   entry is deleted. Nothing is read or replayed.
+ * - without (`compact(room)`, or `compactAfter` entries): the log is read, merged in a worker
+ *   (`checkedMerge`), and the merge replaces the entries it covers.
+ * Appends made meanwhile (higher seqs) are kept either way.
  *
  * @module
  */
@@ -27,8 +35,36 @@ const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes.buffer, by
 
 /** Options for {@link LevelDbStorage}. */
 export interface LevelDbOptions {
-  /** Compact a room once this many log entries piled up since its last compaction (default 64). */
+  /**
+   * Merge-compact a room (read, merge in a worker) once this many log entries piled up since
+   * its last compaction. Default: never — the relay compacts from its live doc instead.
+   */
   compactAfter?: number
+  /**
+   * `sync` (default): every write group is fsynced before its appends resolve, so a resolved
+   * append survives a power cut or kernel crash. `process`: written to the OS without fsync —
+   * survives a crash of the process, not of the machine.
+   */
+  durability?: Durability
+}
+
+/** What a resolved append survives: `sync` — power loss and OS crashes; `process` — a crash of the process only. */
+export type Durability = 'sync' | 'process'
+
+type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+interface Counter {
+  /** Next sequence number. */
+  next: number
+  /** Lowest sequence number that may still hold an entry. */
+  first: number
+  /** Entries since the last compaction (for `compactAfter`). */
+  entries: number
+}
+
+interface Group {
+  ops: Op[]
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>
 }
 
 /** A {@link StorageAdapter} on an embedded LevelDB directory. */
@@ -36,15 +72,20 @@ export class LevelDbStorage implements StorageAdapter {
   private readonly db: ClassicLevel<string, Uint8Array>
   private readonly compactor = new Compactor()
   private readonly compactAfter: number
-  /** Next sequence number per room, once known. */
-  private readonly nextSeq = new Map<string, Promise<{ next: number; entries: number }>>()
+  private readonly sync: boolean
+  /** Sequence numbers per room, once known. */
+  private readonly nextSeq = new Map<string, Promise<Counter>>()
+  /** Writes waiting for the next group commit. */
+  private group: Group | null = null
+  private writing = false
   private readonly compactions = new Map<string, Promise<void>>()
   private readonly background = new Set<Promise<void>>()
   private closing = false
 
   private constructor(location: string, options: LevelDbOptions) {
     this.db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.compactAfter = options.compactAfter ?? 64
+    this.compactAfter = options.compactAfter ?? Infinity
+    this.sync = (options.durability ?? 'sync') === 'sync'
   }
 
   /** Opens (creating if needed) the store at `location`. */
@@ -54,17 +95,19 @@ export class LevelDbStorage implements StorageAdapter {
     return storage
   }
 
-  private counter(room: string): Promise<{ next: number; entries: number }> {
+  private counter(room: string): Promise<Counter> {
     let counter = this.nextSeq.get(room)
     if (!counter) {
       counter = (async () => {
         let next = 0
+        let first = -1
         let entries = 0
         for await (const key of this.db.keys({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) {
           next = parseInt(key.slice(logPrefix(room).length), 16) + 1
+          if (first < 0) first = next - 1
           entries++
         }
-        return { next, entries }
+        return { next, first: Math.max(first, 0), entries }
       })()
       this.nextSeq.set(room, counter)
       counter.catch(() => this.nextSeq.delete(room))
@@ -78,16 +121,41 @@ export class LevelDbStorage implements StorageAdapter {
     return updates
   }
 
+  /** Queues `ops` for the next group commit; resolves once the group is written (and synced). */
+  private write(ops: Op[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.group) {
+        this.group = { ops: [], waiters: [] }
+        if (!this.writing) setImmediate(() => void this.commit())
+      }
+      for (const op of ops) this.group.ops.push(op)
+      this.group.waiters.push({ resolve, reject })
+    })
+  }
+
+  /** Writes the queued group as one atomic batch; a group queued meanwhile follows right after. */
+  private async commit(): Promise<void> {
+    const group = this.group
+    this.group = null
+    if (!group) return
+    this.writing = true
+    try {
+      await this.db.batch(group.ops, { sync: this.sync })
+      for (const w of group.waiters) w.resolve()
+    } catch (error) {
+      for (const w of group.waiters) w.reject(error)
+    } finally {
+      this.writing = false
+      if (this.group) void this.commit()
+    }
+  }
+
   async append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
     if (this.closing) throw new Error('storage is closing')
     const counter = await this.counter(room)
-    const ops: Array<{ type: 'put'; key: string; value: Uint8Array }> = updates.map((value) => ({
-      type: 'put',
-      key: logPrefix(room) + seqString(counter.next++),
-      value,
-    }))
+    const ops: Op[] = updates.map((value) => ({ type: 'put', key: logPrefix(room) + seqString(counter.next++), value }))
     ops.push({ type: 'put', key: svKey(room), value: stateVector })
-    await this.db.batch(ops)
+    await this.write(ops)
     counter.entries += updates.length
     if (counter.entries >= this.compactAfter && !this.compactions.has(room)) {
       const job = this.compact(room).catch(() => {
@@ -111,12 +179,37 @@ export class LevelDbStorage implements StorageAdapter {
     return rooms
   }
 
-  compact(room: string): Promise<void> {
+  compact(room: string, snapshot?: Uint8Array): Promise<void> {
+    if (snapshot) {
+      const job = this.replaceWith(room, snapshot)
+      this.background.add(job)
+      void job.catch(() => undefined).finally(() => this.background.delete(job))
+      return job
+    }
     const running = this.compactions.get(room)
     if (running) return running
     const job = this.runCompaction(room).finally(() => this.compactions.delete(room))
     this.compactions.set(room, job)
     return job
+  }
+
+  /** Writes `snapshot` under a fresh seq and deletes every older entry, in one batch. */
+  private async replaceWith(room: string, snapshot: Uint8Array): Promise<void> {
+    if (this.closing) throw new Error('storage is closing')
+    const counter = await this.counter(room)
+    const seq = counter.next++
+    const ops: Op[] = []
+    for (let s = counter.first; s < seq; s++) ops.push({ type: 'del', key: logPrefix(room) + seqString(s) })
+    ops.push({ type: 'put', key: logPrefix(room) + seqString(seq), value: snapshot })
+    const first = counter.first
+    counter.first = seq
+    try {
+      await this.write(ops)
+    } catch (error) {
+      if (counter.first === seq) counter.first = first
+      throw error
+    }
+    counter.entries = 0
   }
 
   private async runCompaction(room: string): Promise<void> {
@@ -130,7 +223,7 @@ export class LevelDbStorage implements StorageAdapter {
     const merged = await this.compactor.merge(values)
     if (this.db.status !== 'open') return
     const last = keys[keys.length - 1] as string
-    await this.db.batch([
+    await this.write([
       ...keys.slice(0, -1).map((key) => ({ type: 'del' as const, key })),
       { type: 'put' as const, key: last, value: merged },
     ])
@@ -141,6 +234,7 @@ export class LevelDbStorage implements StorageAdapter {
   async close(): Promise<void> {
     this.closing = true
     await Promise.allSettled([...this.background, ...this.compactions.values()])
+    while (this.group || this.writing) await new Promise((r) => setImmediate(r))
     await this.compactor.close()
     await this.db.close()
   }

@@ -43,11 +43,12 @@ export class MemoryStorage implements StorageAdapter {
     return [...this.rooms.keys()]
   }
 
-  async compact(room: string): Promise<void> {
+  async compact(room: string, snapshot?: Uint8Array): Promise<void> {
     this.check()
     const entry = this.rooms.get(room)
-    if (!entry || entry.log.length < 2) return
-    entry.log = [checkedMerge(entry.log)]
+    if (!entry) return
+    if (snapshot) entry.log = [snapshot.slice()]
+    else if (entry.log.length >= 2) entry.log = [checkedMerge(entry.log)]
   }
 
   async close(): Promise<void> {

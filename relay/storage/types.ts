@@ -18,8 +18,14 @@ export interface StorageAdapter {
   getStateVector(room: string): Promise<Uint8Array | null>
   /** Every stored room name. */
   listRooms(): Promise<string[]>
-  /** Merges `room`'s log into one update (off the event loop where it matters); appends made meanwhile are kept. */
-  compact(room: string): Promise<void>
+  /**
+   * Shrinks `room`'s log; appends made meanwhile are kept, and a crash midway loses nothing.
+   * With `snapshot` — the room's whole state as one update, covering every update appended to
+   * `room` so far (the relay passes `Y.encodeStateAsUpdate` of its live doc) — the log is
+   * replaced by it without being read. Without, the log is read and merged (off the event
+   * loop where it matters).
+   */
+  compact(room: string, snapshot?: Uint8Array): Promise<void>
   /** Waits for background work and closes the store. */
   close(): Promise<void>
 }

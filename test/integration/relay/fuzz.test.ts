@@ -64,7 +64,8 @@ const frameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
 describe('fuzz: random and mutated frames against a live relay', () => {
   let r: StartedRelay
   beforeAll(async () => {
-    r = await startRelay({ maxMessageBytes: MAX, keepData: true })
+    // A small compact-bytes so the room snapshots its (fuzzed) live doc into the store many times.
+    r = await startRelay({ maxMessageBytes: MAX, keepData: true, compactBytes: 512 })
   })
   afterAll(async () => {
     await r.stop()

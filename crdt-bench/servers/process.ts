@@ -1,0 +1,121 @@
+/**
+ * Server processes for `bench:relay`: each server under test is bundled with esbuild into
+ * plain JavaScript (packages left external, so every server runs the same node_modules and
+ * none pays for a TypeScript loader at run time) and started as its own `node` process, so
+ * that the CPU time and resident memory read from `/proc/<pid>` are that server's alone.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import net from 'node:net'
+import { build } from 'esbuild'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** Inside the repo so the bundles resolve the repo's node_modules. */
+const OUT = join(ROOT, 'node_modules/.cache/tandem-bench')
+const TICKS_PER_SECOND = 100 // getconf CLK_TCK on Linux
+
+/** Bundles the server entry points once; returns the directory holding `<name>.js` files. */
+export async function bundleServers(): Promise<string> {
+  mkdirSync(OUT, { recursive: true })
+  await build({
+    entryPoints: {
+      cli: join(ROOT, 'relay/cli.ts'),
+      // The relay resolves its worker next to the running module when that module is `.js`.
+      'compactor-worker': join(ROOT, 'relay/storage/compactor-worker.ts'),
+      'peer-server': join(ROOT, 'crdt-bench/servers/peer-server.ts'),
+      forwarder: join(ROOT, 'crdt-bench/servers/forwarder.ts'),
+    },
+    outdir: OUT,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  })
+  return OUT
+}
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** A started server process. */
+export interface ServerProcess {
+  pid: number
+  port: number
+  child: ChildProcess
+  /** User + system CPU seconds the process used so far. */
+  cpuSeconds(): number
+  /** Resident memory now, MiB (VmRSS of the process itself). */
+  rssMiB(): number
+  /** Peak resident memory so far, MiB (VmHWM). */
+  peakRssMiB(): number
+  stop(): Promise<void>
+}
+
+/** Resolves once the port accepts TCP connections; rejects when the process exits first. */
+async function waitForPort(port: number, child: ChildProcess, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => resolve(false))
+    })
+    if (open) return
+    await new Promise((r) => setTimeout(r, 100)) // polling a port that is not yet open
+  }
+  throw new Error(`server on ${port} did not listen within ${deadlineMs} ms`)
+}
+
+function status(pid: number, field: string): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024
+}
+
+/** Starts `node ...nodeArgs <script> ...args` and waits until it listens on `port`. */
+export async function startServer(script: string, args: string[], port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const pid = child.pid!
+  try {
+    await waitForPort(port, child)
+  } catch (error) {
+    child.kill('SIGKILL')
+    throw error
+  }
+  return {
+    pid,
+    port,
+    child,
+    cpuSeconds() {
+      // Fields after the command name: utime is the 14th field, stime the 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+    },
+    rssMiB: () => status(pid, 'VmRSS'),
+    peakRssMiB: () => status(pid, 'VmHWM'),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
