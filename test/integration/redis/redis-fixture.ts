@@ -144,7 +144,7 @@ export async function spawnRedisMember(o: { id: string; redisUrl: string; port: 
     } catch {
       return false
     }
-  }, 30_000)
+  }, 60_000) // tsx compiles the relay at start: slow on a busy 2-core machine
   return { id: o.id, port: o.port, url: wsUrl(o.port), httpUrl, dataDir, output: () => out, exited, kill: (s) => { child.kill(s) } }
 }
 
