@@ -19,6 +19,8 @@ export interface RedisKeys {
   readonly ask: string
   /** Random id of this Redis's contents; a different one after a reconnect means Redis restarted empty. */
   readonly epoch: string
+  /** Lease on a relay id (value: the instance holding it), so two relays given one `--id` are noticed. */
+  idLease(id: string): string
   /** A relay instance's wake-up stream (interrupts its blocking read when it starts reading a new room). */
   wake(instance: string): string
 }
@@ -31,6 +33,7 @@ export function redisKeys(prefix = 'tandem:'): RedisKeys {
     ask: `${prefix}ask`,
     epoch: `${prefix}epoch`,
     wake: (instance) => `${prefix}wake:${instance}`,
+    idLease: (id) => `${prefix}relay:${id}`,
   }
 }
 

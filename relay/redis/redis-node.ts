@@ -111,6 +111,10 @@ export class RedisNode {
   private checkpointTimer: NodeJS.Timeout | null = null
   private checkpointing = false
   private readLoopDone: Promise<void> = Promise.resolve()
+  /** Names this relay's read positions: its `--id`, or its instance while another relay holds that id. */
+  private ackId: string
+  private readonly leaseMs: number
+  private leaseChecked = false
 
   constructor(private readonly options: RedisOptions, private readonly ctx: RedisContext) {
     this.instance = `${options.id}#${randomBytes(4).toString('hex')}`
@@ -119,6 +123,8 @@ export class RedisNode {
     this.checkpointMs = options.checkpointMs ?? 1000
     this.forgetMs = options.forgetMs ?? 600_000
     this.blockMs = options.blockMs ?? 5000
+    this.ackId = options.id
+    this.leaseMs = Math.max(3000, 3 * this.checkpointMs)
     this.logger = ctx.logger.child({ part: 'redis', relay: options.id })
     this.metrics = createRedisMetrics(ctx.metrics)
     const backoff = options.backoff ?? { initialMs: 100, maxMs: 2000 }
@@ -164,6 +170,11 @@ export class RedisNode {
       await Promise.allSettled([...this.rooms.values()].filter((s) => s.reading).map((s) => this.ack(s, true)))
     }
     this.stopped = true
+    if (this.live && this.ackId === this.options.id) {
+      // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
+      await this.cmd.call('EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
+        this.keys.idLease(this.options.id), this.instance).catch(() => undefined)
+    }
     for (const wake of this.liveWaiters.splice(0)) wake()
     this.reader.disconnect()
     this.cmd.disconnect()
@@ -273,6 +284,7 @@ export class RedisNode {
     const reset = this.epoch !== null && epoch !== this.epoch
     if (this.epoch === null) this.askPos = streamIdAgo(10_000)
     this.epoch = epoch
+    await this.holdIdLease()
     if (reset) {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
@@ -417,7 +429,7 @@ export class RedisNode {
 
   /** Sets a newly loaded room's read position (its stored one, or 0) and asks for what others hold. */
   private async attach(state: RoomState, afterReset: boolean): Promise<void> {
-    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.options.id) as string | null
+    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.ackId) as string | null
     if (this.rooms.get(state.room.name) !== state) return
     const storedPos = stored?.split('|')[0] ?? null
     const pos = storedPos ?? STREAM_START
@@ -462,6 +474,34 @@ export class RedisNode {
 
   // ---- positions and trimming -----------------------------------------------------------
 
+  /**
+   * Holds the lease on this relay's id. Another live relay holding it (two relays given one
+   * `--id`) would overwrite this one's read positions and let the stream be trimmed past what
+   * it read; positions are then kept under the instance instead (a restart asks, forced).
+   */
+  private async holdIdLease(): Promise<void> {
+    if (this.ackId !== this.options.id) return
+    const key = this.keys.idLease(this.options.id)
+    // At first, wait out a lease left by this relay's previous life (killed: no one renews it).
+    const deadline = this.leaseChecked ? 0 : Date.now() + this.leaseMs + 500
+    this.leaseChecked = true
+    let holder: string | null
+    for (;;) {
+      const held = await this.cmd.call('SET', key, this.instance, 'NX', 'PX', this.leaseMs)
+      holder = held === 'OK' ? this.instance : await this.cmd.call('GET', key) as string | null
+      if (holder === null || holder === this.instance || Date.now() > deadline || this.stopped) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    if (holder === null || holder === this.instance) {
+      await this.cmd.call('PEXPIRE', key, this.leaseMs)
+      return
+    }
+    this.ackId = this.instance
+    for (const state of this.rooms.values()) state.ackedPos = null
+    this.metrics.idConflict.set(1)
+    this.logger.error({ id: this.options.id, holder }, 'another relay on this Redis uses this --id: give every relay a unique, stable --id; keeping read positions per process meanwhile')
+  }
+
   private async checkpoint(): Promise<void> {
     if (!this.live || this.checkpointing) return
     this.checkpointing = true
@@ -472,6 +512,7 @@ export class RedisNode {
         this.maybeResync()
         return
       }
+      await this.holdIdLease()
       // A write Redis refused while connected (e.g. maxmemory) is retried here, whole.
       for (const name of [...this.dirty]) if (this.live) await this.republish(name)
       const now = Date.now()
@@ -494,7 +535,7 @@ export class RedisNode {
     if (pos === STREAM_START) return
     const now = Date.now()
     const trimmed = await (this.cmd as unknown as { tandemAckTrim(...args: Array<string | number>): Promise<number> })
-      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.options.id, pos, now, this.forgetMs, this.forgetMs * 6)
+      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.ackId, pos, now, this.forgetMs, this.forgetMs * 6)
     state.ackedPos = pos
     state.ackedAt = now
     if (trimmed > 0) this.metrics.trimmed.inc(trimmed)
