@@ -322,7 +322,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
     maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
   }
-  if (!config.help) checkCombinations(config, idRaw !== undefined)
+  if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config
 
   /** An integer limit: flag, else `TANDEM_<FLAG>` env, else the default. */

@@ -93,12 +93,12 @@ async function measure(topology: BenchMode, n: number): Promise<Row> {
     })
     const before = await cluster.peerTotals()
     const cpu0 = process.cpuUsage()
-    const redisCpu0 = cluster.redis?.cpuSeconds() ?? NaN
+    const redisCpu0 = (await cluster.redis?.cpuSeconds()) ?? NaN
     const writers = Array.from({ length: n }, (_, i) => i)
     const keys = await writeRound(cluster, writers, load.updatesPerClient, 'live')
     await until(() => cluster.relayDocs().every((d) => keys.every((k) => d.getMap('m').has(k))), 60_000, `${topology}/${n} convergence`)
     const cpu = process.cpuUsage(cpu0)
-    const redisCpu = (cluster.redis?.cpuSeconds() ?? NaN) - redisCpu0
+    const redisCpu = ((await cluster.redis?.cpuSeconds()) ?? NaN) - redisCpu0
     await cluster.settleAcks()
     const after = await cluster.peerTotals()
     for (const u of unobserve) u()
