@@ -106,7 +106,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   if (access.mode === 'open') {
     logger.warn({ flag: '--auth-secret', env: 'TANDEM_AUTH_SECRET' }, 'relay is OPEN: no --auth-secret (TANDEM_AUTH_SECRET) set, anyone who can reach it can read and write every room')
   }
-  const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute)
+  const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute, config.perIpExempt)
   const sweep = setInterval(() => ipLimits.sweep(), 60_000)
   sweep.unref()
   const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits })

@@ -73,5 +73,8 @@ describe('limits', () => {
       expect(HELP).toContain(`--${flag}`)
     }
     expect(parseConfig(['--cors-origins', 'https://a, https://b'], {}).corsOrigins).toEqual(['https://a', 'https://b'])
+    expect(parseConfig([], {}).perIpExempt).toContain('127.0.0.1')
+    expect(parseConfig(['--per-ip-exempt', 'none'], {}).perIpExempt).toEqual([])
+    expect(parseConfig([], { TANDEM_PER_IP_EXEMPT: '10.0.0.1' }).perIpExempt).toEqual(['10.0.0.1'])
   })
 })
