@@ -132,9 +132,9 @@ export class Access {
     return { right: claims.right, awareness: true, expiresAt: claims.exp * 1000, ...(claims.jti ? { tokenId: claims.jti } : {}) }
   }
 
-  /** Requires an admin token (token mode only; the deny-list API does not exist otherwise). */
+  /** Requires an admin token signed with an `--auth-secret` key (the deny-list API does not exist without one). */
   async checkAdmin(request: AuthRequest): Promise<TokenClaims> {
-    if (this.mode !== 'token') throw this.refused(new RelayError('forbidden', 'the admin API needs --auth-secret'), request)
+    if (!this.options.keys || this.options.keys.length === 0) throw this.refused(new RelayError('forbidden', 'the admin API needs --auth-secret'), request)
     const result = await verifyToken(request.token, this.options.keys ?? [])
     if (!result.ok) throw this.refused(new RelayError('unauthorized', result.reason), request, undefined, result.failure)
     if (!result.claims.admin) throw this.refused(new RelayError('forbidden', 'not an admin token'), request, undefined, 'not-admin')
