@@ -57,6 +57,8 @@ interface RoomState {
   reading: boolean
   ackedPos: string | null
   ackedAt: number
+  /** When this relay last asked back after another's ask showed it lacked something. */
+  askedBackAt: number
 }
 
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]>
@@ -193,7 +195,7 @@ export class RedisNode {
   /** A room was loaded: start tailing its stream (and ask for what others hold). */
   onRoomLoaded(room: RedisRoom): void {
     const key = this.keys.log(room.name)
-    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0 }
+    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0, askedBackAt: 0 }
     this.rooms.set(room.name, state)
     this.awareness.add(room)
     if (this.live) this.attachSoon(state, 0)
@@ -400,8 +402,15 @@ export class RedisNode {
 
   /** Another relay asked for `name` holding `sv`: publish what it lacks if this relay has more. */
   private async answer(name: string, sv: Uint8Array, forced: boolean): Promise<void> {
-    let room = this.rooms.get(name)?.room
+    const state = this.rooms.get(name)
+    let room = state?.room
     if (room) {
+      // The asker holds structs this copy lacks (say, written while Redis was away by a relay
+      // that was killed before republishing): ask back, at most once a second per room.
+      if (state && !covers(room.stateVector(), sv) && Date.now() - state.askedBackAt > 1000) {
+        state.askedBackAt = Date.now()
+        await this.ask(room, false)
+      }
       if (!forced && covers(sv, room.stateVector())) return
     } else {
       const stored = await this.ctx.storage.getStateVector(name)
@@ -440,6 +449,10 @@ export class RedisNode {
     await this.wake()
     // After a reset every relay republishes its loaded rooms; only relays holding it on disk are asked.
     await this.ask(state.room, gap && !afterReset)
+    // Deletions do not show in a state vector: publish this copy's delete set once, so deletions
+    // stored here but never published (killed while Redis was away) still reach the others.
+    const deletes = state.room.encodeStateAsUpdate(state.room.stateVector())
+    if (deletes.byteLength > MIN_UPDATE_BYTES) await this.publish(state.room.name, deletes, 's', 'deletes')
   }
 
   /** True when stream `key` lost entries after `pos` (trimmed, expired, or never existed). */
