@@ -23,6 +23,7 @@ import { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import type { Logger } from 'pino'
 import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
+import { validateRoomName } from '../room-name.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
 import { AwarenessBridge } from './awareness-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
@@ -394,6 +395,12 @@ export class RedisNode {
       const name = fields.get('n')?.toString()
       const sv = fields.get('s')
       if (from === this.instance || !name || !sv) continue
+      try {
+        validateRoomName(name) // whoever else writes to this Redis must not make relays load junk
+      } catch {
+        this.logger.warn({ from, room: name.slice(0, 80) }, 'ask for an invalid room name ignored')
+        continue
+      }
       this.metrics.entriesReceived.inc({ kind: 'ask' })
       void this.answer(name, new Uint8Array(sv), fields.get('f')?.toString() === '1')
         .catch((err) => this.failed(err, 'answer'))
