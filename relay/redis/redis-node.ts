@@ -143,8 +143,8 @@ export class RedisNode {
     // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
-    // Pub/sub for awareness only: its own connection, offline commands queued (subscriptions).
-    this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: `tandem:${this.instance}:sub` })
+    // Pub/sub for awareness only, on its own connection (subscriptions are renewed on 'ready').
+    this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
     this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral */ })
     this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
