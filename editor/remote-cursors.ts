@@ -3,16 +3,16 @@
  * publishes follow the sticky-caret rule ({@link stickySelection}). A collapsed caret is
  * published associated to the character before it, so when someone types exactly at another
  * user's caret, everyone (the typist included) sees that caret stay in front of the new text,
- * where its owner keeps writing. The awareness field (`cursor: { anchor, head }`, relative
- * position JSON) and the rendering are y-prosemirror's, so stock y-prosemirror editors in the
+ * where its owner keeps writing; locally typed text at someone's caret goes after it too. The
+ * awareness field (`cursor: { anchor, head }`, relative position JSON) and the look (cursor
+ * and selection builders) are y-prosemirror's, so stock y-prosemirror editors in the
  * same room show these cursors and are shown here as before.
  */
 import * as Y from 'yjs'
 import { Plugin, type EditorState } from 'prosemirror-state'
 import type { Awareness } from 'y-protocols/awareness'
+import { Decoration, DecorationSet } from 'prosemirror-view'
 import {
-  createDecorations,
-  defaultAwarenessStateFilter,
   defaultCursorBuilder,
   defaultSelectionBuilder,
   relativePositionToAbsolutePosition,
@@ -36,13 +36,57 @@ function samePosition(a: unknown, b: Y.RelativePosition): boolean {
   return Y.compareRelativePositions(Y.createRelativePositionFromJSON(a), b) && (a as { assoc?: number }).assoc === b.assoc
 }
 
+interface AwarenessUser {
+  name?: string
+  color?: string
+}
+
+/**
+ * The decorations for everyone else's cursor and selection: y-prosemirror's `createDecorations`,
+ * except that a caret widget keeps to the left of text inserted at its position (`side < 0`)
+ * when the decorations are mapped through a local change. So when the local user types at
+ * someone's idle caret, that caret stays in front of the new text, as it does in its owner's tab.
+ */
+function renderCursors(state: EditorState, awareness: Awareness): DecorationSet {
+  const ystate = ySyncPluginKey.getState(state) as {
+    doc: Y.Doc
+    type: Y.XmlFragment
+    binding: ProsemirrorBinding
+    snapshot: unknown
+    prevSnapshot: unknown
+  }
+  // y-prosemirror draws no cursors over a snapshot, nor before the first render.
+  if (ystate.snapshot != null || ystate.prevSnapshot != null || ystate.binding.mapping.size === 0) {
+    return DecorationSet.create(state.doc, [])
+  }
+  const decorations: Decoration[] = []
+  const maxPos = Math.max(state.doc.content.size - 1, 0)
+  awareness.getStates().forEach((aw, clientId) => {
+    const cursor = (aw as { cursor?: PublishedCursor | null }).cursor
+    if (clientId === ystate.doc.clientID || cursor == null) return
+    const given = ((aw as { user?: AwarenessUser }).user ?? {}) as AwarenessUser
+    const user = { name: given.name ?? `User: ${clientId}`, color: given.color ?? '#ffa500' }
+    const resolve = (rel: unknown): number | null =>
+      relativePositionToAbsolutePosition(ystate.doc, ystate.type, Y.createRelativePositionFromJSON(rel), ystate.binding.mapping)
+    let anchor = resolve(cursor.anchor)
+    let head = resolve(cursor.head)
+    if (anchor === null || head === null) return
+    anchor = Math.min(anchor, maxPos)
+    head = Math.min(head, maxPos)
+    decorations.push(Decoration.widget(head, () => defaultCursorBuilder(user), { key: String(clientId), side: -1 }))
+    const from = Math.min(anchor, head)
+    const to = Math.max(anchor, head)
+    decorations.push(Decoration.inline(from, to, defaultSelectionBuilder(user), { inclusiveEnd: true, inclusiveStart: false }))
+  })
+  return DecorationSet.create(state.doc, decorations)
+}
+
 /**
  * Shows the cursors and selections of everyone else in the room (from `awareness`) and
  * publishes this tab's own while the editor has focus. Needs `ySyncPlugin` in the same state.
  */
 export function remoteCursorsPlugin(awareness: Awareness): Plugin {
-  const render = (state: EditorState): unknown =>
-    createDecorations(state, awareness, defaultAwarenessStateFilter, defaultCursorBuilder, defaultSelectionBuilder)
+  const render = (state: EditorState): DecorationSet => renderCursors(state, awareness)
   return new Plugin({
     key: yCursorPluginKey,
     state: {
@@ -51,11 +95,11 @@ export function remoteCursorsPlugin(awareness: Awareness): Plugin {
         const ystate = ySyncPluginKey.getState(newState) as { isChangeOrigin?: boolean } | undefined
         const meta = tr.getMeta(yCursorPluginKey) as { awarenessUpdated?: boolean } | undefined
         if (ystate?.isChangeOrigin || meta?.awarenessUpdated) return render(newState)
-        return (previous as { map(m: unknown, d: unknown): unknown }).map(tr.mapping, tr.doc)
+        return (previous as DecorationSet).map(tr.mapping, tr.doc)
       },
     },
     props: {
-      decorations: (state) => yCursorPluginKey.getState(state),
+      decorations: (state) => yCursorPluginKey.getState(state) as DecorationSet,
     },
     view: (view) => {
       const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {

@@ -57,7 +57,11 @@ export function stickySelection(
 ): RelativeSelection {
   const { anchor, head, empty } = state.selection
   const type = (state.selection.toJSON() as { type: string }).type
-  const assocOf = (pos: number): number => (empty || pos === state.selection.to ? -1 : 0)
+  if (empty) {
+    const caret = relativePosition(binding, head, -1)
+    return { type, anchor: caret, head: caret }
+  }
+  const assocOf = (pos: number): number => (pos === state.selection.to ? -1 : 0)
   return {
     type,
     anchor: relativePosition(binding, anchor, assocOf(anchor)),

@@ -5,6 +5,8 @@
  * assertions demonstrably fail without it.
  */
 import { afterEach, describe, expect, test } from 'vitest'
+import type { DecorationSet } from 'prosemirror-view'
+import { yCursorPluginKey } from 'y-prosemirror'
 import { editorSchema } from '../../../editor/schema.ts'
 import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor, type Network } from '../../property/editor/headless-editor.ts'
 
@@ -251,6 +253,37 @@ describe('three writers start typing in the same empty paragraph at once', () =>
   })
 })
 
+describe('the Yjs layout is y-prosemirror’s', () => {
+  test('the same edits give the same fragment in tandem’s editor and in stock y-prosemirror', () => {
+    const run = (flavor: Flavor): string => {
+      const [e] = setup(1, flavor, 'first paragraph', 'second')
+      const bold = [editorSchema.marks['strong']!.create()]
+      e!.select(6)
+      e!.type('typed ')
+      e!.setStoredMarks(bold)
+      e!.type('bold')
+      e!.setStoredMarks([])
+      e!.type(' plain')
+      e!.select(3)
+      e!.enter() // split in the middle
+      e!.select(e!.state.doc.content.size - 1)
+      e!.enter() // at the end
+      e!.type('new line')
+      e!.select(2, 4)
+      e!.type('X') // replace a selection
+      e!.view.dispatch(e!.state.tr.delete(e!.caret - 1, e!.caret)) // backspace
+      const xml = e!.fragment.toString()
+      expect(e!.state.doc.eq(e!.fragmentDoc())).toBe(true)
+      net!.destroy()
+      net = null
+      return xml
+    }
+    const tandem = run('tandem')
+    expect(tandem).toBe(run('stock'))
+    expect(tandem).toContain('<strong>bold</strong>')
+  })
+})
+
 describe('remote cursors follow the same rule', () => {
   test('a caret others see stays in front of text typed at it, for the typist and for a third user', () => {
     const [a, b, c] = setup(3, 'tandem', 'Hello ')
@@ -259,7 +292,16 @@ describe('remote cursors follow the same rule', () => {
     net!.syncAwareness()
     expect(b!.remoteCursorOf(a!)).toBe(7)
     expect(c!.remoteCursorOf(a!)).toBe(7)
+    const drawnByB = (): number | undefined =>
+      (yCursorPluginKey.getState(b!.state) as DecorationSet)
+        .find()
+        .find((d) => d.spec.key === String(a!.doc.clientID))?.from
+    // B's cursor decorations have been built with A's cursor in them.
+    b!.view.dispatch(b!.state.tr.setMeta(yCursorPluginKey, { awarenessUpdated: true }))
+    expect(drawnByB()).toBe(7)
     b!.type(BETA)
+    // Mapped through B's own typing, the drawn caret stays in front of B's text.
+    expect(drawnByB()).toBe(7)
     net!.flush()
     // A has not typed nor moved: its caret (its own and as drawn by B and C) stays before B's text.
     expect(a!.caret).toBe(7)
