@@ -12,9 +12,9 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { existsSync } from 'node:fs'
 import { runCampaign, type CampaignResult } from './campaign.ts'
-import { FAULT_KINDS } from './faults.ts'
+import { FAULT_KINDS, type FaultKind } from './faults.ts'
 
-const USAGE = 'usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring] [--out FILE] [--keep] [--quiet]'
+const USAGE = `usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring] [--kinds ${FAULT_KINDS.join(',')}] [--out FILE] [--keep] [--quiet]`
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
@@ -31,7 +31,7 @@ try {
   values = parseArgs({
     options: {
       seconds: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, relays: { type: 'string' },
-      topology: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      topology: { type: 'string' }, kinds: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
     },
   }).values
 } catch (error) {
@@ -50,6 +50,13 @@ const topology = values.topology as string | undefined
 if (topology !== undefined && !['mesh', 'star', 'ring'].includes(topology)) {
   process.stderr.write(`chaos: --topology must be mesh, star or ring, got ${JSON.stringify(topology)}\n`)
   process.exit(2)
+}
+const kinds = values.kinds === undefined ? undefined : (values.kinds as string).split(',').map((k) => k.trim()).filter(Boolean) as FaultKind[]
+for (const kind of kinds ?? []) {
+  if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
+    process.stderr.write(`chaos: unknown fault kind ${JSON.stringify(kind)}\n${USAGE}\n`)
+    process.exit(2)
+  }
 }
 const out = (values.out as string | undefined) ?? 'crdt-bench/results/chaos.json'
 await mkdir(dirname(out), { recursive: true })
@@ -73,7 +80,7 @@ function summary(r: CampaignResult): string {
 process.setMaxListeners(100)
 const results: CampaignResult[] = []
 for (let i = 0; i < runs; i++) {
-  const r = await runCampaign({ seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
+  const r = await runCampaign({ seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), ...(kinds ? { kinds } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
   results.push(r)
   process.stdout.write(`${summary(r)}\n`)
   await writeFile(out, JSON.stringify({ runs: results }, null, 2))
