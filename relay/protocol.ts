@@ -223,25 +223,140 @@ export function encodeSavedSubscribe(): Uint8Array {
   })
 }
 
-/** Relay → client: the state vector durably stored for the room. */
-export function encodeSaved(persistedStateVector: Uint8Array): Uint8Array {
+/**
+ * Deletions as per-client ranges (clientID → sorted, merged `[clock, clock + len)` ranges):
+ * the decoded form of a Yjs delete set.
+ */
+export type DeletedRanges = Map<number, Array<{ clock: number; len: number }>>
+
+/** A decoded saved acknowledgement (type 100). */
+export interface SavedAck {
+  /** The durably stored state vector (clientID → clock). */
+  stateVector: Map<number, number>
+  /**
+   * Every deletion durably stored, or `null` when the frame carried none (a relay that does
+   * not send it, or one that does not know yet): then no deletion counts as saved.
+   */
+  deleteSet: DeletedRanges | null
+}
+
+/**
+ * Encodes a delete set the way Yjs does (v1, the `ds` part of `Y.encodeSnapshot`):
+ * `varUint(clients) { varUint(client) varUint(ranges) { varUint(clock) varUint(len) } }`.
+ * Pass `Y.createDeleteSetFromStructStore(doc.store)` or `Y.snapshot(doc).ds`.
+ */
+export function encodeDeleteSet(ds: Y.Snapshot['ds']): Uint8Array {
   return frame((e) => {
-    encoding.writeVarUint(e, MESSAGE_SAVED)
-    encoding.writeVarUint8Array(e, persistedStateVector)
+    const clients = [...ds.clients.entries()].filter(([, items]) => items.length > 0).sort(([a], [b]) => b - a)
+    encoding.writeVarUint(e, clients.length)
+    for (const [client, items] of clients) {
+      encoding.writeVarUint(e, client)
+      encoding.writeVarUint(e, items.length)
+      for (const item of items) {
+        encoding.writeVarUint(e, item.clock)
+        encoding.writeVarUint(e, item.len)
+      }
+    }
   })
 }
 
-/** Decodes a relay → client saved message: the persisted state vector as a map clientID → clock. */
-export function decodeSaved(frame: Uint8Array): Map<number, number> {
-  const decoder = decoding.createDecoder(frame)
-  if (varUint(decoder) !== MESSAGE_SAVED) throw new ProtocolError('unknown-message', 'not a saved message')
-  const sv = bytes(decoder)
+/** Decodes {@link encodeDeleteSet}'s format strictly into sorted, merged ranges. Throws {@link ProtocolError}. */
+export function decodeDeleteSet(bytesIn: Uint8Array): DeletedRanges {
+  const decoder = decoding.createDecoder(bytesIn)
+  const ranges: DeletedRanges = new Map()
+  const n = varUint(decoder)
+  for (let i = 0; i < n; i++) {
+    const client = varUint(decoder)
+    const count = varUint(decoder)
+    const list = ranges.get(client) ?? []
+    for (let j = 0; j < count; j++) list.push({ clock: varUint(decoder), len: varUint(decoder) })
+    ranges.set(client, list)
+  }
   end(decoder)
-  return Y.decodeStateVector(sv)
+  for (const [client, list] of ranges) {
+    list.sort((a, b) => a.clock - b.clock)
+    const merged: Array<{ clock: number; len: number }> = []
+    for (const r of list) {
+      if (r.len === 0) continue
+      const last = merged[merged.length - 1]
+      if (last && r.clock <= last.clock + last.len) last.len = Math.max(last.len, r.clock + r.len - last.clock)
+      else merged.push({ ...r })
+    }
+    ranges.set(client, merged)
+  }
+  return ranges
 }
 
-/** True when everything `doc` holds from its own client is covered by `persisted`. */
-export function isSaved(doc: Y.Doc, persisted: Map<number, number>): boolean {
-  const own = Y.getState(doc.store, doc.clientID)
-  return own === 0 || (persisted.get(doc.clientID) ?? 0) >= own
+/**
+ * Relay → client: what is durably stored for the room, `varUint(100)
+ * varUint8Array(stateVector)` then, optionally, `varUint8Array(deleteSet)`
+ * ({@link encodeDeleteSet}). A deletion moves no state vector, so only the delete set can
+ * confirm one; decoders that read just the state vector keep working.
+ */
+export function encodeSaved(persistedStateVector: Uint8Array, persistedDeleteSet?: Uint8Array | null): Uint8Array {
+  return frame((e) => {
+    encoding.writeVarUint(e, MESSAGE_SAVED)
+    encoding.writeVarUint8Array(e, persistedStateVector)
+    if (persistedDeleteSet) encoding.writeVarUint8Array(e, persistedDeleteSet)
+  })
+}
+
+/**
+ * Reads a saved message's body (after its type), e.g. inside a y-websocket message handler.
+ * A frame without a delete set gives `deleteSet: null`. Throws {@link ProtocolError}.
+ */
+export function readSaved(decoder: decoding.Decoder): SavedAck {
+  const sv = bytes(decoder)
+  const ds = decoder.pos < decoder.arr.length ? bytes(decoder) : null
+  end(decoder)
+  let stateVector: Map<number, number>
+  try {
+    stateVector = Y.decodeStateVector(sv)
+  } catch (cause) {
+    throw new ProtocolError('malformed-message', 'saved state vector does not decode', { cause })
+  }
+  return { stateVector, deleteSet: ds ? decodeDeleteSet(ds) : null }
+}
+
+/** Decodes a relay → client saved message (see {@link encodeSaved}). Throws {@link ProtocolError}. */
+export function decodeSaved(frame: Uint8Array): SavedAck {
+  const decoder = decoding.createDecoder(frame)
+  if (varUint(decoder) !== MESSAGE_SAVED) throw new ProtocolError('unknown-message', 'not a saved message')
+  return readSaved(decoder)
+}
+
+/** Whether `ranges` (sorted, merged) cover `[clock, clock + len)`. */
+function covers(ranges: Array<{ clock: number; len: number }> | undefined, clock: number, len: number): boolean {
+  if (!ranges) return false
+  let lo = 0
+  let hi = ranges.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const r = ranges[mid]!
+    if (r.clock > clock) hi = mid - 1
+    else if (r.clock + r.len <= clock) lo = mid + 1
+    else return clock + len <= r.clock + r.len
+  }
+  return false
+}
+
+/**
+ * True when everything `doc` holds is durably stored: its state vector is covered by the
+ * stored one AND every deletion in its delete set lies inside the stored delete set (range
+ * inclusion per client). A bare state vector (an old-style ack, or `deleteSet: null`)
+ * confirms no deletion: a doc holding any deletion is then not saved.
+ */
+export function isSaved(doc: Y.Doc, saved: SavedAck | Map<number, number>): boolean {
+  const sv = saved instanceof Map ? saved : saved.stateVector
+  for (const client of doc.store.clients.keys()) {
+    if ((sv.get(client) ?? 0) < Y.getState(doc.store, client)) return false
+  }
+  const stored = saved instanceof Map ? null : saved.deleteSet
+  const ds = Y.createDeleteSetFromStructStore(doc.store)
+  for (const [client, items] of ds.clients) {
+    for (const item of items) {
+      if (item.len > 0 && !covers(stored?.get(client), item.clock, item.len)) return false
+    }
+  }
+  return true
 }

@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { encodeAwareness, encodeSaved, encodeSyncUpdate, validateUpdate } from './protocol.ts'
+import { encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, validateUpdate } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
@@ -72,6 +72,13 @@ export class Room {
   private appendedBytes = 0
   private snapshotBytes = 0
   private compacting = false
+  /** Encoded delete set of what is durably stored, or null when not known (then computed lazily). */
+  private persistedDs: Uint8Array | null = null
+  /** The doc's encoded delete set as last computed, and whether a transaction deleted something since. */
+  private dsCache: Uint8Array | null = null
+  private dsDirty = true
+  /** While an append is in flight (the doc then holds more than is stored). */
+  private storing = false
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
@@ -79,6 +86,7 @@ export class Room {
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
+    this.doc.on('afterTransaction', this.onTransaction)
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
   }
 
@@ -187,6 +195,29 @@ export class Room {
     return this.persisted
   }
 
+  /**
+   * The encoded delete set of what is durably stored (sent in the saved frame), or null when
+   * not known. Computed from the doc only when nothing unstored is in it (nothing queued, no
+   * append in flight, no rebuild).
+   */
+  persistedDeleteSet(): Uint8Array | null {
+    if (this.persistedDs === null && this.queue.length === 0 && !this.storing && !this.rebuildLog) this.persistedDs = this.deleteSet()
+    return this.persistedDs
+  }
+
+  /** The doc's encoded delete set; recomputed only after a transaction that deleted something. */
+  private deleteSet(): Uint8Array {
+    if (this.dsDirty || !this.dsCache) {
+      this.dsDirty = false
+      this.dsCache = encodeDeleteSet(Y.createDeleteSetFromStructStore(this.doc.store))
+    }
+    return this.dsCache
+  }
+
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    if (transaction.deleteSet.clients.size > 0) this.dsDirty = true
+  }
+
   /** Updates accepted but not yet stored. */
   get unsaved(): number {
     return this.queue.length
@@ -225,7 +256,10 @@ export class Room {
     const batch = this.queue
     this.queue = []
     const sv = Y.encodeStateVector(this.doc)
+    // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers.
+    const ds = [...this.clients].some((c) => c.savedSubscribed) ? this.deleteSet() : null
     const end = metrics.storeLatency.startTimer({ op: 'append' })
+    this.storing = true
     try {
       await storage.append(this.name, batch, sv)
     } catch (error) {
@@ -240,6 +274,7 @@ export class Room {
       this.scheduleFlush(retryMs)
       throw error
     } finally {
+      this.storing = false
       end()
     }
     if (this.failures > 0) {
@@ -248,11 +283,12 @@ export class Room {
       this.deps.storageHealth?.stored(this.name)
     }
     this.persisted = sv
+    this.persistedDs = ds
     for (const update of batch) this.appendedBytes += update.byteLength
     this.maybeCompact()
     const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
     if (subscribed.length > 0) {
-      const frame = encodeSaved(sv)
+      const frame = encodeSaved(sv, this.persistedDeleteSet())
       for (const client of subscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
@@ -308,6 +344,8 @@ export class Room {
           for (const update of log) Y.applyUpdate(fresh, update, 'storage')
         })
         this.doc = fresh
+        fresh.on('afterTransaction', this.onTransaction)
+        this.dsDirty = true
       } catch (error) {
         metrics.errors.inc({ code: 'rebuild-failed' })
         logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')
