@@ -1,16 +1,16 @@
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-import { MESSAGE_SAVED } from '../relay/protocol.ts'
+import { MESSAGE_SAVED, isSaved, readSaved, type SavedAck } from '../relay/protocol.ts'
 
 /** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
 export { MESSAGE_SAVED }
 
 /**
  * Whether this tab's document is durable on the relay:
- * - `saved`: every change this tab holds is in the relay's persisted state vector;
+ * - `saved`: every change this tab holds is durably stored on the relay: its state vector is
+ *   covered by the persisted one and every deletion by the persisted delete set;
  * - `saving`: connected, some changes are not yet acknowledged as written to disk;
  * - `local only`: not connected and some changes exist only in this browser (IndexedDB).
  */
@@ -18,12 +18,13 @@ export type SavedState = 'saved' | 'saving' | 'local only'
 
 /**
  * Tracks {@link SavedState} for one provider: subscribes to the relay's type-100 saved
- * acknowledgements on every (re)connection and compares the persisted state vector with the
- * document's own. A relay that does not speak the extension never answers, and the state
- * stays `saving` while connected.
+ * acknowledgements on every (re)connection and compares the persisted state vector and delete
+ * set with the document's own (`isSaved`). A relay that does not speak the extension never
+ * answers, and the state stays `saving` while connected; one that sends no delete set confirms
+ * no deletion, so a document holding deletions stays `saving` with it.
  */
 export class SavedTracker {
-  private persisted = new Map<number, number>()
+  private persisted: SavedAck = { stateVector: new Map(), deleteSet: null }
   private current: SavedState = 'saved'
   private readonly onStatus: (event: { status: string }) => void
   private readonly onUpdate: () => void
@@ -34,7 +35,11 @@ export class SavedTracker {
     private readonly onChange: (state: SavedState) => void,
   ) {
     provider.messageHandlers[MESSAGE_SAVED] = (_encoder, decoder) => {
-      this.persisted = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
+      try {
+        this.persisted = readSaved(decoder)
+      } catch {
+        return // a malformed acknowledgement confirms nothing
+      }
       this.recompute()
     }
     this.onStatus = ({ status }) => {
@@ -61,15 +66,7 @@ export class SavedTracker {
   }
 
   private recompute(): void {
-    let pending = false
-    for (const [client, clock] of this.doc.store.clients) {
-      const last = clock[clock.length - 1]
-      const local = last === undefined ? 0 : last.id.clock + last.length
-      if ((this.persisted.get(client) ?? 0) < local) {
-        pending = true
-        break
-      }
-    }
+    const pending = !isSaved(this.doc, this.persisted)
     const next: SavedState = !pending ? 'saved' : this.provider.wsconnected ? 'saving' : 'local only'
     if (next !== this.current) {
       this.current = next
