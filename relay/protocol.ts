@@ -351,8 +351,14 @@ export function isSaved(doc: Y.Doc, saved: SavedAck | Map<number, number>): bool
   for (const client of doc.store.clients.keys()) {
     if ((sv.get(client) ?? 0) < Y.getState(doc.store, client)) return false
   }
-  const stored = saved instanceof Map ? null : saved.deleteSet
-  const ds = Y.createDeleteSetFromStructStore(doc.store)
+  return coversDeletions(saved instanceof Map ? null : saved.deleteSet, Y.createDeleteSetFromStructStore(doc.store))
+}
+
+/**
+ * Whether every deletion in `ds` (e.g. a transaction's `deleteSet`) lies inside `stored`
+ * (range inclusion per client). `null` (unknown) covers no deletion.
+ */
+export function coversDeletions(stored: DeletedRanges | null, ds: Y.Snapshot['ds']): boolean {
   for (const [client, items] of ds.clients) {
     for (const item of items) {
       if (item.len > 0 && !covers(stored?.get(client), item.clock, item.len)) return false
