@@ -256,8 +256,10 @@ export class Room {
     const batch = this.queue
     this.queue = []
     const sv = Y.encodeStateVector(this.doc)
-    // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers.
-    const ds = [...this.clients].some((c) => c.savedSubscribed) ? this.deleteSet() : null
+    // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers,
+    // and not while a rebuild runs (the doc may hold part of an update that is never stored).
+    let ds: Uint8Array | null = null
+    if (!this.rebuildLog) for (const c of this.clients) if (c.savedSubscribed) { ds = this.deleteSet(); break }
     const end = metrics.storeLatency.startTimer({ op: 'append' })
     this.storing = true
     try {

@@ -12,6 +12,7 @@ import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate, isSaved } from '../../../relay/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import { FailingStorage } from '../../../relay/storage/failing.ts'
+import { SavedTracker, type SavedState } from '../../../editor/saved-status.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -68,6 +69,32 @@ describe('saved acknowledgement and deletions', () => {
     const stored = new Y.Doc()
     for (const u of await storage.load('deletes')) Y.applyUpdate(stored, u)
     expect(stored.getText('t').toString()).toBe('keep this')
+  })
+
+  it("the editor's saved indicator shows a delete-only change as saving until it is stored", async () => {
+    const data = await dataDir()
+    const storage = new FailingStorage(await LevelDbStorage.open(data))
+    const relay = await startRelay({ data, storageAdapter: storage, flushMs: 10 })
+    cleanups.push(() => relay.stop())
+    const tab = await connectProvider(relay.url, 'indicator')
+    cleanups.push(() => tab.destroy())
+    const states: SavedState[] = []
+    const tracker = new SavedTracker(tab.provider, tab.doc, (s) => states.push(s))
+    cleanups.push(() => tracker.destroy())
+    tab.doc.getText('t').insert(0, 'hello world')
+    await waitFor(() => tracker.state === 'saved' && states.includes('saving'), { message: 'insert saved' })
+
+    storage.failing = true
+    tab.doc.getText('t').delete(5, 6)
+    expect(tracker.state).toBe('saving')
+    const refusedBefore = storage.refused
+    await waitFor(() => storage.refused >= refusedBefore + 2, { message: 'two refused appends of the deletion' })
+    expect(tracker.state).toBe('saving')
+    storage.failing = false
+    await waitFor(() => tracker.state === 'saved', { message: 'deletion saved' })
+    const stored = new Y.Doc()
+    for (const u of await storage.load('indicator')) Y.applyUpdate(stored, u)
+    expect(stored.getText('t').toString()).toBe('hello')
   })
 
   it('a deletion reported saved is there after kill -9 and restart', async () => {
