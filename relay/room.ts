@@ -14,6 +14,9 @@ import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
 
+/** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
+const DS_SINCE_MAX = 1024
+
 /** A local receiver of room messages (a client connection). */
 export interface RoomClient {
   /** Sends one encoded frame; must not throw. */
@@ -74,9 +77,12 @@ export class Room {
   private compacting = false
   /** Encoded delete set of what is durably stored, or null when not known (then computed lazily). */
   private persistedDs: Uint8Array | null = null
-  /** The doc's encoded delete set as last computed, and whether a transaction deleted something since. */
-  private dsCache: Uint8Array | null = null
-  private dsDirty = true
+  /**
+   * The doc's delete set as last computed (null: compute from the store), its encoding, and the
+   * deletions of the transactions since (merged in on the next computation).
+   */
+  private dsCache: { ds: Y.Snapshot['ds']; encoded: Uint8Array } | null = null
+  private dsSince: Array<Y.Snapshot['ds']> = []
   /** While an append is in flight (the doc then holds more than is stored). */
   private storing = false
 
@@ -205,17 +211,30 @@ export class Room {
     return this.persistedDs
   }
 
-  /** The doc's encoded delete set; recomputed only after a transaction that deleted something. */
+  /**
+   * The doc's encoded delete set. Walks the store once; afterwards only the deletions of the
+   * transactions since are merged in (in the cost of the delete set's ranges, not the doc's size).
+   */
   private deleteSet(): Uint8Array {
-    if (this.dsDirty || !this.dsCache) {
-      this.dsDirty = false
-      this.dsCache = encodeDeleteSet(Y.createDeleteSetFromStructStore(this.doc.store))
+    if (!this.dsCache) {
+      const ds = Y.createDeleteSetFromStructStore(this.doc.store)
+      this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
+    } else if (this.dsSince.length > 0) {
+      const ds = Y.mergeDeleteSets([this.dsCache.ds, ...this.dsSince])
+      this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
     }
-    return this.dsCache
+    this.dsSince = []
+    return this.dsCache.encoded
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {
-    if (transaction.deleteSet.clients.size > 0) this.dsDirty = true
+    if (!this.dsCache || transaction.deleteSet.clients.size === 0) return
+    this.dsSince.push(transaction.deleteSet)
+    if (this.dsSince.length > DS_SINCE_MAX) {
+      // Nobody asked for a while (no saved subscribers): drop the cache, walk the store when asked.
+      this.dsCache = null
+      this.dsSince = []
+    }
   }
 
   /** Updates accepted but not yet stored. */
@@ -347,7 +366,8 @@ export class Room {
         })
         this.doc = fresh
         fresh.on('afterTransaction', this.onTransaction)
-        this.dsDirty = true
+        this.dsCache = null
+        this.dsSince = []
       } catch (error) {
         metrics.errors.inc({ code: 'rebuild-failed' })
         logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')
