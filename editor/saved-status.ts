@@ -2,7 +2,7 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-import { MESSAGE_SAVED, isSaved, readSaved, type SavedAck } from '../relay/protocol.ts'
+import { MESSAGE_SAVED, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/protocol.ts'
 
 /** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
 export { MESSAGE_SAVED }
@@ -28,6 +28,17 @@ export class SavedTracker {
   private current: SavedState = 'saved'
   private readonly onStatus: (event: { status: string }) => void
   private readonly onUpdate: () => void
+  /** The doc's deletions as last computed (null: walk the store), and the transactions' since. */
+  private deletions: DeletedRanges | null = null
+  private deletionsSince: Array<Y.Transaction['deleteSet']> = []
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    if (!this.deletions || transaction.deleteSet.clients.size === 0) return
+    this.deletionsSince.push(transaction.deleteSet)
+    if (this.deletionsSince.length > 1024) {
+      this.deletions = null // long unacknowledged (offline): walk the store when asked instead
+      this.deletionsSince = []
+    }
+  }
 
   constructor(
     private readonly provider: WebsocketProvider,
@@ -48,6 +59,7 @@ export class SavedTracker {
     }
     this.onUpdate = () => this.recompute()
     provider.on('status', this.onStatus)
+    doc.on('afterTransaction', this.onTransaction)
     doc.on('update', this.onUpdate)
     if (provider.wsconnected) this.subscribe()
     this.recompute()
@@ -66,7 +78,7 @@ export class SavedTracker {
   }
 
   private recompute(): void {
-    const pending = !isSaved(this.doc, this.persisted)
+    const pending = !isSaved(this.doc, this.persisted, () => this.docDeletions())
     const next: SavedState = !pending ? 'saved' : this.provider.wsconnected ? 'saving' : 'local only'
     if (next !== this.current) {
       this.current = next
@@ -74,9 +86,18 @@ export class SavedTracker {
     }
   }
 
+  /** The doc's delete set: one walk of the store, then only the new transactions' merged in. */
+  private docDeletions(): DeletedRanges {
+    if (!this.deletions) this.deletions = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
+    else if (this.deletionsSince.length > 0) this.deletions = mergeDeleted([this.deletions, ...this.deletionsSince])
+    this.deletionsSince = []
+    return this.deletions
+  }
+
   /** Stops listening; the provider's handler slot is cleared. */
   destroy(): void {
     this.provider.off('status', this.onStatus)
+    this.doc.off('afterTransaction', this.onTransaction)
     this.doc.off('update', this.onUpdate)
     delete this.provider.messageHandlers[MESSAGE_SAVED]
   }

@@ -245,9 +245,9 @@ export interface SavedAck {
  * `varUint(clients) { varUint(client) varUint(ranges) { varUint(clock) varUint(len) } }`.
  * Pass `Y.createDeleteSetFromStructStore(doc.store)` or `Y.snapshot(doc).ds`.
  */
-export function encodeDeleteSet(ds: Y.Snapshot['ds']): Uint8Array {
+export function encodeDeleteSet(ds: Y.Snapshot['ds'] | DeletedRanges): Uint8Array {
   return frame((e) => {
-    const clients = [...ds.clients.entries()].filter(([, items]) => items.length > 0).sort(([a], [b]) => b - a)
+    const clients = [...(ds instanceof Map ? ds : ds.clients).entries()].filter(([, items]) => items.length > 0).sort(([a], [b]) => b - a)
     encoding.writeVarUint(e, clients.length)
     for (const [client, items] of clients) {
       encoding.writeVarUint(e, client)
@@ -273,16 +273,33 @@ export function decodeDeleteSet(bytesIn: Uint8Array): DeletedRanges {
     ranges.set(client, list)
   }
   end(decoder)
-  for (const [client, list] of ranges) {
+  return mergeDeleted([ranges])
+}
+
+/**
+ * Unites delete sets (Yjs `DeleteSet`s, e.g. transactions' `deleteSet`, or {@link DeletedRanges})
+ * into new sorted, merged ranges. Unlike `Y.mergeDeleteSets`, never modifies its inputs (an
+ * UndoManager may hold a transaction's delete set).
+ */
+export function mergeDeleted(sets: Array<Y.Snapshot['ds'] | DeletedRanges>): DeletedRanges {
+  const all = new Map<number, Array<{ clock: number; len: number }>>()
+  for (const set of sets) {
+    for (const [client, items] of set instanceof Map ? set : set.clients) {
+      const list = all.get(client) ?? []
+      for (const item of items) if (item.len > 0) list.push({ clock: item.clock, len: item.len })
+      all.set(client, list)
+    }
+  }
+  const ranges: DeletedRanges = new Map()
+  for (const [client, list] of all) {
     list.sort((a, b) => a.clock - b.clock)
     const merged: Array<{ clock: number; len: number }> = []
     for (const r of list) {
-      if (r.len === 0) continue
       const last = merged[merged.length - 1]
       if (last && r.clock <= last.clock + last.len) last.len = Math.max(last.len, r.clock + r.len - last.clock)
-      else merged.push({ ...r })
+      else merged.push(r)
     }
-    ranges.set(client, merged)
+    if (merged.length > 0) ranges.set(client, merged)
   }
   return ranges
 }
@@ -344,22 +361,28 @@ function covers(ranges: Array<{ clock: number; len: number }> | undefined, clock
  * True when everything `doc` holds is durably stored: its state vector is covered by the
  * stored one AND every deletion in its delete set lies inside the stored delete set (range
  * inclusion per client). A bare state vector (an old-style ack, or `deleteSet: null`)
- * confirms no deletion: a doc holding any deletion is then not saved.
+ * confirms no deletion: a doc holding any deletion is then not saved. `docDeletions` gives the
+ * doc's delete set (default: a walk of its store, only when the state vector is covered); pass
+ * an incrementally kept one to avoid the walk.
  */
-export function isSaved(doc: Y.Doc, saved: SavedAck | Map<number, number>): boolean {
+export function isSaved(
+  doc: Y.Doc,
+  saved: SavedAck | Map<number, number>,
+  docDeletions: () => Y.Snapshot['ds'] | DeletedRanges = () => Y.createDeleteSetFromStructStore(doc.store),
+): boolean {
   const sv = saved instanceof Map ? saved : saved.stateVector
   for (const client of doc.store.clients.keys()) {
     if ((sv.get(client) ?? 0) < Y.getState(doc.store, client)) return false
   }
-  return coversDeletions(saved instanceof Map ? null : saved.deleteSet, Y.createDeleteSetFromStructStore(doc.store))
+  return coversDeletions(saved instanceof Map ? null : saved.deleteSet, docDeletions())
 }
 
 /**
  * Whether every deletion in `ds` (e.g. a transaction's `deleteSet`) lies inside `stored`
  * (range inclusion per client). `null` (unknown) covers no deletion.
  */
-export function coversDeletions(stored: DeletedRanges | null, ds: Y.Snapshot['ds']): boolean {
-  for (const [client, items] of ds.clients) {
+export function coversDeletions(stored: DeletedRanges | null, ds: Y.Snapshot['ds'] | DeletedRanges): boolean {
+  for (const [client, items] of ds instanceof Map ? ds : ds.clients) {
     for (const item of items) {
       if (item.len > 0 && !covers(stored?.get(client), item.clock, item.len)) return false
     }

@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, validateUpdate } from './protocol.ts'
+import { encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, validateUpdate, type DeletedRanges } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
@@ -81,7 +81,7 @@ export class Room {
    * The doc's delete set as last computed (null: compute from the store), its encoding, and the
    * deletions of the transactions since (merged in on the next computation).
    */
-  private dsCache: { ds: Y.Snapshot['ds']; encoded: Uint8Array } | null = null
+  private dsCache: { ds: DeletedRanges; encoded: Uint8Array } | null = null
   private dsSince: Array<Y.Snapshot['ds']> = []
   /** While an append is in flight (the doc then holds more than is stored). */
   private storing = false
@@ -217,10 +217,10 @@ export class Room {
    */
   private deleteSet(): Uint8Array {
     if (!this.dsCache) {
-      const ds = Y.createDeleteSetFromStructStore(this.doc.store)
+      const ds = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
       this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
     } else if (this.dsSince.length > 0) {
-      const ds = Y.mergeDeleteSets([this.dsCache.ds, ...this.dsSince])
+      const ds = mergeDeleted([this.dsCache.ds, ...this.dsSince])
       this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
     }
     this.dsSince = []

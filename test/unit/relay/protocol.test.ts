@@ -9,6 +9,7 @@ import {
   encodeDeleteSet,
   encodeSaved,
   encodeSavedSubscribe,
+  mergeDeleted,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
@@ -82,6 +83,19 @@ describe('protocol', () => {
     expect(snapshot.subarray(0, bytes.length)).toEqual(bytes)
     expect(decodeDeleteSet(bytes).get(d.clientID)).toEqual([{ clock: 1, len: 1 }, { clock: 5, len: 2 }])
     for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeDeleteSet(bytes.subarray(0, cut))).toThrow(ProtocolError)
+  })
+  it('mergeDeleted unites delete sets without modifying them (an UndoManager may hold one)', () => {
+    const d = new Y.Doc()
+    const t = d.getText('t')
+    t.insert(0, 'abcdefgh')
+    const seen: Array<Y.Transaction['deleteSet']> = []
+    d.on('afterTransaction', (tr: Y.Transaction) => { if (tr.deleteSet.clients.size > 0) seen.push(tr.deleteSet) })
+    t.delete(2, 2) // clocks 2..3
+    t.delete(2, 2) // clocks 4..5, adjacent
+    const before = JSON.stringify(seen.map((ds) => [...ds.clients]))
+    expect(mergeDeleted(seen).get(d.clientID)).toEqual([{ clock: 2, len: 4 }])
+    expect(JSON.stringify(seen.map((ds) => [...ds.clients]))).toBe(before)
+    expect(mergeDeleted(seen)).toEqual(mergeDeleted([Y.createDeleteSetFromStructStore(d.store)]))
   })
   it('isSaved is range inclusion per client (property, seeded)', () => {
     fc.assert(
