@@ -11,7 +11,7 @@
  *
  * Flags: --only NAME[,NAME], --scales 1,10 (default), --joins N (default 5), --rooms N (rooms
  *        for the memory point, default 100; 0 skips it), --json PATH
- *        (default crdt-bench/results/relay-large.json).
+ *        (default crdt-bench/results/relay-large.json), --profile DIR (V8 CPU profiles of the servers).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -109,6 +109,7 @@ const scales = (argValue('--scales') ?? '1,10').split(',').map(Number)
 const joinCount = Number(argValue('--joins') ?? 5)
 const roomCount = Number(argValue('--rooms') ?? 100)
 const jsonPath = argValue('--json') ?? 'crdt-bench/results/relay-large.json'
+const profileDir = argValue('--profile')
 const bundle = await bundleServers()
 const docs = new Map(scales.map((s) => [s, paperDocument(bundle, s)]))
 const one = docs.get(1) ?? paperDocument(bundle, 1)
@@ -120,7 +121,7 @@ for (const target of selectTargets(argValue('--only')).filter((t) => t.name !== 
     for (const scale of scales) joined.push(await joins(url, target.dialect, server, scale, docs.get(scale)!, joinCount))
     const memory = roomCount > 0 ? await manyRooms(url, target.dialect, server, one, roomCount) : null
     return { joins: joined, memory }
-  })
+  }, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])
   rows.push({ server: target.name, ...result })
 }
 
