@@ -2,6 +2,8 @@
  * Builds the editor bundle and the demo page into editor/dist/:
  * - `tandem-editor.js` (+ `.css`): the public module (editor/index.ts) as one self-contained
  *   ES module, for pages that import it without a bundler;
+ * - `tandem-element.js`: `<tandem-editor>` (editor/element.ts) with its stylesheet, one classic
+ *   script for any page;
  * - `index.html`, `demo.js`, `demo.css`: the demo page the relay serves at `/`.
  *
  * `npx tsx editor/build.ts` skips the work when nothing under editor/ or crdt/ (nor the
@@ -61,6 +63,20 @@ export async function buildEditor(options: { force?: boolean } = {}): Promise<Bu
   await Promise.all([
     esbuild.build({ ...common, entryPoints: [join(editorDir, 'index.ts')], outfile: join(distDir, 'tandem-editor.js') }),
     esbuild.build({ ...common, entryPoints: [join(editorDir, 'demo', 'demo.ts')], outfile: join(distDir, 'demo.js') }),
+    // <tandem-editor> for any page with one classic script tag (an IIFE needs no CORS when the
+    // page loads it from another origin); the stylesheet is inlined and added once.
+    esbuild.build({
+      ...common,
+      format: 'iife',
+      stdin: {
+        contents: "import { defineTandemEditor } from './element.ts'\nimport styles from './editor.css'\ndefineTandemEditor({ styles })\n",
+        resolveDir: editorDir,
+        sourcefile: 'tandem-element-entry.ts',
+        loader: 'ts',
+      },
+      loader: { '.css': 'text' },
+      outfile: join(distDir, 'tandem-element.js'),
+    }),
     copyFile(join(editorDir, 'editor.css'), join(distDir, 'tandem-editor.css')),
     copyFile(join(editorDir, 'demo', 'index.html'), join(distDir, 'index.html')),
     copyFile(join(editorDir, 'demo', 'demo.css'), join(distDir, 'demo.css')),

@@ -5,7 +5,8 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import type { WebsocketProvider } from 'y-websocket'
 import { EditorState } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
-import { ySyncPlugin, yCursorPlugin, yUndoPlugin, initProseMirrorDoc } from 'y-prosemirror'
+import { initProseMirrorDoc } from 'y-prosemirror'
+import { collaborationPlugins } from './collaboration.ts'
 import { editorSchema } from './schema.ts'
 import { buildInputRules } from './input-rules.ts'
 import { buildKeymaps } from './keymap.ts'
@@ -160,9 +161,7 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
   element.classList.add('tandem-editor')
   element.append(mountPoint)
   const plugins = [
-    ySyncPlugin(fragment, { mapping }),
-    yCursorPlugin(awareness),
-    yUndoPlugin(),
+    ...collaborationPlugins(fragment, awareness, { mapping }),
     buildInputRules(editorSchema),
     ...buildKeymaps(editorSchema),
   ]

@@ -1,28 +1,55 @@
+#!/usr/bin/env node
 /**
- * `npm start`: parse flags and env once, start the relay (with the topology extension when
- * peers are configured), print the URL, shut down gracefully on SIGINT/SIGTERM.
+ * `npm start` and the `tandem` bin (`npx tandem`): parse flags and env once, start the relay
+ * (with the topology extension when peers are configured), print the URL, shut down
+ * gracefully on SIGINT/SIGTERM. Runs as compiled JavaScript (dist/relay/cli.js) in production
+ * and as TypeScript under tsx in the test suites; both find the package root from here.
  *
  * @module
  */
-import { ConfigError, HELP, parseConfig } from './config.ts'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from './config.ts'
 import { createRelay } from './server.ts'
 import { createLogger } from './logger.ts'
 import type { RelayExtension } from './extension.ts'
 import { topologyExtension, parseTopology } from './topology/index.ts'
+import { redisExtension } from './redis/index.ts'
+
+/** The nearest directory above this module holding a package.json: the tandem package. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('tandem: package.json not found above relay/cli')
+    dir = parent
+  }
+  return dir
+}
 
 let config
 try {
   config = parseConfig(process.argv.slice(2), process.env)
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error
-  process.stderr.write(`${error.message}\n\n${HELP}`)
+  process.stderr.write(`tandem relay: ${error.message} (see --help)\n`)
   process.exit(2)
 }
 if (config.help) {
   process.stdout.write(HELP)
   process.exit(0)
 }
-const logger = createLogger(config.logLevel)
+const root = packageRoot()
+if (config.version) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+  process.stdout.write(`${pkg.version}\n`)
+  process.exit(0)
+}
+// The default demo directory is the package's own editor/dist, wherever tandem is installed
+// (`npx tandem` in another project); an explicit --static stays relative to the cwd.
+if (config.static === DEFAULT_CONFIG.static) config.static = resolve(root, DEFAULT_CONFIG.static)
+const logger = createLogger(config.logLevel, process.stdout, { format: config.logFormat })
 const extensions: RelayExtension[] = []
 // Accept-only relays (a mesh member nobody lists yet, a star hub) start it with a peer secret.
 if (config.peers.length > 0 || config.hub || config.peerSecret) {
@@ -37,6 +64,7 @@ if (config.peers.length > 0 || config.hub || config.peerSecret) {
     }),
   )
 }
+if (config.redis) extensions.push(redisExtension({ url: config.redis, id: config.id }))
 const relay = await createRelay(config, { extensions, logger })
 logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)
 process.stdout.write(`tandem relay listening on ${relay.httpUrl} (ws ${relay.url}/<room>)\n`)

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs } from 'node:util'
+import { parseAuthSecrets } from './auth/tokens.ts'
 
 /** Every setting of a relay. */
 export interface RelayConfig {
@@ -26,6 +27,11 @@ export interface RelayConfig {
   static: string
   /** pino level (`--log-level`, `LOG_LEVEL`). */
   logLevel: string
+  /**
+   * Log output (`--log-format`, `TANDEM_LOG_FORMAT`): `json` lines, `pretty` (pino-pretty,
+   * human-readable) or `auto` (default): pretty when stdout is a terminal, JSON otherwise.
+   */
+  logFormat: 'auto' | 'json' | 'pretty'
   /** This relay's id for peer links (`--id`, `TANDEM_ID`); default `host:port`. */
   id: string
   /** Peer relay URLs (`--peers`, `TANDEM_PEERS`, comma-separated ws:// URLs). */
@@ -44,8 +50,44 @@ export interface RelayConfig {
   durability: 'sync' | 'process'
   /** Compact a room's stored log from its live doc once this many bytes were appended since the last compaction (`--compact-bytes`). */
   compactBytes: number
+  /** Redis URL shared by relays that share rooms (`--redis`, `TANDEM_REDIS_URL`); none = no Redis. */
+  redis: string | undefined
   /** `--help` was given. */
   help: boolean
+  /**
+   * Testing only: storage writes fail while this file exists (`--fault-storage`,
+   * `TANDEM_FAULT_STORAGE`); used by the fault campaign. Undefined in production.
+   */
+  faultStorage?: string | undefined
+  /** `--version` was given: print the package version and exit. */
+  version: boolean
+  /**
+   * Token secrets (`--auth-secret`, `TANDEM_AUTH_SECRET`): one secret, or `kid:secret,kid2:secret2`
+   * (the first signs, all verify). Unset: the relay runs open.
+   */
+  authSecret: string | undefined
+  /** Origins allowed to use the HTTP API (CORS) and the WebSocket upgrade (`--cors-origins`); empty = CORS off, Origin not checked. */
+  corsOrigins: string[]
+  /** Messages a connection may send per second, averaged (`--max-messages-per-second`). */
+  maxMessagesPerSecond: number
+  /** Bytes a connection may send per second, averaged (`--max-bytes-per-second`). */
+  maxBytesPerSecond: number
+  /** A connection held back by a rate limit this long without a break is closed (`--rate-limit-grace-ms`). */
+  rateLimitGraceMs: number
+  /** Open WebSocket connections per client IP (`--max-connections-per-ip`). */
+  maxConnectionsPerIp: number
+  /** Distinct rooms one IP may open per minute, WebSocket and HTTP (`--max-rooms-per-minute`). */
+  maxRoomsPerMinute: number
+  /** Frames held for a connection while its room loads (`--max-pending-messages`). */
+  maxPendingMessages: number
+  /** Largest awareness update (`--max-awareness-bytes`). */
+  maxAwarenessBytes: number
+  /** Awareness updates a connection may send per second (`--max-awareness-per-second`). */
+  maxAwarenessPerSecond: number
+  /** Bytes the relay buffers for one client before dropping it (`--max-buffered-bytes`). */
+  maxBufferedBytes: number
+  /** Largest HTTP request body (`--max-http-body-bytes`). */
+  maxHttpBodyBytes: number
 }
 
 /** Defaults used for anything not given. */
@@ -54,11 +96,12 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   port: 1234,
   data: './data',
   storage: 'leveldb',
-  maxMessageBytes: 16 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
   idleMs: 30_000,
   flushMs: 50,
   static: 'editor/dist',
   logLevel: 'info',
+  logFormat: 'auto',
   id: '',
   peers: [],
   topology: 'mesh',
@@ -66,24 +109,39 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   peerSecret: undefined,
   durability: 'sync',
   compactBytes: 64 * 1024,
+  redis: undefined,
   help: false,
+  version: false,
+  authSecret: undefined,
+  corsOrigins: [],
+  maxMessagesPerSecond: 2000,
+  maxBytesPerSecond: 4 * 1024 * 1024,
+  rateLimitGraceMs: 15_000,
+  maxConnectionsPerIp: 256,
+  maxRoomsPerMinute: 120,
+  maxPendingMessages: 256,
+  maxAwarenessBytes: 32 * 1024,
+  maxAwarenessPerSecond: 60,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  maxHttpBodyBytes: 1024 * 1024,
 }
 
 /** `--help` text. */
 export const HELP = `tandem relay — y-websocket-compatible collaborative editing relay
 
-Usage: npm start -- [options]      (or: npx tsx relay/cli.ts [options])
+Usage: npx tandem [options]        (in this repository: npm start -- [options])
 
 Options (flag / environment variable, default):
   --host HOST                    HOST                       127.0.0.1
   --port PORT                    PORT                       1234
   --data DIR                     TANDEM_DATA                ./data
   --storage leveldb|memory       TANDEM_STORAGE             leveldb
-  --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   16777216 (16 MiB)
+  --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   1048576 (1 MiB)
   --idle-ms MS                   TANDEM_IDLE_MS             30000
   --flush-ms MS                  TANDEM_FLUSH_MS            50
   --static DIR                   TANDEM_STATIC              editor/dist
   --log-level LEVEL              LOG_LEVEL                  info
+  --log-format json|pretty       TANDEM_LOG_FORMAT          pretty on a terminal, else json
   --id ID                        TANDEM_ID                  HOST:PORT
   --peers URL,URL                TANDEM_PEERS               (none)
   --topology mesh|star|ring      TANDEM_TOPOLOGY            mesh
@@ -91,7 +149,23 @@ Options (flag / environment variable, default):
   --peer-secret SECRET           TANDEM_PEER_SECRET         (none)
   --durability sync|process      TANDEM_DURABILITY          sync
   --compact-bytes N              TANDEM_COMPACT_BYTES       65536 (64 KiB)
+  --fault-storage FILE           TANDEM_FAULT_STORAGE       (testing: storage writes fail while FILE exists)
+  --auth-secret SECRET|KID:SECRET,KID:SECRET
+                                 TANDEM_AUTH_SECRET         (none: the relay runs OPEN)
+  --cors-origins ORIGIN,ORIGIN   TANDEM_CORS_ORIGINS        (none: CORS off)
+  --max-messages-per-second N    TANDEM_MAX_MESSAGES_PER_SECOND  2000
+  --max-bytes-per-second N       TANDEM_MAX_BYTES_PER_SECOND     4194304 (4 MiB)
+  --rate-limit-grace-ms MS       TANDEM_RATE_LIMIT_GRACE_MS      15000
+  --max-connections-per-ip N     TANDEM_MAX_CONNECTIONS_PER_IP   256
+  --max-rooms-per-minute N       TANDEM_MAX_ROOMS_PER_MINUTE     120 (per IP)
+  --max-pending-messages N       TANDEM_MAX_PENDING_MESSAGES     256
+  --max-awareness-bytes N        TANDEM_MAX_AWARENESS_BYTES      32768
+  --max-awareness-per-second N   TANDEM_MAX_AWARENESS_PER_SECOND 60
+  --max-buffered-bytes N         TANDEM_MAX_BUFFERED_BYTES       8388608 (8 MiB)
+  --max-http-body-bytes N        TANDEM_MAX_HTTP_BODY_BYTES      1048576 (1 MiB)
+  --redis redis://HOST:PORT      TANDEM_REDIS_URL           (none; share rooms with every relay on it)
   --help                         print this text
+  --version                      print the version
 `
 
 /** Thrown on an invalid flag or value; the CLI prints it with {@link HELP}. */
@@ -102,10 +176,35 @@ export class ConfigError extends Error {
   }
 }
 
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
+function integer(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = value.trim() === '' ? NaN : Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'any' : max}, got ${JSON.stringify(value)}`)
+  }
   return n
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Flag combinations that parse one by one but cannot run together (one clear message each). */
+function checkCombinations(c: RelayConfig, explicitId: boolean): void {
+  if (explicitId && c.id.trim() === '') throw new ConfigError('--id must not be empty')
+  if (c.host.trim() === '') throw new ConfigError('--host must not be empty')
+  if (c.storage === 'leveldb' && c.data.trim() === '') throw new ConfigError('--data must not be empty with --storage leveldb')
+  const seen = new Set<string>()
+  for (const peer of c.peers) {
+    if (seen.has(peer)) throw new ConfigError(`--peers lists ${peer} twice`)
+    seen.add(peer)
+  }
+  if (c.hub !== undefined && c.hub.trim() === '') throw new ConfigError('--hub must not be empty')
+  if (c.topology === 'star' && !c.hub) throw new ConfigError("--topology star needs --hub (the hub relay's id)")
+  if (c.topology === 'star' && c.hub !== c.id && c.peers.length === 0) {
+    throw new ConfigError(`--topology star: this relay (${c.id}) is a spoke and needs --peers with the hub's URL`)
+  }
+  if (c.topology === 'ring' && c.peers.length === 0) throw new ConfigError('--topology ring needs --peers (the next relay of the ring)')
+  const clustered = c.peers.length > 0 || c.topology !== 'mesh' || c.hub !== undefined
+  if (clustered && !c.peerSecret) throw new ConfigError('peer links (--peers, --topology, --hub) need --peer-secret or TANDEM_PEER_SECRET')
+  if (c.faultStorage !== undefined && c.storage !== 'leveldb') throw new ConfigError('--fault-storage needs --storage leveldb')
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -131,6 +230,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'flush-ms': { type: 'string' },
         static: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         id: { type: 'string' },
         peers: { type: 'string' },
         topology: { type: 'string' },
@@ -138,11 +238,27 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'peer-secret': { type: 'string' },
         durability: { type: 'string' },
         'compact-bytes': { type: 'string' },
+        'fault-storage': { type: 'string' },
+        'auth-secret': { type: 'string' },
+        'cors-origins': { type: 'string' },
+        'max-messages-per-second': { type: 'string' },
+        'max-bytes-per-second': { type: 'string' },
+        'rate-limit-grace-ms': { type: 'string' },
+        'max-connections-per-ip': { type: 'string' },
+        'max-rooms-per-minute': { type: 'string' },
+        'max-pending-messages': { type: 'string' },
+        'max-awareness-bytes': { type: 'string' },
+        'max-awareness-per-second': { type: 'string' },
+        'max-buffered-bytes': { type: 'string' },
+        'max-http-body-bytes': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }).values
   } catch (error) {
-    throw new ConfigError((error as Error).message)
+    // node:util's messages can run over several sentences; keep the first (one line).
+    throw new ConfigError(((error as Error).message.split(/\. |\n/)[0] ?? 'bad arguments').replace(/\.$/, ''))
   }
   const pick = (flag: string, envName: string): string | undefined => {
     const v = values[flag]
@@ -151,7 +267,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const d = DEFAULT_CONFIG
   const host = pick('host', 'HOST') ?? d.host
   const portRaw = pick('port', 'PORT')
-  const port = portRaw === undefined ? d.port : integer('--port', portRaw, 0)
+  const port = portRaw === undefined ? d.port : integer('--port', portRaw, 0, 65535)
   const storageRaw = pick('storage', 'TANDEM_STORAGE')
   const maxRaw = pick('max-message-bytes', 'TANDEM_MAX_MESSAGE_BYTES')
   const idleRaw = pick('idle-ms', 'TANDEM_IDLE_MS')
@@ -160,11 +276,18 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const peersRaw = pick('peers', 'TANDEM_PEERS')
   const durabilityRaw = pick('durability', 'TANDEM_DURABILITY')
   const compactRaw = pick('compact-bytes', 'TANDEM_COMPACT_BYTES')
+  const logFormatRaw = pick('log-format', 'TANDEM_LOG_FORMAT')
   const peers = (peersRaw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
   for (const peer of peers) {
-    if (!/^wss?:\/\//.test(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
+    if (!/^wss?:\/\//.test(peer) || !URL.canParse(peer)) throw new ConfigError(`--peers entries must be ws:// or wss:// URLs, got ${JSON.stringify(peer)}`)
   }
-  return {
+  const logRaw = pick('log-level', 'LOG_LEVEL')
+  const idRaw = pick('id', 'TANDEM_ID')
+  const redis = pick('redis', 'TANDEM_REDIS_URL')
+  if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis)) {
+    throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`)
+  }
+  const config: RelayConfig = {
     host,
     port,
     data: pick('data', 'TANDEM_DATA') ?? d.data,
@@ -173,16 +296,51 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     idleMs: idleRaw === undefined ? d.idleMs : integer('--idle-ms', idleRaw, 0),
     flushMs: flushRaw === undefined ? d.flushMs : integer('--flush-ms', flushRaw, 0),
     static: pick('static', 'TANDEM_STATIC') ?? d.static,
-    logLevel: pick('log-level', 'LOG_LEVEL') ?? d.logLevel,
-    id: pick('id', 'TANDEM_ID') ?? `${host}:${port}`,
+    logLevel: logRaw === undefined ? d.logLevel : oneOf('--log-level', logRaw, LOG_LEVELS),
+    logFormat: logFormatRaw === undefined ? d.logFormat : oneOf('--log-format', logFormatRaw, ['json', 'pretty', 'auto'] as const),
+    id: idRaw ?? `${host}:${port}`,
     peers,
     topology: topologyRaw === undefined ? d.topology : oneOf('--topology', topologyRaw, ['mesh', 'star', 'ring'] as const),
     hub: pick('hub', 'TANDEM_HUB'),
     peerSecret: pick('peer-secret', 'TANDEM_PEER_SECRET'),
     durability: durabilityRaw === undefined ? d.durability : oneOf('--durability', durabilityRaw, ['sync', 'process'] as const),
     compactBytes: compactRaw === undefined ? d.compactBytes : integer('--compact-bytes', compactRaw, 1),
+    redis,
     help: values.help === true,
+    faultStorage: pick('fault-storage', 'TANDEM_FAULT_STORAGE'),
+    version: values.version === true,
+    authSecret: authSecret(pick('auth-secret', 'TANDEM_AUTH_SECRET')),
+    corsOrigins: (pick('cors-origins', 'TANDEM_CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    maxMessagesPerSecond: limit('max-messages-per-second', d.maxMessagesPerSecond),
+    maxBytesPerSecond: limit('max-bytes-per-second', d.maxBytesPerSecond),
+    rateLimitGraceMs: limit('rate-limit-grace-ms', d.rateLimitGraceMs, 0),
+    maxConnectionsPerIp: limit('max-connections-per-ip', d.maxConnectionsPerIp),
+    maxRoomsPerMinute: limit('max-rooms-per-minute', d.maxRoomsPerMinute),
+    maxPendingMessages: limit('max-pending-messages', d.maxPendingMessages),
+    maxAwarenessBytes: limit('max-awareness-bytes', d.maxAwarenessBytes),
+    maxAwarenessPerSecond: limit('max-awareness-per-second', d.maxAwarenessPerSecond),
+    maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
+    maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
   }
+  if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
+  return config
+
+  /** An integer limit: flag, else `TANDEM_<FLAG>` env, else the default. */
+  function limit(flag: string, fallback: number, min = 1): number {
+    const raw = pick(flag, `TANDEM_${flag.toUpperCase().replaceAll('-', '_')}`)
+    return raw === undefined ? fallback : integer(`--${flag}`, raw, min)
+  }
+}
+
+/** Checks `--auth-secret` (parsed again, into keys, by the relay). */
+function authSecret(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  try {
+    parseAuthSecrets(value)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+  return value
 }
 
 /** Fills a partial config (as tests and embedders pass) with defaults. */

@@ -11,6 +11,17 @@
  * | `unknown-message`     | 4405  | 400  | unknown message type or sync sub-type               |
  * | `invalid-update`      | 4422  | 400  | Yjs update or awareness update fails to decode/apply|
  * | `load-failed`         | 4503  | 503  | the room could not be loaded from storage           |
+ * | `unauthorized`        | 4401  | 401  | no token, a token that does not verify, or expired  |
+ * | `token-expired`       | 4401  | 401  | the token expired while connected                   |
+ * | `forbidden`           | 4403  | 403  | the token does not cover the room, or bad Origin    |
+ * | `token-revoked`       | 4403  | 403  | the token's id is on the deny list                  |
+ * | `read-only`           |  —    | 403  | a `read` holder tried to write (WS: auth message)   |
+ * | `rate-limited`        | 4429  | 429  | over the message/byte/awareness rate for too long   |
+ * | `too-many-connections`|  —    | 429  | connections per IP                                  |
+ * | `too-many-rooms`      |  —    | 429  | rooms per IP per minute                             |
+ * | `too-many-pending`    | 4429  | 429  | frames held while the room loads                    |
+ * | `awareness-too-large` | 4413  | 413  | awareness update over `--max-awareness-bytes`       |
+ * | `slow-consumer`       | 4408  | 503  | bytes buffered for a client that does not read      |
  *
  * @module
  */
@@ -28,6 +39,17 @@ export type RelayErrorCode =
   | 'unknown-message'
   | 'invalid-update'
   | 'load-failed'
+  | 'unauthorized'
+  | 'token-expired'
+  | 'forbidden'
+  | 'token-revoked'
+  | 'read-only'
+  | 'rate-limited'
+  | 'too-many-connections'
+  | 'too-many-rooms'
+  | 'too-many-pending'
+  | 'awareness-too-large'
+  | 'slow-consumer'
 
 /** WebSocket close code for each error code. */
 export const CLOSE_CODES: Readonly<Record<RelayErrorCode, number>> = {
@@ -38,10 +60,24 @@ export const CLOSE_CODES: Readonly<Record<RelayErrorCode, number>> = {
   'unknown-message': 4405,
   'invalid-update': 4422,
   'load-failed': 4503,
+  unauthorized: 4401,
+  'token-expired': 4401,
+  forbidden: 4403,
+  'token-revoked': 4403,
+  'read-only': 4403,
+  'rate-limited': 4429,
+  'too-many-connections': 4429,
+  'too-many-rooms': 4429,
+  'too-many-pending': 4429,
+  'awareness-too-large': 4413,
+  'slow-consumer': 4408,
 }
 
+/** HTTP statuses the relay refuses with. */
+export type HttpStatus = 400 | 401 | 403 | 413 | 429 | 503
+
 /** HTTP status for each error code. */
-export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, 400 | 413 | 503>> = {
+export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, HttpStatus>> = {
   'going-away': 503,
   'too-large': 413,
   'malformed-message': 400,
@@ -49,6 +85,17 @@ export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, 400 | 413 | 503>> = 
   'unknown-message': 400,
   'invalid-update': 400,
   'load-failed': 503,
+  unauthorized: 401,
+  'token-expired': 401,
+  forbidden: 403,
+  'token-revoked': 403,
+  'read-only': 403,
+  'rate-limited': 429,
+  'too-many-connections': 429,
+  'too-many-rooms': 429,
+  'too-many-pending': 429,
+  'awareness-too-large': 413,
+  'slow-consumer': 503,
 }
 
 /** A refusal with a code; `closeCode` and `httpStatus` follow from it. */
@@ -62,7 +109,7 @@ export class RelayError extends Error {
   get closeCode(): number {
     return CLOSE_CODES[this.code]
   }
-  get httpStatus(): 400 | 413 | 503 {
+  get httpStatus(): HttpStatus {
     return HTTP_STATUSES[this.code]
   }
 }

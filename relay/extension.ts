@@ -1,6 +1,6 @@
 /**
- * The one seam for relay extensions (topology, auth, ...): lifecycle hooks plus
- * `routeUpgrade` to claim a WebSocket path.
+ * The one seam for relay extensions (topology, auth, ...): lifecycle hooks, `routeUpgrade`
+ * to claim a WebSocket path, and `authorize` to replace the relay's own access check.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import type { Room } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { Health } from './health.ts'
+import type { Authorize } from './auth/access.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -44,4 +45,11 @@ export interface RelayExtension {
   onStored?(room: Room, persistedStateVector: Uint8Array): void
   onRoomUnloaded?(room: Room): void
   onStop?(): void | Promise<void>
+  /**
+   * Decides who may open a room, instead of the relay's token check: called on every
+   * WebSocket upgrade and HTTP API call for `room`, before the room is loaded; returns
+   * `{ right: 'read' | 'write', awareness?, expiresAt?, tokenId? }` or `{ refuse: reason, status? }`.
+   * The first extension that has one decides.
+   */
+  authorize?: Authorize
 }

@@ -1,12 +1,19 @@
 /**
  * The relay's HTTP routes (Hono): health, metrics, room JSON and binary state, update
- * upload, and the static demo files.
+ * upload, demo tokens, the deny-list API, and the static demo files. Every room route is
+ * checked (access, rooms per IP per minute) before the room is loaded; bodies are limited to
+ * `--max-http-body-bytes` while they stream in; CORS follows `--cors-origins`.
  *
  * @module
  */
 import { Hono, type Context } from 'hono'
+import { cors } from 'hono/cors'
+import { bodyLimit } from 'hono/body-limit'
 import { serveStatic } from '@hono/node-server/serve-static'
+import type { IncomingMessage } from 'node:http'
 import { RelayError, asRelayError } from './errors.ts'
+import { loggedRefusals, tokenOf, type Access, type AuthRequest, type Grant } from './auth/access.ts'
+import type { IpLimits } from './limits.ts'
 import { validateRoomName } from './room-name.ts'
 import { validateUpdate } from './protocol.ts'
 import { docToJson } from './doc-json.ts'
@@ -26,18 +33,60 @@ export interface HttpApiDeps {
   metrics: RelayMetrics
   logger: Logger
   health: Health
+  access: Access
+  ipLimits: IpLimits
+}
+
+function authRequestOf(c: Context): AuthRequest {
+  const url = new URL(c.req.url)
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  return {
+    transport: 'http',
+    method: c.req.method,
+    url,
+    header: (name) => c.req.header(name),
+    ip: incoming?.socket.remoteAddress ?? 'local',
+    token: tokenOf(c.req.header('authorization'), url),
+  }
 }
 
 function refuse(c: Context, error: RelayError, deps: HttpApiDeps, room?: string): Response {
   deps.metrics.errors.inc({ code: error.code })
-  deps.logger.warn({ room, code: error.code, status: error.httpStatus, reason: error.message, path: c.req.path }, 'http request refused')
+  if (!loggedRefusals.has(error)) deps.logger.warn({ room, code: error.code, status: error.httpStatus, reason: error.message, path: c.req.path }, 'http request refused')
   return c.json({ error: error.code, reason: error.message }, error.httpStatus)
 }
 
 /** Builds the Hono app. */
 export function createHttpApi(deps: HttpApiDeps): Hono {
-  const { rooms, storage, metrics, config } = deps
+  const { rooms, storage, metrics, config, access, ipLimits } = deps
   const app = new Hono()
+
+  /** Access and rate checks for `room`, before it is loaded. Throws a {@link RelayError}. */
+  async function admit(c: Context, room: string, write: boolean): Promise<Grant> {
+    const request = authRequestOf(c)
+    const grant = await access.checkRoom(request, room)
+    if (write && grant.right !== 'write') throw new RelayError('read-only', 'this token may only read this room')
+    if (!ipLimits.openRoom(request.ip, room)) {
+      metrics.limitsHit.inc({ limit: 'rooms-per-minute' })
+      throw new RelayError('too-many-rooms', `more than ${config.maxRoomsPerMinute} rooms a minute from this address`)
+    }
+    return grant
+  }
+
+  if (config.corsOrigins.length > 0) {
+    const list = config.corsOrigins
+    app.use('/api/*', cors({ origin: (origin) => (list.includes('*') || list.includes(origin) ? origin : null), allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }))
+  }
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: config.maxHttpBodyBytes,
+      onError: (c) => {
+        metrics.limitsHit.inc({ limit: 'http-body' })
+        return refuse(c, new RelayError('too-large', `body over ${config.maxHttpBodyBytes} bytes`), deps)
+      },
+    }),
+  )
 
   /** Runs `use` on the room (loaded and pinned meanwhile), or answers 404 when it was never stored and is not loaded. */
   async function withRoom<T>(name: string, create: boolean, use: (room: Room) => T): Promise<T | null> {
@@ -62,6 +111,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     let name = ''
     try {
       name = validateRoomName(c.req.param('room'))
+      await admit(c, name, false)
       const state = await withRoom(name, false, (room) => room.encodeStateAsUpdate())
       if (!state) return c.json({ error: 'not-found', reason: 'no such room' }, 404)
       return c.json(docToJson(state))
@@ -74,6 +124,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     let name = ''
     try {
       name = validateRoomName(c.req.param('room'))
+      await admit(c, name, false)
       const state = await withRoom(name, false, (room) => room.encodeStateAsUpdate())
       if (!state) return c.json({ error: 'not-found', reason: 'no such room' }, 404)
       return c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })
@@ -86,10 +137,8 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     let name = ''
     try {
       name = validateRoomName(c.req.param('room'))
-      const declared = Number(c.req.header('content-length') ?? '0')
-      if (declared > config.maxMessageBytes) throw new RelayError('too-large', `body over ${config.maxMessageBytes} bytes`)
+      await admit(c, name, true)
       const body = new Uint8Array(await c.req.arrayBuffer())
-      if (body.byteLength > config.maxMessageBytes) throw new RelayError('too-large', `body over ${config.maxMessageBytes} bytes`)
       if (body.byteLength === 0) throw new RelayError('invalid-update', 'empty body')
       try {
         validateUpdate(body)
@@ -100,6 +149,57 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
       return c.json({ ok: true })
     } catch (error) {
       return refuse(c, asRelayError(error), deps, name)
+    }
+  })
+
+  // Open relays only: a token for the demo page (its right applies: try right=read).
+  app.get('/api/token', async (c) => {
+    try {
+      const room = validateRoomName(c.req.query('room') ?? '')
+      const right = c.req.query('right') === 'read' ? 'read' : 'write'
+      const token = await access.demoToken(room, right)
+      if (token === null) return c.json({ error: 'not-found', reason: 'this relay checks tokens: get one from its operator (npm run token)' }, 404)
+      return c.json({ token, room, right })
+    } catch (error) {
+      return refuse(c, asRelayError(error), deps)
+    }
+  })
+
+  // The deny list (admin token required): revoked token ids are cut within a second.
+  app.get('/api/auth/deny', async (c) => {
+    try {
+      await access.checkAdmin(authRequestOf(c))
+      return c.json({ denied: access.denyList.list() })
+    } catch (error) {
+      return refuse(c, asRelayError(error), deps)
+    }
+  })
+  app.post('/api/auth/deny', async (c) => {
+    try {
+      await access.checkAdmin(authRequestOf(c))
+      let body: { jti?: unknown; until?: unknown }
+      try {
+        body = (await c.req.json()) as typeof body
+      } catch (cause) {
+        throw new RelayError('malformed-message', 'body must be JSON {"jti": "...", "until": seconds?}', { cause })
+      }
+      if (typeof body.jti !== 'string' || body.jti === '' || (body.until !== undefined && typeof body.until !== 'number')) {
+        throw new RelayError('malformed-message', 'body must be JSON {"jti": "...", "until": seconds?}')
+      }
+      const entry = await access.denyList.add(body.jti, body.until as number | undefined)
+      deps.logger.warn({ jti: entry.jti, until: entry.until }, 'token revoked')
+      return c.json({ ok: true, ...entry })
+    } catch (error) {
+      return refuse(c, asRelayError(error), deps)
+    }
+  })
+  app.delete('/api/auth/deny/:jti', async (c) => {
+    try {
+      await access.checkAdmin(authRequestOf(c))
+      const removed = await access.denyList.remove(c.req.param('jti'))
+      return c.json({ ok: true, removed })
+    } catch (error) {
+      return refuse(c, asRelayError(error), deps)
     }
   })
 

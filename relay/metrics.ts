@@ -24,6 +24,20 @@ export class RelayMetrics {
   })
   readonly errors = new Counter({ name: 'tandem_errors_total', help: 'Refusals and failures by code', labelNames: ['code'] as const, registers: [this.registry] })
 
+  readonly authDecisions = new Counter({
+    name: 'tandem_auth_decisions_total',
+    help: 'Access decisions: result is the right granted (read, write) or the refusal code',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  })
+  readonly limitsHit = new Counter({
+    name: 'tandem_limit_exceeded_total',
+    help: 'Times a configured limit was hit, by limit (message-size, messages-per-second, bytes-per-second, connections-per-ip, rooms-per-minute, pending-messages, awareness-size, awareness-per-second, buffered-bytes, http-body)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  })
+  readonly updatesRefused = new Counter({ name: 'tandem_updates_refused_total', help: 'Document updates refused from read-only holders', registers: [this.registry] })
+
   readonly healthOk = new Gauge({ name: 'tandem_health_ok', help: 'Per component: 1 ok, 0 degraded', labelNames: ['component'] as const, registers: [this.registry] })
 
   constructor() {

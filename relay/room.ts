@@ -12,6 +12,7 @@ import { encodeAwareness, encodeSaved, encodeSyncUpdate, validateUpdate } from '
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
+import { retryDelayMs, type StorageHealth } from './storage-health.ts'
 
 /** A local receiver of room messages (a client connection). */
 export interface RoomClient {
@@ -38,6 +39,8 @@ export interface RoomDeps {
   logger: Logger
   metrics: RelayMetrics
   hooks: RoomHooks
+  /** Where failed and recovered appends are reported (health, metrics). */
+  storageHealth?: StorageHealth
 }
 
 /** A loaded room. Create through {@link RoomManager.get}. */
@@ -60,6 +63,8 @@ export class Room {
   private timer: NodeJS.Timeout | null = null
   private flushChain: Promise<void> = Promise.resolve()
   private persisted: Uint8Array
+  /** Consecutive failed appends (the retry backs off with it). */
+  private failures = 0
   /** While a rebuild runs: updates accepted meanwhile, re-applied to the rebuilt doc. */
   private rebuildLog: Uint8Array[] | null = null
   private rebuilding: Promise<void> = Promise.resolve()
@@ -223,12 +228,13 @@ export class Room {
     return this.queue.length
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(retryMs?: number): void {
     if (this.timer) return
     // Due on the next multiple of flush-ms, so every room's flush falls in the same turn of
-    // the event loop and the store writes them as one group.
+    // the event loop and the store writes them as one group; a retry after a failed store
+    // waits its own backoff instead.
     const { flushMs } = this.deps
-    const delay = flushMs > 0 ? flushMs - (Date.now() % flushMs) : 0
+    const delay = retryMs ?? (flushMs > 0 ? flushMs - (Date.now() % flushMs) : 0)
     this.timer = setTimeout(() => {
       this.timer = null
       this.flush().catch(() => {
@@ -259,13 +265,23 @@ export class Room {
     try {
       await storage.append(this.name, batch, sv)
     } catch (error) {
+      // Nothing of the batch is acknowledged: it goes back to the head of the queue and the
+      // append is retried with backoff (or earlier by an explicit flush).
       this.queue = batch.concat(this.queue)
+      this.failures++
       metrics.errors.inc({ code: 'store-failed' })
-      logger.error({ room: this.name, err: error, updates: batch.length }, 'storing updates failed; kept in memory, will retry')
-      this.scheduleFlush()
+      this.deps.storageHealth?.failed(this.name, this.queue.length, error)
+      const retryMs = retryDelayMs(this.failures, this.deps.flushMs)
+      logger.error({ room: this.name, err: error, updates: this.queue.length, attempt: this.failures, retryMs }, 'storing updates failed; kept in memory, retrying')
+      this.scheduleFlush(retryMs)
       throw error
     } finally {
       end()
+    }
+    if (this.failures > 0) {
+      logger.warn({ room: this.name, attempts: this.failures + 1, updates: batch.length }, 'storing updates recovered')
+      this.failures = 0
+      this.deps.storageHealth?.stored(this.name)
     }
     this.persisted = sv
     for (const update of batch) this.appendedBytes += update.byteLength

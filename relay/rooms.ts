@@ -12,6 +12,8 @@ import { Room, type RoomHooks } from './room.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import type { RelayExtension } from './extension.ts'
+import type { Health } from './health.ts'
+import { StorageHealth } from './storage-health.ts'
 
 /** What the manager needs. */
 export interface RoomManagerDeps {
@@ -23,6 +25,8 @@ export interface RoomManagerDeps {
   compactBytes: number
   idleMs: number
   extensions: readonly RelayExtension[]
+  /** Storage failures turn its `storage` component degraded until they recover. */
+  health?: Health
 }
 
 /** Owns the loaded rooms. */
@@ -32,9 +36,12 @@ export class RoomManager {
   private readonly loading = new Map<string, Promise<Room>>()
   private readonly idleTimers = new Map<Room, NodeJS.Timeout>()
   private readonly hooks: RoomHooks
+  /** Rooms whose appends are failing (health and metrics). */
+  readonly storageHealth: StorageHealth
 
   constructor(deps: RoomManagerDeps) {
     this.deps = deps
+    this.storageHealth = new StorageHealth(deps.health, deps.metrics.registry)
     this.hooks = {
       onUpdate: (room, update, origin) => this.fire('onUpdate', (e) => e.onUpdate?.(room, update, origin)),
       onStored: (room, sv) => this.fire('onStored', (e) => e.onStored?.(room, sv)),
@@ -74,7 +81,7 @@ export class RoomManager {
     let room: Room
     try {
       const [updates, sv] = await Promise.all([storage.load(name), storage.getStateVector(name)])
-      room = new Room(name, { storage, flushMs: this.deps.flushMs, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks }, sv)
+      room = new Room(name, { storage, flushMs: this.deps.flushMs, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks, storageHealth: this.storageHealth }, sv)
       try {
         room.loadStored(updates, sv)
       } catch (error) {

@@ -24,8 +24,14 @@ import { RelayError, CLOSE_CODES } from './errors.ts'
 import { roomNameFromPath } from './room-name.ts'
 import { MemoryStorage } from './storage/memory.ts'
 import { LevelDbStorage } from './storage/leveldb.ts'
+import { FailingStorage } from './storage/failing.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } from './extension.ts'
+import { join } from 'node:path'
+import { Access, originAllowed, tokenOf, type AuthRequest } from './auth/access.ts'
+import { DenyList } from './auth/deny-list.ts'
+import { parseAuthSecrets } from './auth/tokens.ts'
+import { IpLimits } from './limits.ts'
 
 /** A running relay. */
 export interface Relay {
@@ -40,6 +46,8 @@ export interface Relay {
   storage: StorageAdapter
   logger: Logger
   metrics: RelayMetrics
+  /** Access checks and the deny list. */
+  access: Access
   /** Components' health, as `GET /health` reports it. */
   health: Health
   /** Graceful: stop accepting, flush storage, close sockets with 1001, close storage. */
@@ -55,7 +63,7 @@ export interface CreateRelayOptions {
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error'
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error'
   const body = JSON.stringify({ error: status, reason }) + '\n'
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -88,8 +96,19 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     await mkdir(config.data, { recursive: true })
     storage = await LevelDbStorage.open(config.data, { durability: config.durability })
   }
-  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, compactBytes: config.compactBytes, idleMs: config.idleMs, extensions })
-  const app = createHttpApi({ config, rooms, storage, metrics, logger, health })
+  if (config.faultStorage) storage = new FailingStorage(storage, { whileFileExists: config.faultStorage })
+  const rooms = new RoomManager({ storage, logger, metrics, flushMs: config.flushMs, compactBytes: config.compactBytes, idleMs: config.idleMs, extensions, health })
+  const denyList = new DenyList(!options.storage && config.storage === 'leveldb' ? join(config.data, 'auth-deny.json') : undefined)
+  await denyList.load()
+  const authorize = extensions.find((e) => e.authorize)?.authorize
+  const access = new Access({ keys: config.authSecret ? parseAuthSecrets(config.authSecret) : undefined, authorize, denyList, logger, metrics })
+  if (access.mode === 'open') {
+    logger.warn({ flag: '--auth-secret', env: 'TANDEM_AUTH_SECRET' }, 'relay is OPEN: no --auth-secret (TANDEM_AUTH_SECRET) set, anyone who can reach it can read and write every room')
+  }
+  const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute)
+  const sweep = setInterval(() => ipLimits.sweep(), 60_000)
+  sweep.unref()
+  const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
   const connections = new Set<Connection>()
@@ -101,7 +120,8 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     void (async () => {
       socket.on('error', () => socket.destroy())
       if (closing) return refuseUpgrade(socket, 503, 'relay is shutting down')
-      const pathname = new URL(req.url ?? '/', 'http://relay').pathname
+      const url = new URL(req.url ?? '/', 'http://relay')
+      const pathname = url.pathname
       const route = routes.get(pathname)
       if (route) {
         if (route.authorize && !(await route.authorize(req))) return refuseUpgrade(socket, 401, 'unauthorized')
@@ -121,9 +141,50 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
         logger.warn({ path: pathname, code: e.code, reason: e.message }, 'upgrade refused')
         return refuseUpgrade(socket, e.httpStatus, e.message)
       }
+      // Checked before the room is loaded: nothing of the document leaves before this passes.
+      const ip = req.socket.remoteAddress ?? 'unknown'
+      const limited = (limit: string, error: RelayError): void => {
+        metrics.limitsHit.inc({ limit })
+        metrics.errors.inc({ code: error.code })
+        logger.warn({ room, ip, code: error.code, limit, reason: error.message }, 'upgrade refused')
+        refuseUpgrade(socket, error.httpStatus, error.message)
+      }
+      if (!ipLimits.openConnection(ip)) {
+        return limited('connections-per-ip', new RelayError('too-many-connections', `more than ${config.maxConnectionsPerIp} connections from this address`))
+      }
+      socket.once('close', () => ipLimits.closeConnection(ip))
+      if (!originAllowed(config.corsOrigins, req.headers.origin)) {
+        const error = new RelayError('forbidden', 'origin not allowed')
+        metrics.errors.inc({ code: error.code })
+        logger.warn({ room, ip, origin: req.headers.origin, code: error.code }, 'upgrade refused')
+        return refuseUpgrade(socket, error.httpStatus, error.message)
+      }
+      const request: AuthRequest = {
+        transport: 'websocket',
+        method: req.method ?? 'GET',
+        url,
+        header: (name) => {
+          const v = req.headers[name.toLowerCase()]
+          return Array.isArray(v) ? v.join(', ') : v
+        },
+        ip,
+        token: tokenOf(req.headers.authorization, url),
+      }
+      let grant
+      try {
+        grant = await access.checkRoom(request, room)
+      } catch (error) {
+        const e = error as RelayError
+        metrics.errors.inc({ code: e.code })
+        return refuseUpgrade(socket, e.httpStatus, e.message)
+      }
+      if (!ipLimits.openRoom(ip, room)) {
+        return limited('rooms-per-minute', new RelayError('too-many-rooms', `more than ${config.maxRoomsPerMinute} rooms a minute from this address`))
+      }
+      if (socket.destroyed) return
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (closing) return ws.close(CLOSE_CODES['going-away'], 'relay is shutting down')
-        const connection = new Connection(ws, room, { rooms, logger, metrics })
+        const connection = new Connection(ws, room, { rooms, logger, metrics, grant, limits: config })
         connections.add(connection)
         ws.on('close', () => connections.delete(connection))
       })
@@ -131,6 +192,12 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
       logger.error({ err: error }, 'upgrade failed')
       socket.destroy()
     })
+  })
+
+  denyList.onRevoke((jti) => {
+    for (const connection of connections) {
+      if (connection.tokenId === jti) connection.fail(new RelayError('token-revoked', 'token revoked'))
+    }
   })
 
   const context: RelayContext = {
@@ -161,6 +228,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true
+      clearInterval(sweep)
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       let flushError: unknown = null
       try {
@@ -203,6 +271,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     storage,
     logger,
     metrics,
+    access,
     health,
     close,
   }

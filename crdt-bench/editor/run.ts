@@ -7,6 +7,10 @@
  *    one browser, one clock). Measured in an empty document and in a 50,000-character one.
  * 2. Local cost per keystroke in a 50,000-character document: keydown to the Yjs update it
  *    produces (ProseMirror transaction + y-prosemirror diff + Yjs encode + socket send).
+ * 3. Keystroke cost against ProseMirror alone at 50k and 500k characters: main-thread time of
+ *    one typed character (p50) in tandem's editor and in ProseMirror without collaboration,
+ *    same document, same Chromium, printed as a ratio (target < 1.5x). See keystroke-cost.ts.
+ *    BENCH_COST_KEYS sets the keys per mode and size (default 200).
  *
  * Prints a table and writes crdt-bench/results/editor.json.
  */
@@ -17,10 +21,14 @@ import { buildEditor } from '../../editor/build.ts'
 import { startTestRelay } from '../../test/e2e/relay.ts'
 import { launchChromium } from '../../test/e2e/chromium.ts'
 import { installKeydownProbe, installRenderProbe, installLocalCostProbe } from './page-probes.ts'
+import { measureKeystrokeCost } from './keystroke-cost.ts'
 
 const KEYSTROKES = Number(process.env['BENCH_KEYSTROKES'] ?? 500)
 const WARMUP = 20
 const LARGE_CHARS = 50_000
+const COST_KEYS = Number(process.env['BENCH_COST_KEYS'] ?? 200)
+const COST_SIZES = [50_000, 500_000]
+const COST_TARGET = 1.5
 
 interface Summary {
   n: number
@@ -107,6 +115,10 @@ async function main(): Promise<void> {
     const largeLatency = summarize(await measureLatency(la, lb, KEYSTROKES + WARMUP))
     const costs = await la.evaluate(() => (window as unknown as { __costs: number[] }).__costs)
     const localCost = summarize(costs.slice(WARMUP))
+    for (const p of [a, b, la, lb]) await p.context().close()
+
+    // 3. tandem's editor vs ProseMirror alone.
+    const vsProseMirror = await measureKeystrokeCost(browser, relay.url, COST_SIZES, COST_KEYS)
 
     const results = {
       benchmark: 'editor',
@@ -121,6 +133,7 @@ async function main(): Promise<void> {
       unit: 'ms',
       remoteRenderLatency: { emptyDocument: emptyLatency, largeDocument: largeLatency },
       localKeystrokeCost: { largeDocument: localCost },
+      keystrokeCostVsProseMirror: { unit: 'ms main-thread time per key, p50', target: COST_TARGET, sizes: vsProseMirror },
       largeDocumentChars: LARGE_CHARS,
       targets: { remoteRenderP99: 50, localKeystrokeP99: 16 },
     }
@@ -136,6 +149,15 @@ async function main(): Promise<void> {
     out.push('|---|---:|---:|---:|---:|---:|---:|')
     for (const [label, s, goal] of rows) {
       out.push(`| ${label} | ${s.n} | ${s.p50} | ${s.p99} | ${s.mean} | ${s.max} | < ${goal} ${s.p99 < goal ? '✓' : '✗'} |`)
+    }
+    out.push('')
+    out.push(`keystroke cost vs ProseMirror alone (main-thread ms per typed character, p50, ${COST_KEYS} keys per cell)`)
+    out.push('')
+    out.push('| document | ProseMirror alone | tandem editor | ratio | target |')
+    out.push('|---|---:|---:|---:|---:|')
+    for (const c of vsProseMirror) {
+      const ok = c.ratio < COST_TARGET ? '✓' : '✗'
+      out.push(`| ${c.chars / 1000}k chars | ${c.prosemirrorP50} | ${c.tandemP50} | ${c.ratio}x | < ${COST_TARGET}x ${ok} |`)
     }
     process.stdout.write(out.join('\n') + '\n')
     await mkdir('crdt-bench/results', { recursive: true })

@@ -2,23 +2,28 @@
  * `npm run bench:topology` — the cost of each relay topology, on loopback, in-process relays
  * (real LevelDB in temp dirs), under the same bounded client load.
  *
- * For star, mesh and ring of 3 and 5 relays, one stock y-websocket client per relay writes
+ * For star, mesh and ring of 3 and 5 relays, and the same relays sharing rooms through one
+ * Redis (`redis`: a real redis-server started here, no peer links), one stock y-websocket client per relay writes
  * paced map entries (its wall-clock time as the value). Measured:
  *   - replication lag: time from a client's write to it being applied at every other relay
  *     (p50/p99 over all (write, relay) pairs);
  *   - write amplification: bytes on relay-to-relay links per client update (updates, acks
- *     and digests included), and peer messages carrying updates per client update;
+ *     and digests included), and peer messages carrying updates per client update; for
+ *     Redis: payload bytes written to Redis and stream entries per client update;
+ *   - CPU per delivered update (a client update applied at one other relay): the bench
+ *     process's CPU (relays and their clients, the same for every row) and, for Redis, the
+ *     redis-server process's CPU;
  *   - time to converge after a restart: one relay (a spoke in star) is stopped, the others
  *     keep writing, it is restarted on the same port and data dir; time from restart until
  *     every relay holds every write.
  *
- * Flags: --quick (smaller load), --json PATH (default crdt-bench/results/topology.json).
+ * Flags: --quick (smaller load), --json PATH (default crdt-bench/results/topology.json),
+ * --only mesh,redis (a subset of star,mesh,ring,redis).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import * as Y from 'yjs'
-import { BenchCluster } from './bench-cluster.ts'
-import type { Topology } from '../../relay/topology/index.ts'
+import { BenchCluster, type BenchMode } from './bench-cluster.ts'
 
 const quick = process.argv.includes('--quick')
 const jsonIdx = process.argv.indexOf('--json')
@@ -27,9 +32,11 @@ const load = quick
   ? { updatesPerClient: 60, intervalMs: 10, outageUpdatesPerClient: 30 }
   : { updatesPerClient: 200, intervalMs: 10, outageUpdatesPerClient: 100 }
 const ROOM = 'bench'
+const onlyIdx = process.argv.indexOf('--only')
+const only = onlyIdx >= 0 ? new Set((process.argv[onlyIdx + 1] ?? '').split(',')) : null
 
 interface Row {
-  topology: Topology
+  topology: BenchMode
   relays: number
   clientUpdates: number
   lagP50Ms: number
@@ -37,6 +44,10 @@ interface Row {
   peerBytesPerUpdate: number
   peerUpdateMessagesPerUpdate: number
   convergeAfterRestartMs: number
+  /** Bench process CPU (relays + clients) per delivered update, µs. */
+  cpuUsPerDelivered: number
+  /** redis-server CPU per client update, µs (Redis row only). */
+  redisCpuUsPerUpdate: number | null
 }
 
 const pct = (sorted: number[], p: number): number =>
@@ -63,7 +74,7 @@ async function writeRound(cluster: BenchCluster, writers: number[], count: numbe
   return keys
 }
 
-async function measure(topology: Topology, n: number): Promise<Row> {
+async function measure(topology: BenchMode, n: number): Promise<Row> {
   const cluster = await BenchCluster.start(topology, n, ROOM)
   try {
     // Lag: every relay's room doc records when each other client's key arrives.
@@ -81,9 +92,13 @@ async function measure(topology: Topology, n: number): Promise<Row> {
       return () => map.unobserve(fn)
     })
     const before = await cluster.peerTotals()
+    const cpu0 = process.cpuUsage()
+    const redisCpu0 = (await cluster.redis?.cpuSeconds()) ?? NaN
     const writers = Array.from({ length: n }, (_, i) => i)
     const keys = await writeRound(cluster, writers, load.updatesPerClient, 'live')
     await until(() => cluster.relayDocs().every((d) => keys.every((k) => d.getMap('m').has(k))), 60_000, `${topology}/${n} convergence`)
+    const cpu = process.cpuUsage(cpu0)
+    const redisCpu = ((await cluster.redis?.cpuSeconds()) ?? NaN) - redisCpu0
     await cluster.settleAcks()
     const after = await cluster.peerTotals()
     for (const u of unobserve) u()
@@ -107,6 +122,8 @@ async function measure(topology: Topology, n: number): Promise<Row> {
       peerBytesPerUpdate: (after.bytes - before.bytes) / clientUpdates,
       peerUpdateMessagesPerUpdate: (after.updates - before.updates) / clientUpdates,
       convergeAfterRestartMs,
+      cpuUsPerDelivered: (cpu.user + cpu.system) / (clientUpdates * (n - 1)),
+      redisCpuUsPerUpdate: cluster.redis ? (redisCpu * 1e6) / clientUpdates : null,
     }
   } finally {
     await cluster.close()
@@ -115,7 +132,8 @@ async function measure(topology: Topology, n: number): Promise<Row> {
 
 const rows: Row[] = []
 for (const n of [3, 5]) {
-  for (const topology of ['star', 'mesh', 'ring'] as const) {
+  for (const topology of ['star', 'mesh', 'ring', 'redis'] as const) {
+    if (only && !only.has(topology)) continue
     process.stderr.write(`bench:topology ${topology} of ${n}...\n`)
     rows.push(await measure(topology, n))
   }
@@ -125,10 +143,25 @@ const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '
 const lines = [
   `bench:topology — ${load.updatesPerClient} paced updates per client (one client per relay, every ${load.intervalMs} ms), loopback, LevelDB`,
   '',
-  '| topology | relays | lag p50 (ms) | lag p99 (ms) | peer bytes / update | peer update msgs / update | converge after restart (ms) |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.topology} | ${r.relays} | ${fmt(r.lagP50Ms, 2)} | ${fmt(r.lagP99Ms, 2)} | ${fmt(r.peerBytesPerUpdate, 0)} | ${fmt(r.peerUpdateMessagesPerUpdate, 2)} | ${fmt(r.convergeAfterRestartMs, 0)} |`),
+  '| topology | relays | lag p50 (ms) | lag p99 (ms) | peer/Redis bytes / update | peer msgs / Redis entries per update | converge after restart (ms) | bench CPU / delivered update (µs) | redis-server CPU / update (µs) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.topology} | ${r.relays} | ${fmt(r.lagP50Ms, 2)} | ${fmt(r.lagP99Ms, 2)} | ${fmt(r.peerBytesPerUpdate, 0)} | ${fmt(r.peerUpdateMessagesPerUpdate, 2)} | ${fmt(r.convergeAfterRestartMs, 0)} | ${fmt(r.cpuUsPerDelivered, 0)} | ${r.redisCpuUsPerUpdate === null ? '-' : fmt(r.redisCpuUsPerUpdate, 0)} |`),
+  '',
+  'Redis row: bytes are Yjs payload bytes written to Redis (updates, catch-up answers, asks); entries are stream entries per client update.',
+  ...ratioLines(),
 ]
+
+/** Redis vs mesh of the same size: the ratios the README quotes. */
+function ratioLines(): string[] {
+  const out: string[] = []
+  for (const n of [3, 5]) {
+    const redis = rows.find((r) => r.topology === 'redis' && r.relays === n)
+    const mesh = rows.find((r) => r.topology === 'mesh' && r.relays === n)
+    if (!redis || !mesh) continue
+    out.push(`redis/mesh at ${n} relays: lag p50 ×${fmt(redis.lagP50Ms / mesh.lagP50Ms, 2)}, lag p99 ×${fmt(redis.lagP99Ms / mesh.lagP99Ms, 2)}, bytes/update ×${fmt(redis.peerBytesPerUpdate / mesh.peerBytesPerUpdate, 2)}, bench CPU/delivered ×${fmt(redis.cpuUsPerDelivered / mesh.cpuUsPerDelivered, 2)}`)
+  }
+  return out
+}
 process.stdout.write(lines.join('\n') + '\n')
 mkdirSync(dirname(jsonPath), { recursive: true })
 writeFileSync(jsonPath, JSON.stringify({

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ConfigError } from '../config.ts'
 import { TopologyNode, type TopologyOptions } from './topology-node.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
 
@@ -30,8 +31,8 @@ export interface TopologyExtension {
  * `/_peer`, forwards updates by the topology's policy and catches up on every link up.
  */
 export function topologyExtension(options: TopologyOptions): TopologyExtension {
-  if (options.topology === 'star' && !options.hub) throw new Error('topology star needs --hub (the hub relay\'s id)')
-  if (!options.id) throw new Error('topology needs a relay id (--id)')
+  if (options.topology === 'star' && !options.hub) throw new ConfigError("--topology star needs --hub (the hub relay's id)")
+  if (!options.id) throw new ConfigError('topology needs a relay id (--id)')
   const ext: TopologyExtension = {
     name: 'topology',
     node: null,

@@ -105,7 +105,7 @@ describe('HTTP API', () => {
   })
 
   it('bodies over the limit are refused with 413', async () => {
-    const r = await relay({ maxMessageBytes: 1024 })
+    const r = await relay({ maxHttpBodyBytes: 1024 })
     const res = await fetch(`${r.httpUrl}/api/rooms/big/update`, { method: 'POST', body: new Uint8Array(4096) })
     expect(res.status).toBe(413)
   })

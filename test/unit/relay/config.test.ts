@@ -4,7 +4,7 @@ import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from '../../../relay/c
 describe('parseConfig', () => {
   it('defaults', () => {
     const c = parseConfig([], {})
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 1234, data: './data', storage: 'leveldb', maxMessageBytes: 16 * 1024 * 1024, static: 'editor/dist', topology: 'mesh', peers: [], id: '127.0.0.1:1234', help: false })
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 1234, data: './data', storage: 'leveldb', maxMessageBytes: 1024 * 1024, static: 'editor/dist', topology: 'mesh', peers: [], id: '127.0.0.1:1234', help: false })
     expect(c.idleMs).toBe(DEFAULT_CONFIG.idleMs)
   })
   it('env, and flags over env', () => {

@@ -1,0 +1,46 @@
+/**
+ * Scale-out through Redis: relays that name the same Redis share every room, no peer list.
+ * A topology edge beside the relay core, plugged in as an extension; the core never knows
+ * Redis is there.
+ *
+ * @module
+ */
+import { RedisNode, type RedisOptions } from './redis-node.ts'
+import type { RedisContext, RedisRoom } from './surface.ts'
+
+export { RedisNode, type RedisOptions } from './redis-node.ts'
+export { RedisOrigin, type RedisContext, type RedisRoom, type RedisRooms, type RedisStorage } from './surface.ts'
+export { redisKeys, compareStreamIds, type RedisKeys } from './keys.ts'
+
+/** The relay extension of the Redis edge; `node` is set once the relay started it. */
+export interface RedisExtension {
+  name: 'redis'
+  node: RedisNode | null
+  onStart(ctx: RedisContext & { config: { id: string } }): void
+  onRoomLoaded(room: RedisRoom): void
+  onUpdate(room: RedisRoom, update: Uint8Array, origin: unknown): void
+  onRoomUnloaded(room: RedisRoom): void
+  onStop(): Promise<void>
+}
+
+/**
+ * Creates the Redis extension: `url` is `redis://HOST:PORT`; `id` (default: the relay's
+ * `--id`) must be stable across restarts and unique among the relays on that Redis.
+ * The relay starts and serves its clients whether or not Redis is reachable; `/health`
+ * shows component `redis` degraded and `tandem_redis_up` is 0 while it is not.
+ */
+export function redisExtension(options: Omit<RedisOptions, 'id'> & { id?: string }): RedisExtension {
+  const ext: RedisExtension = {
+    name: 'redis',
+    node: null,
+    onStart(ctx) {
+      ext.node = new RedisNode({ ...options, id: options.id ?? ctx.config.id }, ctx)
+      ext.node.start()
+    },
+    onRoomLoaded(room) { ext.node?.onRoomLoaded(room) },
+    onUpdate(room, update, origin) { ext.node?.onUpdate(room, update, origin) },
+    onRoomUnloaded(room) { ext.node?.onRoomUnloaded(room) },
+    async onStop() { await ext.node?.stop() },
+  }
+  return ext
+}

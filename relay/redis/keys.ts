@@ -1,0 +1,56 @@
+/**
+ * Redis key names and stream-id arithmetic for the Redis edge.
+ *
+ * A room's keys share the hash tag `{<room>}`, so under Redis Cluster a room's stream and
+ * its read positions live on one shard and the ack-and-trim script stays single-slot.
+ *
+ * @module
+ */
+
+/** The keys one deployment uses, all under `prefix` (default `tandem:`). */
+export interface RedisKeys {
+  /** Stream of a room's updates: fields `r` (relay instance), `u` (Yjs update), `k` (`u` live, `s` catch-up). */
+  log(room: string): string
+  /** Hash of a room's read positions: relay id → `<stream id>|<ms>` covered by that relay's stored state. */
+  acks(room: string): string
+  /** Pub/sub channel of a room's awareness updates (ephemeral). */
+  awareness(room: string): string
+  /** Global stream of catch-up requests: fields `r`, `n` (room), `s` (state vector), `f` (`1` = forced). */
+  readonly ask: string
+  /** Random id of this Redis's contents; a different one after a reconnect means Redis restarted empty. */
+  readonly epoch: string
+  /** Lease on a relay id (value: the instance holding it), so two relays given one `--id` are noticed. */
+  idLease(id: string): string
+  /** A relay instance's wake-up stream (interrupts its blocking read when it starts reading a new room). */
+  wake(instance: string): string
+}
+
+export function redisKeys(prefix = 'tandem:'): RedisKeys {
+  return {
+    log: (room) => `${prefix}{${room}}:log`,
+    acks: (room) => `${prefix}{${room}}:acks`,
+    awareness: (room) => `${prefix}{${room}}:awareness`,
+    ask: `${prefix}ask`,
+    epoch: `${prefix}epoch`,
+    wake: (instance) => `${prefix}wake:${instance}`,
+    idLease: (id) => `${prefix}relay:${id}`,
+  }
+}
+
+/** The start of every stream. */
+export const STREAM_START = '0-0'
+
+/** Compares two stream ids (`<ms>-<seq>`): negative, zero or positive. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-')
+  const [bm = '0', bs = '0'] = b.split('-')
+  const ms = BigInt(am) - BigInt(bm)
+  if (ms !== 0n) return ms < 0n ? -1 : 1
+  const seq = BigInt(as) - BigInt(bs)
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1
+}
+
+/** The id `ms` milliseconds ago (a start position that also sees what was written just before). */
+export function streamIdAgo(ms: number, now = Date.now()): string {
+  return `${Math.max(0, now - ms)}-0`
+}

@@ -1,0 +1,150 @@
+/**
+ * One relay of the campaign as a real child process (`relay/cli.ts`) on a fixed port with a
+ * real LevelDB directory, and the relay-level faults: kill -9, graceful stop, failing disk
+ * writes (the `--fault-storage` file) and a copy of the data directory taken while it runs.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { cp, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** How the relay is started: the TypeScript CLI under tsx, or the compiled one (`npm run build`). */
+const RELAY_ENTRY = { tsx: ['--import', 'tsx', 'relay/cli.ts'], dist: ['dist/relay/cli.js'] } as const
+
+/** What a relay process needs to start. */
+export interface RelaySpec {
+  id: string
+  port: number
+  dataDir: string
+  /** Writes fail while this file exists. */
+  faultFile: string
+  logFile: string
+  topology: 'mesh' | 'star' | 'ring'
+  hub?: string
+  peers: string[]
+  secret: string
+  /** `dist` runs dist/relay/cli.js (starts much faster on a loaded machine); default `tsx`. */
+  entry?: 'tsx' | 'dist'
+}
+
+/** A relay process the campaign can kill, stop and start again on the same port and directory. */
+export class RelayProcess {
+  readonly spec: RelaySpec
+  readonly httpUrl: string
+  readonly url: string
+  private child: ChildProcess | null = null
+  private log: WriteStream
+  private exited: Promise<void> = Promise.resolve()
+  /** Starts so far (the first included). */
+  starts = 0
+
+  constructor(spec: RelaySpec) {
+    this.spec = spec
+    this.httpUrl = `http://127.0.0.1:${spec.port}`
+    this.url = `ws://127.0.0.1:${spec.port}`
+    this.log = createWriteStream(spec.logFile, { flags: 'a' })
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.child !== null
+  }
+
+  /** Starts the process and resolves once `GET /health` answers. */
+  async start(timeoutMs = 120_000): Promise<void> {
+    if (this.child) return
+    const s = this.spec
+    const args = [...RELAY_ENTRY[s.entry ?? 'tsx'], '--host', '127.0.0.1', '--port', String(s.port), '--id', s.id, '--topology', s.topology,
+      '--data', s.dataDir, '--fault-storage', s.faultFile, '--log-level', 'warn']
+    if (s.hub) args.push('--hub', s.hub)
+    if (s.peers.length > 0) args.push('--peers', s.peers.join(','))
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, TANDEM_PEER_SECRET: s.secret }, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = child
+    this.starts++
+    this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`)
+    child.stdout?.pipe(this.log, { end: false })
+    child.stderr?.pipe(this.log, { end: false })
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+      this.log.write(`--- exit code ${code} signal ${signal}\n`)
+      if (this.child === child) this.child = null
+      resolve()
+    }))
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      if (this.child !== child) throw new Error(`relay ${s.id} exited during startup (see ${s.logFile})`)
+      try {
+        if ((await fetch(`${this.httpUrl}/health`)).status < 500) return
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL')
+        throw new Error(`relay ${s.id} did not start within ${timeoutMs} ms (see ${s.logFile})`)
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+
+  /** `kill -9`: resolves once the process is gone. */
+  async kill9(): Promise<void> {
+    const child = this.child
+    if (!child) return
+    child.kill('SIGKILL')
+    await this.exited
+  }
+
+  /** SIGTERM (graceful: flush, close); kill -9 after `timeoutMs`. */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    const child = this.child
+    if (!child) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await this.exited
+    clearTimeout(timer)
+  }
+
+  /** Makes storage writes fail (true) or work again (false). */
+  async setDiskFailing(failing: boolean): Promise<void> {
+    if (failing) await writeFile(this.spec.faultFile, '')
+    else await unlink(this.spec.faultFile).catch(() => undefined)
+  }
+
+  /**
+   * Copies the live data directory to `to` (as a backup tool copying under a running
+   * process would). Retries when a file vanished mid-copy or the copy does not open.
+   * Resolves false when no usable copy could be taken.
+   */
+  async copyData(to: string, attempts = 5): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      await rm(to, { recursive: true, force: true })
+      try {
+        await cp(this.spec.dataDir, to, { recursive: true })
+        const check = await LevelDbStorage.open(to)
+        await check.listRooms()
+        await check.close()
+        return true
+      } catch {
+        // compaction moved files under us; take it again
+      }
+    }
+    await rm(to, { recursive: true, force: true })
+    return false
+  }
+
+  /** Replaces the data directory with `from` (the relay must be stopped). */
+  async restoreData(from: string): Promise<void> {
+    if (this.child) throw new Error('restoreData on a running relay')
+    await rm(this.spec.dataDir, { recursive: true, force: true })
+    await rename(from, this.spec.dataDir)
+  }
+
+  /** Kills the process (if running) and closes the log. */
+  async dispose(): Promise<void> {
+    await this.kill9()
+    await new Promise<void>((resolve) => this.log.end(resolve))
+  }
+}

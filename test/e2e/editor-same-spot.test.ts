@@ -1,0 +1,223 @@
+/**
+ * Two people typing at the same spot, in real Chromium with real keyboard input, AT THE SAME
+ * TIME (both keyboards run concurrently, a key every 15 ms, so each key reaches the other tab
+ * while it is typing). Each writer's words must come out whole in the converged document
+ * (issue 11: stock y-prosemirror shreds them, `bealta tpwha oone`).
+ *
+ * One browser and one relay for the file; each test opens two fresh contexts on its own room.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { buildEditor } from '../../editor/build.ts'
+import { launchChromium } from './chromium.ts'
+import { serveStatic, type StaticServer } from './static-server.ts'
+import { startTestRelay, type TestRelay } from './relay.ts'
+import { openDemo, editorText, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
+
+const ADA = { name: 'Ada', color: '#e11d48' }
+const BOB = { name: 'Bob', color: '#2563eb' }
+const ALPHA = 'alpha one '
+const BETA = 'beta two '
+const KEY_DELAY = 15
+
+let browser: Browser
+let pages: StaticServer
+let relay: TestRelay
+let target: DemoTarget
+let roomCounter = 0
+
+beforeAll(async () => {
+  const { distDir } = await buildEditor()
+  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
+  target = { pageUrl: pages.url, relay: relay.url }
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await pages?.close()
+  await relay?.dispose()
+})
+
+/** Ada and Bob in a fresh room; Ada types `seed` (keyboard) and both wait until they see it. */
+async function pair(label: string, seed = ''): Promise<[DemoUser, DemoUser]> {
+  const room = `same-spot-${label}-${process.pid}-${++roomCounter}`
+  const users = await Promise.all([openDemo(browser, target, room, ADA), openDemo(browser, target, room, BOB)])
+  await Promise.all(users.map((u) => u.page.locator('.ProseMirror').click()))
+  if (seed) {
+    await users[0].page.keyboard.press('Control+Home')
+    await users[0].page.keyboard.type(seed)
+    const lines = seed.split('\n')
+    await Promise.all(users.map((u) => waitForText(u.page, ...lines.filter(Boolean))))
+    await waitForConvergence(users.map((u) => u.page))
+  }
+  return users
+}
+
+async function close(users: DemoUser[]): Promise<void> {
+  await Promise.all(users.map((u) => u.context.close()))
+}
+
+/** Presses `keys` in order on `page`. */
+async function keys(page: Page, ...sequence: string[]): Promise<void> {
+  for (const key of sequence) await page.keyboard.press(key)
+}
+
+/**
+ * Moves the caret to block `line` (0-based, top level), offset `offset`, with the keyboard.
+ * Arrow keys may stop once more at the other user's cursor widget, so the caret is checked
+ * and nudged until it is there (bounded).
+ */
+async function caretAt(page: Page, line: number, offset: number): Promise<void> {
+  const target = await page.evaluate(
+    ([l, o]) => {
+      const doc = window.tandem!.editor.view.state.doc
+      let pos = 0
+      for (let i = 0; i < l; i++) pos += doc.child(i).nodeSize
+      return pos + 1 + o
+    },
+    [line, offset] as const,
+  )
+  await keys(page, 'Control+Home', ...Array(line).fill('ArrowDown'), 'Home', ...Array(offset).fill('ArrowRight'))
+  for (let i = 0; i < 20; i++) {
+    const head = await page.evaluate(() => window.tandem!.editor.view.state.selection.head)
+    if (head === target) return
+    await page.keyboard.press(head < target ? 'ArrowRight' : 'ArrowLeft')
+  }
+  throw new Error(`caret did not reach ${target}`)
+}
+
+/** Both type at once; resolves when both keyboards are done and the pages have converged. */
+async function typeTogether(a: Page, textA: string, b: Page, textB: string): Promise<string> {
+  await Promise.all([a.keyboard.type(textA, { delay: KEY_DELAY }), b.keyboard.type(textB, { delay: KEY_DELAY })])
+  await Promise.all([waitForText(a, textA, textB), waitForText(b, textA, textB)])
+  await waitForConvergence([a, b])
+  return editorText(a)
+}
+
+describe('two people typing at the same spot at the same time keep their words whole', () => {
+  test('end of a paragraph', async () => {
+    const [a, b] = await pair('end', 'Hello ')
+    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    const text = await typeTogether(a.page, ALPHA, b.page, BETA)
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    expect(text.length).toBe('Hello '.length + ALPHA.length + BETA.length)
+    await close([a, b])
+  })
+
+  test('an idle caret stays in front of text typed at it, in its own tab and as the other tab draws it', async () => {
+    const [a, b] = await pair('cursor', 'Hello ')
+    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    const end = 'Hello '.length + 1
+    const adaCursorInBob = (): Promise<number> =>
+      b.page.evaluate(() => {
+        const el = [...document.querySelectorAll('.ProseMirror-yjs-cursor')].find((c) => c.textContent?.includes('Ada'))
+        return el ? window.tandem!.editor.view.posAtDOM(el, 0) : -1
+      })
+    await b.page.waitForFunction(() => [...document.querySelectorAll('.ProseMirror-yjs-cursor')].some((c) => c.textContent?.includes('Ada')))
+    expect(await adaCursorInBob()).toBe(end)
+    await b.page.keyboard.type(BETA, { delay: KEY_DELAY })
+    await waitForText(a.page, BETA)
+    await waitForConvergence([a.page, b.page])
+    expect(await a.page.evaluate(() => window.tandem!.editor.view.state.selection.head)).toBe(end)
+    expect(await adaCursorInBob()).toBe(end)
+    await a.page.keyboard.type(ALPHA, { delay: KEY_DELAY })
+    await waitForText(b.page, ALPHA)
+    await waitForConvergence([a.page, b.page])
+    expect(await editorText(a.page)).toBe('Hello ' + ALPHA + BETA)
+    await close([a, b])
+  })
+
+  test('start of a paragraph', async () => {
+    const [a, b] = await pair('start', 'first line\nsecond line')
+    await caretAt(a.page, 1, 0)
+    await caretAt(b.page, 1, 0)
+    const text = await typeTogether(a.page, ALPHA, b.page, BETA)
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('first line')
+    expect(lines[1]).toContain(ALPHA)
+    expect(lines[1]).toContain(BETA)
+    expect(lines[1]!.endsWith('second line')).toBe(true)
+    await close([a, b])
+  })
+
+  test('inside a word', async () => {
+    const [a, b] = await pair('word', 'helloworld')
+    await caretAt(a.page, 0, 5)
+    await caretAt(b.page, 0, 5)
+    const text = await typeTogether(a.page, ALPHA, b.page, BETA)
+    expect(text.startsWith('hello')).toBe(true)
+    expect(text.endsWith('world')).toBe(true)
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    await close([a, b])
+  })
+
+  test('an empty document', async () => {
+    const [a, b] = await pair('empty')
+    const text = await typeTogether(a.page, ALPHA, b.page, BETA)
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    await close([a, b])
+  })
+
+  test('right after Enter: two people starting new paragraphs at the same point end on separate lines', async () => {
+    const [a, b] = await pair('enter', 'Title')
+    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    const text = await typeTogether(a.page, '\nalpha one', b.page, '\nbeta two')
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('Title')
+    expect(lines).toContain('alpha one')
+    expect(lines).toContain('beta two')
+    await close([a, b])
+  })
+
+  test.each(['end', 'start'] as const)('a selection replaced while the other types at its %s edge', async (edge) => {
+    const [a, b] = await pair(`selection-${edge}`, 'keep REPLACE keep')
+    await caretAt(a.page, 0, 5)
+    await keys(a.page, ...Array('REPLACE'.length).fill('Shift+ArrowRight'))
+    await caretAt(b.page, 0, edge === 'end' ? 12 : 5)
+    const selected = await a.page.evaluate(() => {
+      const { state } = window.tandem!.editor.view
+      return state.doc.textBetween(state.selection.from, state.selection.to)
+    })
+    expect(selected).toBe('REPLACE')
+    const text = await typeTogether(a.page, 'alpha one', b.page, 'beta two')
+    expect(text).not.toContain('REPLACE')
+    expect(text).toContain('alpha one')
+    expect(text).toContain('beta two')
+    expect(text.startsWith('keep ')).toBe(true)
+    expect(text.endsWith(' keep')).toBe(true)
+    await close([a, b])
+  })
+
+  test('marks: both type bold at the same spot', async () => {
+    const [a, b] = await pair('bold', 'plain ')
+    await Promise.all([keys(a.page, 'Control+End', 'Control+b'), keys(b.page, 'Control+End', 'Control+b')])
+    const text = await typeTogether(a.page, ALPHA, b.page, BETA)
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    for (const page of [a.page, b.page]) {
+      const bold = await page.evaluate(() => [...document.querySelectorAll('.ProseMirror strong')].map((e) => e.textContent).join(''))
+      expect(bold).toContain(ALPHA.trim())
+      expect(bold).toContain(BETA.trim())
+    }
+    await close([a, b])
+  })
+
+  test('yjs/y-prosemirror#161: both edit the start of the same line at once, twice: nothing duplicated', async () => {
+    const [a, b] = await pair('161', '123\n\n456')
+    await caretAt(a.page, 1, 0)
+    await caretAt(b.page, 1, 0)
+    await typeTogether(a.page, 'xy', b.page, 'zw')
+    await caretAt(a.page, 1, 0)
+    await caretAt(b.page, 1, 0)
+    const text = await typeTogether(a.page, 'XY', b.page, 'ZW')
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('123')
+    expect(lines[lines.length - 1]).toBe('456')
+    for (const ch of 'xyzwXYZW123456') expect(text.split(ch).length - 1).toBe(1)
+    for (const w of ['xy', 'zw', 'XY', 'ZW']) expect(text).toContain(w)
+    await close([a, b])
+  })
+})

@@ -1,0 +1,82 @@
+/**
+ * Bad flags and flag combinations: the real CLI exits non-zero with exactly one line on
+ * stderr (a ConfigError message), never a stack trace, and never starts listening.
+ */
+import { describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'relay/cli.ts', '--port', '0', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    // A combination that slipped through would start a relay: kill it and fail below.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+const SECRET = { TANDEM_PEER_SECRET: 's3cret' }
+
+const CASES: Array<{ name: string; args: string[]; env?: Record<string, string>; match: RegExp }> = [
+  { name: 'star without a hub', args: ['--topology', 'star', '--peers', 'ws://127.0.0.1:9'], env: SECRET, match: /--topology star needs --hub/ },
+  { name: 'star spoke without peers', args: ['--topology', 'star', '--hub', 'h', '--id', 'spoke'], env: SECRET, match: /spoke and needs --peers/ },
+  { name: 'ring without peers', args: ['--topology', 'ring', '--id', 'r1'], env: SECRET, match: /ring needs --peers/ },
+  { name: 'peers without a secret', args: ['--peers', 'ws://127.0.0.1:9'], match: /need --peer-secret/ },
+  { name: 'unknown flag', args: ['--nope'], match: /Unknown option '--nope'/ },
+  { name: 'positional argument', args: ['extra'], match: /Unexpected argument 'extra'/ },
+  { name: 'flag without its value', args: ['--flush-ms'], match: /--flush-ms/ },
+  { name: 'port out of range', args: ['--port', '70000'], match: /--port must be an integer from 0 to 65535/ },
+  { name: 'negative idle', args: ['--idle-ms=-5'], match: /--idle-ms must be an integer/ },
+  { name: 'empty number', args: ['--max-message-bytes', ''], match: /--max-message-bytes must be an integer/ },
+  { name: 'bad storage', args: ['--storage', 'redis'], match: /--storage must be one of leveldb, memory/ },
+  { name: 'bad topology', args: ['--topology', 'tree'], match: /--topology must be one of/ },
+  { name: 'bad log level', args: ['--log-level', 'loud'], match: /--log-level must be one of/ },
+  { name: 'bad peer URL', args: ['--peers', 'http://x'], env: SECRET, match: /ws:\/\/ or wss:\/\// },
+  { name: 'the same peer twice', args: ['--peers', 'ws://a:1,ws://a:1'], env: SECRET, match: /twice/ },
+  { name: 'empty id', args: ['--id', ''], match: /--id must not be empty/ },
+  { name: 'fault storage on memory', args: ['--storage', 'memory', '--fault-storage', '/tmp/x'], match: /--fault-storage needs --storage leveldb/ },
+  { name: 'bad env value', args: [], env: { TANDEM_FLUSH_MS: 'soon' }, match: /--flush-ms must be an integer/ },
+]
+
+describe('bad flag combinations fail with one clear line', () => {
+  // Two at a time: each case is a real process start.
+  for (let i = 0; i < CASES.length; i += 2) {
+    const pair = CASES.slice(i, i + 2)
+    it(pair.map((c) => c.name).join(' / '), async () => {
+      const runs = await Promise.all(pair.map((c) => runCli(c.args, c.env)))
+      for (const [j, run] of runs.entries()) {
+        const c = pair[j]!
+        expect(run.code, `${c.name}: exit code (stderr: ${run.stderr})`).toBe(2)
+        const lines = run.stderr.split('\n').filter((l) => l.length > 0)
+        expect(lines, `${c.name}: stderr`).toHaveLength(1)
+        expect(lines[0]).toMatch(/^tandem relay: /)
+        expect(lines[0]).toMatch(c.match)
+        expect(lines[0]).not.toMatch(/\bat .+:\d+:\d+/)
+        expect(run.stdout).not.toMatch(/listening/)
+      }
+    }, 60_000)
+  }
+
+  it('--help still prints the help and exits 0', async () => {
+    const run = await runCli(['--help', '--topology', 'star'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('--fault-storage')
+    expect(run.stderr).toBe('')
+  }, 30_000)
+})

@@ -1,0 +1,235 @@
+/**
+ * Editors at the binding level, without a DOM: a real ProseMirror `EditorState` with the real
+ * plugin set (tandem's {@link collaborationPlugins}, or stock y-prosemirror for interop), driven
+ * by a minimal view that does what `EditorView` does for plugins (creates the plugin views,
+ * applies dispatched transactions, calls their `update`). Rendering to the DOM is the only thing
+ * left out; the browser suite (test/e2e/editor-same-spot.test.ts) covers it.
+ *
+ * Editors are connected by a {@link Network}: one FIFO queue per directed link, delivered one
+ * update at a time in an order the test chooses, like a relay with random delays.
+ */
+import * as Y from 'yjs'
+import { EditorState, TextSelection, type Plugin, type PluginView, type Transaction } from 'prosemirror-state'
+import type { Mark, Node as PMNode } from 'prosemirror-model'
+import { Awareness, encodeAwarenessUpdate, applyAwarenessUpdate } from 'y-protocols/awareness'
+import {
+  ySyncPlugin,
+  yCursorPlugin,
+  yUndoPlugin,
+  ySyncPluginKey,
+  relativePositionToAbsolutePosition,
+  yXmlFragmentToProseMirrorRootNode,
+  type ProsemirrorBinding,
+} from 'y-prosemirror'
+import { editorSchema } from '../../../editor/schema.ts'
+import { collaborationPlugins } from '../../../editor/collaboration.ts'
+import { stickySelection } from '../../../editor/sticky-caret.ts'
+
+const NET = Symbol('network')
+const FRAGMENT = 'prosemirror'
+
+/** Stands in for `EditorView` towards plugins: state, dispatch, plugin views, focus. */
+class HeadlessView {
+  state: EditorState
+  focused = true
+  /** Plugins add DOM listeners (focusin / focusout); there is no DOM here. */
+  readonly dom = { addEventListener(): void {}, removeEventListener(): void {} }
+  private readonly pluginViews: PluginView[] = []
+
+  constructor(state: EditorState) {
+    this.state = state
+    for (const plugin of state.plugins) {
+      const view = plugin.spec.view?.(this as never)
+      if (view) this.pluginViews.push(view)
+    }
+  }
+
+  dispatch(tr: Transaction): void {
+    const previous = this.state
+    this.state = previous.apply(tr)
+    for (const view of this.pluginViews) view.update?.(this as never, previous)
+  }
+
+  hasFocus(): boolean {
+    return this.focused
+  }
+
+  destroy(): void {
+    for (const view of this.pluginViews) view.destroy?.()
+  }
+}
+
+/** Which binding an editor runs. */
+export type Flavor = 'tandem' | 'stock'
+
+/** One editor: a Y.Doc, its awareness and a headless ProseMirror view bound to it. */
+export class HeadlessEditor {
+  readonly doc: Y.Doc
+  readonly awareness: Awareness
+  readonly view: HeadlessView
+  readonly fragment: Y.XmlFragment
+
+  constructor(
+    readonly name: string,
+    clientID: number,
+    readonly flavor: Flavor = 'tandem',
+  ) {
+    this.doc = new Y.Doc()
+    this.doc.clientID = clientID
+    this.fragment = this.doc.getXmlFragment(FRAGMENT)
+    this.awareness = new Awareness(this.doc)
+    this.awareness.setLocalStateField('user', { name, color: '#336699' })
+    const plugins: Plugin[] =
+      flavor === 'tandem'
+        ? collaborationPlugins(this.fragment, this.awareness)
+        : [ySyncPlugin(this.fragment) as Plugin, yCursorPlugin(this.awareness) as Plugin, yUndoPlugin() as Plugin]
+    this.view = new HeadlessView(EditorState.create({ schema: editorSchema, plugins }))
+  }
+
+  get state(): EditorState {
+    return this.view.state
+  }
+
+  get binding(): ProsemirrorBinding {
+    return ySyncPluginKey.getState(this.state).binding as ProsemirrorBinding
+  }
+
+  /** Text of the document, blocks joined with `\n`. */
+  get text(): string {
+    return this.state.doc.textBetween(0, this.state.doc.content.size, '\n')
+  }
+
+  /** The caret (selection head). */
+  get caret(): number {
+    return this.state.selection.head
+  }
+
+  /** Types `text` at the selection, one character per transaction, as a keyboard would. */
+  type(text: string): void {
+    for (const ch of text) this.view.dispatch(this.state.tr.insertText(ch))
+  }
+
+  /** Places a collapsed caret at `pos` (or selects `from`–`to`). */
+  select(from: number, to = from): void {
+    this.view.dispatch(this.state.tr.setSelection(TextSelection.create(this.state.doc, from, to)))
+  }
+
+  /** Splits the block at the caret, as Enter does. */
+  enter(): void {
+    const tr = this.state.tr.deleteSelection()
+    const marks = this.state.storedMarks ?? this.state.selection.$from.marks()
+    tr.split(tr.selection.from)
+    if (marks.length) tr.ensureMarks(marks)
+    this.view.dispatch(tr.scrollIntoView())
+  }
+
+  /** Turns `mark` on or off for what is typed next (as Mod-b does at a caret). */
+  setStoredMarks(marks: readonly Mark[]): void {
+    this.view.dispatch(this.state.tr.setStoredMarks(marks))
+  }
+
+  /** Replaces the whole document (used to seed a shared starting point). */
+  setDoc(doc: PMNode): void {
+    this.view.dispatch(this.state.tr.replaceWith(0, this.state.doc.content.size, doc.content))
+  }
+
+  /** The document the Yjs fragment describes, to check that the view shows exactly it. */
+  fragmentDoc(): PMNode {
+    return yXmlFragmentToProseMirrorRootNode(this.fragment, editorSchema)
+  }
+
+  /** This editor's caret as it publishes it (sticky relative positions). */
+  stickyCaret(): Y.RelativePosition {
+    return stickySelection(this.binding, this.state).head
+  }
+
+  /** Resolves a relative position (from any editor) in this editor's document, or null. */
+  resolve(rel: Y.RelativePosition): number | null {
+    return relativePositionToAbsolutePosition(this.doc, this.fragment, rel, this.binding.mapping)
+  }
+
+  /**
+   * Where this editor draws the cursor of `other` (from awareness), or null when it draws none:
+   * what y-prosemirror's cursor decoration computes.
+   */
+  remoteCursorOf(other: HeadlessEditor): number | null {
+    const state = this.awareness.getStates().get(other.doc.clientID) as { cursor?: { head: unknown } | null } | undefined
+    if (!state?.cursor) return null
+    return this.resolve(Y.createRelativePositionFromJSON(state.cursor.head))
+  }
+
+  destroy(): void {
+    this.view.destroy()
+    this.awareness.destroy()
+    this.doc.destroy()
+  }
+}
+
+/** FIFO links between editors; updates wait in them until the test delivers them. */
+export class Network {
+  /** queues[from][to] */
+  private readonly queues: Uint8Array[][][]
+
+  constructor(readonly editors: HeadlessEditor[]) {
+    this.queues = editors.map(() => editors.map(() => []))
+    editors.forEach((editor, from) => {
+      editor.doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin === NET) return
+        editors.forEach((_, to) => {
+          if (to !== from) this.queues[from]![to]!.push(update)
+        })
+      })
+    })
+  }
+
+  /** Links that hold undelivered updates, as [from, to]. */
+  pending(): [number, number][] {
+    const out: [number, number][] = []
+    this.queues.forEach((row, from) => row.forEach((q, to) => q.length > 0 && out.push([from, to])))
+    return out
+  }
+
+  /** Delivers the oldest update on the link `from` → `to`, if any. */
+  deliver(from: number, to: number): void {
+    const update = this.queues[from]![to]!.shift()
+    if (update) Y.applyUpdate(this.editors[to]!.doc, update, NET)
+  }
+
+  /** Delivers everything (delivery can cause new updates; bounded). */
+  flush(): void {
+    for (let round = 0; round < 1000; round++) {
+      const links = this.pending()
+      if (links.length === 0) return
+      for (const [from, to] of links) while (this.queues[from]![to]!.length > 0) this.deliver(from, to)
+    }
+    throw new Error('network did not quiesce')
+  }
+
+  /** Sends every editor's awareness state to every other editor. */
+  syncAwareness(): void {
+    for (const from of this.editors) {
+      const update = encodeAwarenessUpdate(from.awareness, [from.doc.clientID])
+      for (const to of this.editors) if (to !== from) applyAwarenessUpdate(to.awareness, update, NET)
+    }
+  }
+
+  destroy(): void {
+    for (const editor of this.editors) editor.destroy()
+  }
+}
+
+/** `n` connected editors (client ids 1..n) with the given flavours (default all tandem). */
+export function connectedEditors(n: number, flavors: Flavor[] = []): Network {
+  const names = ['A', 'B', 'C', 'D', 'E', 'F']
+  const editors = Array.from({ length: n }, (_, i) => new HeadlessEditor(names[i] ?? `E${i}`, i + 1, flavors[i] ?? 'tandem'))
+  return new Network(editors)
+}
+
+/** A document of paragraphs with the given texts (empty string → empty paragraph). */
+export function paragraphs(...texts: string[]): PMNode {
+  return editorSchema.node(
+    'doc',
+    null,
+    texts.map((t) => editorSchema.node('paragraph', null, t ? [editorSchema.text(t)] : [])),
+  )
+}

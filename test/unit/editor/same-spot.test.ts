@@ -1,0 +1,324 @@
+/**
+ * Two or three writers typing at the same spot, at the binding level (real ProseMirror state,
+ * real y-prosemirror sync plugin, no DOM): each writer's words stay whole. Every scenario also
+ * runs on stock y-prosemirror where that shows the bug the sticky caret fixes, so the
+ * assertions demonstrably fail without it.
+ */
+import { afterEach, describe, expect, test } from 'vitest'
+import type { DecorationSet } from 'prosemirror-view'
+import { yCursorPluginKey } from 'y-prosemirror'
+import { editorSchema } from '../../../editor/schema.ts'
+import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor, type Network } from '../../property/editor/headless-editor.ts'
+
+const ALPHA = 'alpha one '
+const BETA = 'beta two '
+
+let net: Network | null = null
+afterEach(() => {
+  net?.destroy()
+  net = null
+})
+
+function setup(n: number, flavor: Flavor, ...texts: string[]): HeadlessEditor[] {
+  net = connectedEditors(n, Array(n).fill(flavor))
+  const [first] = net.editors
+  if (texts.length) first!.setDoc(paragraphs(...texts))
+  net.flush()
+  return net.editors
+}
+
+/**
+ * Each writer types its text one key at a time, all at the same time: every `latency` rounds
+ * of one key per writer, everything in flight is delivered.
+ */
+function typeTogether(writers: [HeadlessEditor, string][], latency = 1): void {
+  const longest = Math.max(...writers.map(([, t]) => t.length))
+  for (let i = 0; i < longest; i++) {
+    for (const [editor, text] of writers) if (text[i] !== undefined) editor.type(text[i]!)
+    if ((i + 1) % latency === 0) net!.flush()
+  }
+  net!.flush()
+}
+
+function expectConverged(editors: HeadlessEditor[]): string {
+  const text = editors[0]!.text
+  for (const e of editors) {
+    expect(e.text).toBe(text)
+    expect(e.state.doc.eq(e.fragmentDoc())).toBe(true)
+    expect(e.fragment.toString()).toBe(editors[0]!.fragment.toString())
+  }
+  return text
+}
+
+describe('two writers at the same spot keep their words whole', () => {
+  test.each([1, 3])('end of a paragraph (delivery every %i keys); stock y-prosemirror shreds them', (latency) => {
+    const [a, b] = setup(2, 'tandem', 'Hello ')
+    a!.select(7)
+    b!.select(7)
+    typeTogether([[a!, ALPHA], [b!, BETA]], latency)
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    expect(text.length).toBe('Hello '.length + ALPHA.length + BETA.length)
+
+    net!.destroy()
+    const [sa, sb] = setup(2, 'stock', 'Hello ')
+    sa!.select(7)
+    sb!.select(7)
+    typeTogether([[sa!, ALPHA], [sb!, BETA]], latency)
+    const shredded = expectConverged([sa!, sb!])
+    expect(shredded.includes(ALPHA) && shredded.includes(BETA)).toBe(false)
+  })
+
+  test('start of a paragraph', () => {
+    const [a, b] = setup(2, 'tandem', 'first line', 'second line')
+    const start = 'first line'.length + 3 // inside the second paragraph, offset 0
+    a!.select(start)
+    b!.select(start)
+    typeTogether([[a!, ALPHA], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text.split('\n')[0]).toBe('first line')
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    expect(text.endsWith('second line')).toBe(true)
+  })
+
+  test('inside a word', () => {
+    const [a, b] = setup(2, 'tandem', 'helloworld')
+    a!.select(6)
+    b!.select(6)
+    typeTogether([[a!, ALPHA], [b!, BETA]], 2)
+    const text = expectConverged([a!, b!])
+    expect(text.startsWith('hello')).toBe(true)
+    expect(text.endsWith('world')).toBe(true)
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+  })
+
+  test('an empty document (nothing in Yjs yet)', () => {
+    const [a, b] = setup(2, 'tandem')
+    expect(a!.fragment.length).toBe(0)
+    a!.select(1)
+    b!.select(1)
+    typeTogether([[a!, ALPHA], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+  })
+
+  test('an empty paragraph both click into', () => {
+    const [a, b] = setup(2, 'tandem', 'above', '', 'below')
+    a!.select(8)
+    b!.select(8)
+    typeTogether([[a!, ALPHA], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    expect(text.startsWith('above\n')).toBe(true)
+    expect(text.endsWith('\nbelow')).toBe(true)
+  })
+
+  test('right after Enter: two people starting new paragraphs at the same point end on separate lines', () => {
+    const [a, b] = setup(2, 'tandem', 'Title')
+    a!.select(6)
+    b!.select(6)
+    a!.enter()
+    b!.enter()
+    typeTogether([[a!, ALPHA.trim()], [b!, BETA.trim()]])
+    const text = expectConverged([a!, b!])
+    const lines = text.split('\n')
+    expect(lines[0]).toBe('Title')
+    expect(lines).toContain(ALPHA.trim())
+    expect(lines).toContain(BETA.trim())
+  })
+
+  test('Enter delivered before the other starts typing: both still end on their own lines', () => {
+    const [a, b] = setup(2, 'tandem', 'Title')
+    a!.select(6)
+    b!.select(6)
+    a!.enter()
+    net!.flush()
+    b!.enter()
+    typeTogether([[a!, ALPHA.trim()], [b!, BETA.trim()]])
+    const lines = expectConverged([a!, b!]).split('\n')
+    expect(lines).toContain(ALPHA.trim())
+    expect(lines).toContain(BETA.trim())
+  })
+
+  test.each(['end', 'start'] as const)('a selection replaced while the other types at its %s edge', (edge) => {
+    const [a, b] = setup(2, 'tandem', 'keep REPLACE keep')
+    // "REPLACE" is positions 6..13
+    a!.select(6, 13)
+    b!.select(edge === 'end' ? 13 : 6)
+    b!.type('be')
+    net!.flush()
+    // A still has exactly "REPLACE" selected: B's text at the edge is not inside it.
+    expect(a!.state.doc.textBetween(a!.state.selection.from, a!.state.selection.to)).toBe('REPLACE')
+    typeTogether([[a!, 'alpha'], [b!, 'ta two']])
+    const text = expectConverged([a!, b!])
+    expect(text).not.toContain('REPLACE')
+    expect(text).toContain('alpha')
+    expect(text).toContain('beta two')
+    expect(text.startsWith('keep ')).toBe(true)
+    expect(text.endsWith(' keep')).toBe(true)
+  })
+
+  test('marks: both type bold at the same spot', () => {
+    const [a, b] = setup(2, 'tandem', 'plain ')
+    const bold = [editorSchema.marks['strong']!.create()]
+    a!.select(7)
+    b!.select(7)
+    a!.setStoredMarks(bold)
+    b!.setStoredMarks(bold)
+    typeTogether([[a!, ALPHA], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    let boldText = ''
+    a!.state.doc.descendants((node) => {
+      if (node.isText && node.marks.some((m) => m.type.name === 'strong')) boldText += node.text
+    })
+    expect(boldText.length).toBe(ALPHA.length + BETA.length)
+  })
+
+  test('three writers at one spot', () => {
+    const [a, b, c] = setup(3, 'tandem', 'x')
+    for (const e of [a!, b!, c!]) e.select(2)
+    typeTogether([[a!, ALPHA], [b!, BETA], [c!, 'gamma three ']], 2)
+    const text = expectConverged([a!, b!, c!])
+    for (const t of [ALPHA, BETA, 'gamma three ']) expect(text).toContain(t)
+  })
+})
+
+describe('yjs/y-prosemirror#161: text duplicated when two users edit the start of the same line', () => {
+  // y-prosemirror's own reproduction (tests/y-prosemirror.test.js, testInsertDuplication).
+  test.each(['tandem', 'stock'] as const)('%s: concurrent inserts into a new empty paragraph are not duplicated', (flavor) => {
+    const [a, b] = setup(2, flavor)
+    a!.view.dispatch(a!.state.tr.insert(0, editorSchema.node('paragraph')))
+    net!.flush()
+    a!.view.dispatch(a!.state.tr.insertText('1', 1, 1))
+    b!.view.dispatch(b!.state.tr.insertText('2', 1, 1))
+    net!.flush()
+    a!.view.dispatch(a!.state.tr.insertText('1', 2, 2))
+    b!.view.dispatch(b!.state.tr.insertText('2', 3, 3))
+    net!.flush()
+    expectConverged([a!, b!])
+    expect(a!.fragment.toString()).toBe('<paragraph>1122</paragraph><paragraph></paragraph>')
+  })
+
+  test('both type at the start of the same line, twice, with edits in between', () => {
+    const [a, b] = setup(2, 'tandem', 'line one', 'line two')
+    const lineTwo = 'line one'.length + 3
+    a!.select(lineTwo)
+    b!.select(lineTwo)
+    typeTogether([[a!, 'AA'], [b!, 'BB']])
+    // Second round, again at the start of the line, at the same time.
+    a!.select(lineTwo)
+    b!.select(lineTwo)
+    typeTogether([[a!, 'aa'], [b!, 'bb']])
+    const text = expectConverged([a!, b!])
+    for (const ch of 'AaBb') expect(text.split(ch).length - 1).toBe(2)
+    expect(text.length).toBe('line one\nline two'.length + 8)
+  })
+
+  test('both type into the same empty line at the same time, then again at its start', () => {
+    const [a, b] = setup(2, 'tandem', '123', '', '456')
+    a!.select(6)
+    b!.select(6)
+    typeTogether([[a!, 'xy'], [b!, 'zw']])
+    a!.select(6)
+    b!.select(6)
+    typeTogether([[a!, 'XY'], [b!, 'ZW']])
+    const text = expectConverged([a!, b!])
+    const middle = text.split('\n').slice(1, -1).join('')
+    expect([...middle].sort().join('')).toBe([...'xyzwXYZW'].sort().join(''))
+    for (const w of ['xy', 'zw', 'XY', 'ZW']) expect(text).toContain(w)
+  })
+})
+
+describe('three writers start typing in the same empty paragraph at once', () => {
+  // Each first character creates an XmlText per writer; y-prosemirror's repair (#160) then
+  // moves texts into each other concurrently and stock y-prosemirror loses one writer's text.
+  test.each(['tandem', 'stock'] as const)('%s', (flavor) => {
+    const [a, b, c] = setup(3, flavor, 'above', '')
+    for (const e of [a!, b!, c!]) e.select(8)
+    for (const [e, ch] of [[a!, 'a'], [b!, 'b'], [c!, 'c']] as const) e.type(ch)
+    // C sees B's text before anything else, B sees A's: both repair at once.
+    net!.deliver(1, 2)
+    net!.deliver(0, 1)
+    net!.flush()
+    const text = expectConverged([a!, b!, c!])
+    const kept = ['a', 'b', 'c'].filter((ch) => text.includes(ch)).length
+    expect(kept).toBe(flavor === 'tandem' ? 3 : 2)
+  })
+})
+
+describe('the Yjs layout is y-prosemirror’s', () => {
+  test('the same edits give the same fragment in tandem’s editor and in stock y-prosemirror', () => {
+    const run = (flavor: Flavor): string => {
+      const [e] = setup(1, flavor, 'first paragraph', 'second')
+      const bold = [editorSchema.marks['strong']!.create()]
+      e!.select(6)
+      e!.type('typed ')
+      e!.setStoredMarks(bold)
+      e!.type('bold')
+      e!.setStoredMarks([])
+      e!.type(' plain')
+      e!.select(3)
+      e!.enter() // split in the middle
+      e!.select(e!.state.doc.content.size - 1)
+      e!.enter() // at the end
+      e!.type('new line')
+      e!.select(2, 4)
+      e!.type('X') // replace a selection
+      e!.view.dispatch(e!.state.tr.delete(e!.caret - 1, e!.caret)) // backspace
+      const xml = e!.fragment.toString()
+      expect(e!.state.doc.eq(e!.fragmentDoc())).toBe(true)
+      net!.destroy()
+      net = null
+      return xml
+    }
+    const tandem = run('tandem')
+    expect(tandem).toBe(run('stock'))
+    expect(tandem).toContain('<strong>bold</strong>')
+  })
+})
+
+describe('remote cursors follow the same rule', () => {
+  test('a caret others see stays in front of text typed at it, for the typist and for a third user', () => {
+    const [a, b, c] = setup(3, 'tandem', 'Hello ')
+    a!.select(7)
+    b!.select(7)
+    net!.syncAwareness()
+    expect(b!.remoteCursorOf(a!)).toBe(7)
+    expect(c!.remoteCursorOf(a!)).toBe(7)
+    const drawnByB = (): number | undefined =>
+      (yCursorPluginKey.getState(b!.state) as DecorationSet)
+        .find()
+        .find((d) => d.spec.key === String(a!.doc.clientID))?.from
+    // B's cursor decorations have been built with A's cursor in them.
+    b!.view.dispatch(b!.state.tr.setMeta(yCursorPluginKey, { awarenessUpdated: true }))
+    expect(drawnByB()).toBe(7)
+    b!.type(BETA)
+    // Mapped through B's own typing, the drawn caret stays in front of B's text.
+    expect(drawnByB()).toBe(7)
+    net!.flush()
+    // A has not typed nor moved: its caret (its own and as drawn by B and C) stays before B's text.
+    expect(a!.caret).toBe(7)
+    expect(b!.remoteCursorOf(a!)).toBe(7)
+    expect(c!.remoteCursorOf(a!)).toBe(7)
+    // And B's cursor, drawn by A, follows B's typing.
+    net!.syncAwareness()
+    expect(a!.remoteCursorOf(b!)).toBe(7 + BETA.length)
+  })
+
+  test('stock y-prosemirror draws the caret behind the text typed at it', () => {
+    const [a, b] = setup(2, 'stock', 'Hello ')
+    a!.select(7)
+    b!.select(7)
+    net!.syncAwareness()
+    b!.type(BETA)
+    net!.flush()
+    expect(b!.remoteCursorOf(a!)).toBe(7 + BETA.length)
+  })
+})
