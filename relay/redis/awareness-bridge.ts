@@ -35,6 +35,12 @@ export class AwarenessBridge {
     private readonly logger: Logger,
   ) {
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message))
+    // Rooms loaded while the connection was down were not subscribed (no offline queue: a long
+    // outage with rooms coming and going must not pile up commands).
+    sub.on('ready', () => {
+      const channels = [...this.byChannel.keys()]
+      if (channels.length > 0) this.sub.subscribe(...channels).catch(() => { /* retried on the next 'ready' */ })
+    })
   }
 
   /** Starts sharing `room`'s awareness (subscribes; ioredis resubscribes after a reconnect). */
@@ -49,7 +55,9 @@ export class AwarenessBridge {
     room.awareness.on('update', onUpdate)
     this.rooms.set(room.name, { room, off: () => room.awareness.off('update', onUpdate) })
     this.byChannel.set(channel, room.name)
-    this.sub.subscribe(channel).catch((err: Error) => this.logger.debug({ room: room.name, err: err.message }, 'awareness subscribe failed; retried on reconnect'))
+    if (this.sub.status === 'ready') {
+      this.sub.subscribe(channel).catch((err: Error) => this.logger.debug({ room: room.name, err: err.message }, 'awareness subscribe failed; retried on reconnect'))
+    }
   }
 
   /** Stops sharing `name`'s awareness. */
@@ -60,7 +68,7 @@ export class AwarenessBridge {
     this.rooms.delete(name)
     const channel = this.channel(name)
     this.byChannel.delete(channel)
-    this.sub.unsubscribe(channel).catch(() => { /* gone with the connection */ })
+    if (this.sub.status === 'ready') this.sub.unsubscribe(channel).catch(() => { /* gone with the connection */ })
   }
 
   private publish(channel: string, update: Uint8Array): void {

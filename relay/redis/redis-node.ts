@@ -23,6 +23,7 @@ import { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import type { Logger } from 'pino'
 import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
+import { validateRoomName } from '../room-name.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
 import { AwarenessBridge } from './awareness-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
@@ -57,6 +58,8 @@ interface RoomState {
   reading: boolean
   ackedPos: string | null
   ackedAt: number
+  /** When this relay last asked back after another's ask showed it lacked something. */
+  askedBackAt: number
 }
 
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]>
@@ -140,8 +143,8 @@ export class RedisNode {
     // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
-    // Pub/sub for awareness only: its own connection, offline commands queued (subscriptions).
-    this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: `tandem:${this.instance}:sub` })
+    // Pub/sub for awareness only, on its own connection (subscriptions are renewed on 'ready').
+    this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
     this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral */ })
     this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
@@ -193,7 +196,7 @@ export class RedisNode {
   /** A room was loaded: start tailing its stream (and ask for what others hold). */
   onRoomLoaded(room: RedisRoom): void {
     const key = this.keys.log(room.name)
-    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0 }
+    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0, askedBackAt: 0 }
     this.rooms.set(room.name, state)
     this.awareness.add(room)
     if (this.live) this.attachSoon(state, 0)
@@ -392,6 +395,12 @@ export class RedisNode {
       const name = fields.get('n')?.toString()
       const sv = fields.get('s')
       if (from === this.instance || !name || !sv) continue
+      try {
+        validateRoomName(name) // whoever else writes to this Redis must not make relays load junk
+      } catch {
+        this.logger.warn({ from, room: name.slice(0, 80) }, 'ask for an invalid room name ignored')
+        continue
+      }
       this.metrics.entriesReceived.inc({ kind: 'ask' })
       void this.answer(name, new Uint8Array(sv), fields.get('f')?.toString() === '1')
         .catch((err) => this.failed(err, 'answer'))
@@ -400,8 +409,15 @@ export class RedisNode {
 
   /** Another relay asked for `name` holding `sv`: publish what it lacks if this relay has more. */
   private async answer(name: string, sv: Uint8Array, forced: boolean): Promise<void> {
-    let room = this.rooms.get(name)?.room
+    const state = this.rooms.get(name)
+    let room = state?.room
     if (room) {
+      // The asker holds structs this copy lacks (say, written while Redis was away by a relay
+      // that was killed before republishing): ask back, at most once a second per room.
+      if (state && !covers(room.stateVector(), sv) && Date.now() - state.askedBackAt > 1000) {
+        state.askedBackAt = Date.now()
+        await this.ask(room, false)
+      }
       if (!forced && covers(sv, room.stateVector())) return
     } else {
       const stored = await this.ctx.storage.getStateVector(name)
@@ -440,6 +456,10 @@ export class RedisNode {
     await this.wake()
     // After a reset every relay republishes its loaded rooms; only relays holding it on disk are asked.
     await this.ask(state.room, gap && !afterReset)
+    // Deletions do not show in a state vector: publish this copy's delete set once, so deletions
+    // stored here but never published (killed while Redis was away) still reach the others.
+    const deletes = state.room.encodeStateAsUpdate(state.room.stateVector())
+    if (deletes.byteLength > MIN_UPDATE_BYTES) await this.publish(state.room.name, deletes, 's', 'deletes')
   }
 
   /** True when stream `key` lost entries after `pos` (trimmed, expired, or never existed). */

@@ -40,6 +40,9 @@ describe('Redis unreachable', () => {
     const all = ['from-a1', 'from-b1', 'from-http']
     await until('both relays\' clients hold everything written while Redis was away', () =>
       clients.every((c) => keysOf(c.doc).join() === all.join()))
+    // Rooms loaded while Redis was away share awareness once it is there.
+    a1.provider.awareness.setLocalStateField('user', { name: 'a1' })
+    await until('b1 sees a1\'s awareness', () => b1.provider.awareness.getStates().has(a1.doc.clientID))
     for (const m of members) {
       expect((await health(m.httpUrl)).status).toBe('ok')
       expect(await metric(m.httpUrl, 'tandem_redis_up')).toBe(1)
