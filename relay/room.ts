@@ -73,6 +73,7 @@ export class Room {
   private rebuilding: Promise<void> = Promise.resolve()
   /** Bytes of the stored log beyond its last snapshot, and the snapshot's size. */
   private appendedBytes = 0
+  private appendedEntries = 0
   private snapshotBytes = 0
   private compacting = false
   /** Encoded delete set of what is durably stored, or null when not known (then computed lazily). */
@@ -85,10 +86,25 @@ export class Room {
   private dsSince: Array<Y.Snapshot['ds']> = []
   /** While an append is in flight (the doc then holds more than is stored). */
   private storing = false
+  /** The doc's whole state as one update, until the doc changes. */
+  private fullState: Uint8Array | null = null
+  private fullStatePending: unknown[] = []
+  /** Whether the last transaction added structs or deletions (pending structs aside). */
+  private lastTransactionChanged = false
+  /** Notes whether a transaction changed the doc, and forgets {@link fullState} if it did. */
+  private readonly forgetFullState = (tr: Y.Transaction): void => {
+    let changed = tr.deleteSet.clients.size > 0 || tr.beforeState.size !== tr.afterState.size
+    if (!changed) for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) changed = true
+    this.lastTransactionChanged = changed
+    if (this.fullState === null) return
+    const { pendingStructs, pendingDs } = this.doc.store
+    if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
+  }
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
     this.deps = deps
+    this.doc.on('afterTransaction', this.forgetFullState)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
@@ -104,6 +120,7 @@ export class Room {
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
     this.snapshotBytes = updates[0]?.byteLength ?? 0
     for (let i = 1; i < updates.length; i++) this.appendedBytes += updates[i]!.byteLength
+    this.appendedEntries = Math.max(0, updates.length - 1)
   }
 
   /**
@@ -117,6 +134,10 @@ export class Room {
     } catch (cause) {
       throw new RelayError('invalid-update', 'update does not decode', { cause })
     }
+    // An update with no structs and no deletions (what a client that has nothing new answers
+    // to sync step 1) changes nothing: not applied, forwarded or stored.
+    if (update.length === 2 && update[0] === 0 && update[1] === 0) return
+    const { pendingStructs, pendingDs } = this.doc.store
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (cause) {
@@ -125,6 +146,12 @@ export class Room {
       this.rebuild()
       throw new RelayError('invalid-update', 'update does not apply', { cause })
     }
+    // Everything in it was already here (a joining client's answer to sync step 1 repeats the
+    // delete set it just received): it was forwarded and stored when it first arrived. Not
+    // while a rebuild runs — the doc may then hold structs of a partly applied bad update.
+    const store = this.doc.store
+    const noOp = !this.lastTransactionChanged && store.pendingStructs === pendingStructs && store.pendingDs === pendingDs
+    if (noOp && !this.rebuildLog) return
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
@@ -193,6 +220,15 @@ export class Room {
 
   /** The room's state (or what a peer with state vector `sv` misses) as one update. */
   encodeStateAsUpdate(sv?: Uint8Array): Uint8Array {
+    // Most joiners start empty: their answer is the whole state, encoded once per doc change.
+    // The buffer is shared; callers copy it (frames) or store it, never change it.
+    if (sv === undefined || (sv.length === 1 && sv[0] === 0)) {
+      if (this.fullState === null) {
+        this.fullState = Y.encodeStateAsUpdate(this.doc)
+        this.fullStatePending = [this.doc.store.pendingStructs, this.doc.store.pendingDs]
+      }
+      return this.fullState
+    }
     return Y.encodeStateAsUpdate(this.doc, sv)
   }
 
@@ -306,6 +342,7 @@ export class Room {
     this.persisted = sv
     this.persistedDs = ds
     for (const update of batch) this.appendedBytes += update.byteLength
+    this.appendedEntries += batch.length
     this.maybeCompact()
     const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
     if (subscribed.length > 0) {
@@ -323,17 +360,21 @@ export class Room {
    */
   private maybeCompact(): void {
     if (this.compacting || this.rebuildLog) return
+    // A log of one entry (a new room's first upload) is as compact as a snapshot.
+    if (this.appendedEntries + (this.snapshotBytes > 0 ? 1 : 0) < 2) return
     if (this.appendedBytes < Math.max(this.deps.compactBytes, this.snapshotBytes)) return
     const { storage, logger } = this.deps
     const store = this.doc.store
     // With pending structs the store merges its own log (checked, off the event loop) instead.
-    const snapshot = store.pendingStructs || store.pendingDs ? undefined : Y.encodeStateAsUpdate(this.doc)
+    const snapshot = store.pendingStructs || store.pendingDs ? undefined : this.encodeStateAsUpdate()
     const appended = this.appendedBytes
+    const entries = this.appendedEntries
     this.compacting = true
     storage.compact(this.name, snapshot).then(
       () => {
         if (snapshot) this.snapshotBytes = snapshot.byteLength
         this.appendedBytes -= appended
+        this.appendedEntries -= entries
         logger.debug({ room: this.name, appended, snapshot: snapshot?.byteLength }, 'stored log compacted')
       },
       (error: unknown) => {
@@ -368,6 +409,8 @@ export class Room {
         fresh.on('afterTransaction', this.onTransaction)
         this.dsCache = null
         this.dsSince = []
+        this.fullState = null
+        fresh.on('afterTransaction', this.forgetFullState)
       } catch (error) {
         metrics.errors.inc({ code: 'rebuild-failed' })
         logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')
