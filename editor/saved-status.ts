@@ -2,7 +2,7 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-import { MESSAGE_SAVED, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/protocol.ts'
+import { MESSAGE_SAVED, addDeletions, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/protocol.ts'
 
 /** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
 export { MESSAGE_SAVED }
@@ -89,7 +89,7 @@ export class SavedTracker {
   /** The doc's delete set: one walk of the store, then only the new transactions' merged in. */
   private docDeletions(): DeletedRanges {
     if (!this.deletions) this.deletions = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
-    else if (this.deletionsSince.length > 0) this.deletions = mergeDeleted([this.deletions, ...this.deletionsSince])
+    else if (this.deletionsSince.length > 0) addDeletions(this.deletions, this.deletionsSince)
     this.deletionsSince = []
     return this.deletions
   }

@@ -342,6 +342,42 @@ export function decodeSaved(frame: Uint8Array): SavedAck {
   return readSaved(decoder)
 }
 
+/**
+ * Adds the deletions of `sets` (e.g. transactions' `deleteSet`s) to `into` in place (its lists
+ * stay sorted and merged; the inputs are not modified). Costs a binary search and a splice per
+ * added range, not a pass over `into`.
+ */
+export function addDeletions(into: DeletedRanges, sets: Array<Y.Snapshot['ds']>): void {
+  for (const set of sets) {
+    for (const [client, items] of set.clients) {
+      let list = into.get(client)
+      if (!list) into.set(client, (list = []))
+      for (const item of items) if (item.len > 0) insertRange(list, item.clock, item.len)
+    }
+  }
+}
+
+function insertRange(list: Array<{ clock: number; len: number }>, clock: number, len: number): void {
+  // The first range ending at or after `clock` (it and the following may touch the new one).
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    const r = list[mid]!
+    if (r.clock + r.len < clock) lo = mid + 1
+    else hi = mid
+  }
+  let start = clock
+  let end = clock + len
+  let j = lo
+  while (j < list.length && list[j]!.clock <= end) {
+    start = Math.min(start, list[j]!.clock)
+    end = Math.max(end, list[j]!.clock + list[j]!.len)
+    j++
+  }
+  list.splice(lo, j - lo, { clock: start, len: end - start })
+}
+
 /** Whether `ranges` (sorted, merged) cover `[clock, clock + len)`. */
 function covers(ranges: Array<{ clock: number; len: number }> | undefined, clock: number, len: number): boolean {
   if (!ranges) return false

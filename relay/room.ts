@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, validateUpdate, type DeletedRanges } from './protocol.ts'
+import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, validateUpdate, type DeletedRanges } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
@@ -256,8 +256,8 @@ export class Room {
       const ds = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
       this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
     } else if (this.dsSince.length > 0) {
-      const ds = mergeDeleted([this.dsCache.ds, ...this.dsSince])
-      this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
+      addDeletions(this.dsCache.ds, this.dsSince)
+      this.dsCache.encoded = encodeDeleteSet(this.dsCache.ds)
     }
     this.dsSince = []
     return this.dsCache.encoded

@@ -9,6 +9,7 @@ import {
   encodeDeleteSet,
   encodeSaved,
   encodeSavedSubscribe,
+  addDeletions,
   mergeDeleted,
   encodeSyncStep1,
   encodeSyncStep2,
@@ -96,6 +97,23 @@ describe('protocol', () => {
     expect(mergeDeleted(seen).get(d.clientID)).toEqual([{ clock: 2, len: 4 }])
     expect(JSON.stringify(seen.map((ds) => [...ds.clients]))).toBe(before)
     expect(mergeDeleted(seen)).toEqual(mergeDeleted([Y.createDeleteSetFromStructStore(d.store)]))
+  })
+  it('addDeletions in place equals mergeDeleted (property, seeded)', () => {
+    const range = fc.record({ clock: fc.nat(60), len: fc.integer({ min: 0, max: 6 }) })
+    const set = fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(range, { maxLength: 6 })), { maxLength: 3 })
+      .map((entries) => ({ clients: new Map(entries) }) as unknown as Y.Snapshot['ds'])
+    fc.assert(
+      fc.property(set, fc.array(set, { maxLength: 5 }), (base, added) => {
+        const into = mergeDeleted([base])
+        const copy = JSON.stringify(added.map((ds) => [...ds.clients]))
+        addDeletions(into, added)
+        const expected = mergeDeleted([base, ...added])
+        for (const [client, list] of into) if (list.length === 0) into.delete(client)
+        expect(into).toEqual(expected)
+        expect(JSON.stringify(added.map((ds) => [...ds.clients]))).toBe(copy)
+      }),
+      { seed: 777, numRuns: 300 },
+    )
   })
   it('isSaved is range inclusion per client (property, seeded)', () => {
     fc.assert(
