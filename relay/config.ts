@@ -116,7 +116,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   corsOrigins: [],
   maxMessagesPerSecond: 2000,
   maxBytesPerSecond: 4 * 1024 * 1024,
-  rateLimitGraceMs: 10_000,
+  rateLimitGraceMs: 15_000,
   maxConnectionsPerIp: 256,
   maxRoomsPerMinute: 120,
   maxPendingMessages: 256,
@@ -155,7 +155,7 @@ Options (flag / environment variable, default):
   --cors-origins ORIGIN,ORIGIN   TANDEM_CORS_ORIGINS        (none: CORS off)
   --max-messages-per-second N    TANDEM_MAX_MESSAGES_PER_SECOND  2000
   --max-bytes-per-second N       TANDEM_MAX_BYTES_PER_SECOND     4194304 (4 MiB)
-  --rate-limit-grace-ms MS       TANDEM_RATE_LIMIT_GRACE_MS      10000
+  --rate-limit-grace-ms MS       TANDEM_RATE_LIMIT_GRACE_MS      15000
   --max-connections-per-ip N     TANDEM_MAX_CONNECTIONS_PER_IP   256
   --max-rooms-per-minute N       TANDEM_MAX_ROOMS_PER_MINUTE     120 (per IP)
   --max-pending-messages N       TANDEM_MAX_PENDING_MESSAGES     256
@@ -322,7 +322,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
     maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
   }
-  if (!config.help) checkCombinations(config, idRaw !== undefined)
+  if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config
 
   /** An integer limit: flag, else `TANDEM_<FLAG>` env, else the default. */

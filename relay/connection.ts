@@ -18,6 +18,7 @@ import { RelayError, asRelayError, closeReason } from './errors.ts'
 import type { Room, RoomClient } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { RelayMetrics } from './metrics.ts'
+import { corkUntilTurnEnd } from './turn-cork.ts'
 
 let nextConnectionId = 1
 const SEND_OPTIONS = { binary: true } as const
@@ -302,6 +303,7 @@ export class Connection implements RoomClient {
       return
     }
     this.deps.metrics.bytesOut.inc(frame.byteLength)
+    corkUntilTurnEnd(this.ws)
     this.ws.send(frame, SEND_OPTIONS)
   }
 

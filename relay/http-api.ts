@@ -12,7 +12,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { serveStatic } from '@hono/node-server/serve-static'
 import type { IncomingMessage } from 'node:http'
 import { RelayError, asRelayError } from './errors.ts'
-import { tokenOf, type Access, type AuthRequest, type Grant } from './auth/access.ts'
+import { loggedRefusals, tokenOf, type Access, type AuthRequest, type Grant } from './auth/access.ts'
 import type { IpLimits } from './limits.ts'
 import { validateRoomName } from './room-name.ts'
 import { validateUpdate } from './protocol.ts'
@@ -52,7 +52,7 @@ function authRequestOf(c: Context): AuthRequest {
 
 function refuse(c: Context, error: RelayError, deps: HttpApiDeps, room?: string): Response {
   deps.metrics.errors.inc({ code: error.code })
-  deps.logger.warn({ room, code: error.code, status: error.httpStatus, reason: error.message, path: c.req.path }, 'http request refused')
+  if (!loggedRefusals.has(error)) deps.logger.warn({ room, code: error.code, status: error.httpStatus, reason: error.message, path: c.req.path }, 'http request refused')
   return c.json({ error: error.code, reason: error.message }, error.httpStatus)
 }
 

@@ -88,3 +88,71 @@ export class BenchClient {
     this.ws.close()
   }
 }
+
+/**
+ * A client with no Y.Doc: it sends bytes (a whole document as one update, a state vector) and
+ * only looks at the sync step 2 answers it gets. Lets the benchmark hold many large rooms open
+ * without holding their documents in the load generator.
+ */
+export class DoclessClient {
+  private readonly ws: WebSocket
+  readonly opened: Promise<void>
+  private waiters: Array<(payloadBytes: number) => void> = []
+
+  constructor(baseUrl: string, private readonly room: string, private readonly dialect: Dialect) {
+    this.ws = new WebSocket(dialect === 'y-websocket' ? `${baseUrl}/${room}` : baseUrl)
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve())
+      this.ws.once('error', reject)
+    })
+    this.ws.on('open', () => {
+      if (dialect === 'hocuspocus') {
+        this.send((e) => {
+          encoding.writeVarUint(e, MESSAGE_AUTH)
+          encoding.writeVarUint(e, 0)
+          encoding.writeVarString(e, 'token')
+        })
+      }
+    })
+    this.ws.on('message', (data: Buffer) => {
+      const d = decoding.createDecoder(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+      if (this.dialect === 'hocuspocus') decoding.readVarString(d)
+      const type = decoding.readVarUint(d)
+      if (type !== MESSAGE_SYNC && type !== HOCUSPOCUS_SYNC_REPLY) return
+      if (decoding.readVarUint(d) !== syncProtocol.messageYjsSyncStep2) return
+      const payload = decoding.readVarUint8Array(d)
+      const waiter = this.waiters.shift()
+      waiter?.(payload.byteLength)
+    })
+  }
+
+  private send(write: (e: encoding.Encoder) => void): void {
+    const e = encoding.createEncoder()
+    if (this.dialect === 'hocuspocus') encoding.writeVarString(e, this.room)
+    write(e)
+    this.ws.send(encoding.toUint8Array(e))
+  }
+
+  /** Sends `update` as a sync update message. */
+  sendUpdate(update: Uint8Array): void {
+    this.send((e) => {
+      encoding.writeVarUint(e, MESSAGE_SYNC)
+      syncProtocol.writeUpdate(e, update)
+    })
+  }
+
+  /** Sends sync step 1 with `stateVector`; resolves with the byte size of the server's step 2 answer. */
+  ask(stateVector: Uint8Array): Promise<number> {
+    const answer = new Promise<number>((resolve) => this.waiters.push(resolve))
+    this.send((e) => {
+      encoding.writeVarUint(e, MESSAGE_SYNC)
+      encoding.writeVarUint(e, syncProtocol.messageYjsSyncStep1)
+      encoding.writeVarUint8Array(e, stateVector)
+    })
+    return answer
+  }
+
+  close(): void {
+    this.ws.close()
+  }
+}

@@ -59,6 +59,8 @@ export interface ServerProcess {
   child: ChildProcess
   /** User + system CPU seconds the process used so far. */
   cpuSeconds(): number
+  /** Write-class system calls (write, writev, …) the process made so far (`syscw` of `/proc/<pid>/io`). */
+  writeSyscalls(): number
   /** Resident memory now, MiB (VmRSS of the process itself). */
   rssMiB(): number
   /** Peak resident memory so far, MiB (VmHWM). */
@@ -107,6 +109,7 @@ export async function startServer(script: string, args: string[], port: number, 
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
     },
+    writeSyscalls: () => Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN),
     rssMiB: () => status(pid, 'VmRSS'),
     peakRssMiB: () => status(pid, 'VmHWM'),
     async stop() {

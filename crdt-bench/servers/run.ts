@@ -21,43 +21,19 @@
  *        --points NAME[,NAME] (load points to run), --profile DIR (servers write a V8 CPU profile there).
  * Quote figures only from a run with nothing else on the machine.
  */
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
-import { tmpdir, cpus } from 'node:os'
-import { join, dirname } from 'node:path'
-import type { Dialect } from './bench-client.ts'
-import { bundleServers, freePort, startServer, type ServerProcess } from './process.ts'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { dirname } from 'node:path'
+import { bundleServers } from './process.ts'
+import { argValue, selectTargets, withServer, type Target } from './targets.ts'
 import { runLoad, type LoadPoint, type LoadResult } from './load.ts'
 import { runIdle, type IdleResult } from './idle.ts'
-
-interface Target {
-  name: string
-  dialect: Dialect
-  /** Script (in the bundle dir) and its arguments. */
-  command: (bundle: string, port: number, dataDir: string) => [string, string[]]
-}
-
-const tandem = (extra: (d: string) => string[]) => (b: string, p: number, d: string): [string, string[]] =>
-  [join(b, 'cli.js'), ['--port', String(p), '--log-level', 'warn', '--static', join(d, 'no-static'), ...extra(d)]]
-
-const targets: Target[] = [
-  { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: tandem((d) => ['--data', d]) },
-  { name: 'tandem (LevelDB, no fsync)', dialect: 'y-websocket', command: tandem((d) => ['--data', d, '--durability', 'process']) },
-  { name: 'tandem (memory)', dialect: 'y-websocket', command: tandem(() => ['--storage', 'memory']) },
-  { name: 'y-websocket 1.5.4', dialect: 'y-websocket', command: (b, p) => [join(b, 'peer-server.js'), ['classic', String(p)]] },
-  { name: 'hocuspocus 3', dialect: 'hocuspocus', command: (b, p) => [join(b, 'peer-server.js'), ['hocuspocus', String(p)]] },
-  { name: 'forwarder', dialect: 'y-websocket', command: (b, p) => [join(b, 'forwarder.js'), [String(p)]] },
-]
 
 const POINTS: LoadPoint[] = [
   { name: '50x10-1w20', rooms: 50, clientsPerRoom: 10, writersPerRoom: 1, rateHz: 20 },
   { name: '50x10-4w10', rooms: 50, clientsPerRoom: 10, writersPerRoom: 4, rateHz: 10 },
   { name: '50x20-1w40', rooms: 50, clientsPerRoom: 20, writersPerRoom: 1, rateHz: 40 },
 ]
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag)
-  return i >= 0 ? process.argv[i + 1] : undefined
-}
 
 const quick = process.argv.includes('--quick')
 const seconds = Number(argValue('--seconds') ?? (quick ? 3 : 20))
@@ -73,19 +49,6 @@ const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
 
 interface Row { server: string; load: LoadResult[]; peakRssMiB: number; idle: IdleResult | null }
 
-async function withServer<T>(bundle: string, target: Target, run: (url: string, server: ServerProcess) => Promise<T>): Promise<T> {
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'))
-  const [script, args] = target.command(bundle, port, dataDir)
-  const server = await startServer(script, args, port, nodeArgs)
-  try {
-    return await run(`ws://127.0.0.1:${port}`, server)
-  } finally {
-    await server.stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  }
-}
-
 async function measure(bundle: string, target: Target): Promise<Row> {
   const { load, peakRssMiB } = await withServer(bundle, target, async (url, server) => {
     const load: LoadResult[] = []
@@ -94,18 +57,18 @@ async function measure(bundle: string, target: Target): Promise<Row> {
       load.push(await runLoad(url, target.dialect, server, point, seconds, seed + i))
     }
     return { load, peakRssMiB: server.peakRssMiB() }
-  })
+  }, nodeArgs)
   let idle: IdleResult | null = null
   if (idleConnections > 0) {
     process.stderr.write(`  idle ${idleConnections} connections …\n`)
-    idle = await withServer(bundle, target, (url, server) => runIdle(url, target.dialect, server, idleConnections, idleRooms))
+    idle = await withServer(bundle, target, (url, server) => runIdle(url, target.dialect, server, idleConnections, idleRooms), nodeArgs)
   }
   return { server: target.name, load, peakRssMiB, idle }
 }
 
 const bundle = await bundleServers()
 const rows: Row[] = []
-for (const target of targets.filter((t) => !only || only.split(',').some((o) => t.name.startsWith(o)))) {
+for (const target of selectTargets(only)) {
   process.stderr.write(`bench:relay ${target.name} …\n`)
   rows.push(await measure(bundle, target))
 }
@@ -119,6 +82,7 @@ console.log(`| --- |${rows.map(() => ' ---: |').join('')}`)
 for (const [i, point] of points.entries()) {
   const cell = (r: Row, pick: (l: LoadResult) => number, d = 1): string => `${fmt(pick(r.load[i]!), d)} (${ratio(pick(r.load[i]!), pick(base.load[i]!))})`
   console.log(`| ${point.name}: CPU µs / delivery | ${rows.map((r) => cell(r, (l) => l.cpuMicrosPerDelivery)).join(' | ')} |`)
+  console.log(`| ${point.name}: write syscalls / delivery | ${rows.map((r) => cell(r, (l) => l.writeSyscallsPerDelivery, 2)).join(' | ')} |`)
   console.log(`| ${point.name}: p99 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p99Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: p50 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p50Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: lost / deliveries | ${rows.map((r) => `${r.load[i]!.lost} / ${r.load[i]!.deliveries}`).join(' | ')} |`)

@@ -127,11 +127,13 @@ export class BenchCluster {
     return this.members.map((m) => m.doc).filter((d): d is Y.Doc => d !== null)
   }
 
-  /** Sum of peer bytes sent and update messages sent over all running relays (for Redis: written to Redis). */
+  /** Sum of peer bytes sent and update messages sent over all running relays (Redis: bytes written and read, entries written). */
   async peerTotals(): Promise<{ bytes: number; updates: number }> {
-    const [bytesMetric, updatesMetric] = this.topology === 'redis'
-      ? ['tandem_redis_bytes_sent_total', 'tandem_redis_entries_sent_total']
-      : ['tandem_peer_bytes_sent_total', 'tandem_peer_updates_sent_total']
+    // Redis: bytes written to it plus bytes read from it (each entry is read by n−1 relays).
+    const bytesMetrics = this.topology === 'redis'
+      ? ['tandem_redis_bytes_sent_total', 'tandem_redis_bytes_received_total']
+      : ['tandem_peer_bytes_sent_total']
+    const updatesMetric = this.topology === 'redis' ? 'tandem_redis_entries_sent_total' : 'tandem_peer_updates_sent_total'
     let bytes = 0
     let updates = 0
     for (const m of this.members) {
@@ -140,7 +142,7 @@ export class BenchCluster {
       for (const line of text.split('\n')) {
         const match = /^([a-z_]+)(\{[^}]*\})?\s+(\S+)$/.exec(line)
         if (!match) continue
-        if (match[1] === bytesMetric) bytes += Number(match[3])
+        if (bytesMetrics.includes(match[1] as string)) bytes += Number(match[3])
         else if (match[1] === updatesMetric && !(match[2] ?? '').includes('kind="ask"')) updates += Number(match[3])
       }
     }

@@ -9,7 +9,7 @@
  *     (p50/p99 over all (write, relay) pairs);
  *   - write amplification: bytes on relay-to-relay links per client update (updates, acks
  *     and digests included), and peer messages carrying updates per client update; for
- *     Redis: payload bytes written to Redis and stream entries per client update;
+ *     Redis: payload bytes written to and read from Redis, and stream entries per client update;
  *   - CPU per delivered update (a client update applied at one other relay): the bench
  *     process's CPU (relays and their clients, the same for every row) and, for Redis, the
  *     redis-server process's CPU;
@@ -93,12 +93,12 @@ async function measure(topology: BenchMode, n: number): Promise<Row> {
     })
     const before = await cluster.peerTotals()
     const cpu0 = process.cpuUsage()
-    const redisCpu0 = cluster.redis?.cpuSeconds() ?? NaN
+    const redisCpu0 = (await cluster.redis?.cpuSeconds()) ?? NaN
     const writers = Array.from({ length: n }, (_, i) => i)
     const keys = await writeRound(cluster, writers, load.updatesPerClient, 'live')
     await until(() => cluster.relayDocs().every((d) => keys.every((k) => d.getMap('m').has(k))), 60_000, `${topology}/${n} convergence`)
     const cpu = process.cpuUsage(cpu0)
-    const redisCpu = (cluster.redis?.cpuSeconds() ?? NaN) - redisCpu0
+    const redisCpu = ((await cluster.redis?.cpuSeconds()) ?? NaN) - redisCpu0
     await cluster.settleAcks()
     const after = await cluster.peerTotals()
     for (const u of unobserve) u()
@@ -147,7 +147,7 @@ const lines = [
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.topology} | ${r.relays} | ${fmt(r.lagP50Ms, 2)} | ${fmt(r.lagP99Ms, 2)} | ${fmt(r.peerBytesPerUpdate, 0)} | ${fmt(r.peerUpdateMessagesPerUpdate, 2)} | ${fmt(r.convergeAfterRestartMs, 0)} | ${fmt(r.cpuUsPerDelivered, 0)} | ${r.redisCpuUsPerUpdate === null ? '-' : fmt(r.redisCpuUsPerUpdate, 0)} |`),
   '',
-  'Redis row: bytes are Yjs payload bytes written to Redis (updates, catch-up answers, asks); entries are stream entries per client update.',
+  'Redis rows: bytes are Yjs payload bytes written to Redis plus read from it (updates, catch-up answers, asks); entries are stream entries written per client update.',
   ...ratioLines(),
 ]
 

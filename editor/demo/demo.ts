@@ -2,7 +2,8 @@
  * The demo page: uses the editor exactly as an embedding application would, through the
  * public module (editor/index.ts) only. Query parameters: `room` (default `welcome`),
  * `relay` (comma-separated ws:// URLs, default this page's host), `name` / `color` (the
- * user; otherwise remembered in localStorage), `welcome=0` (no initial content).
+ * user; otherwise remembered in localStorage), `welcome=0` (no initial content), `token`
+ * (passed to the relay; without it, an open relay hands out one, `right=read` for read-only).
  */
 import { mountEditor, type EditorHandle, type EditorUser } from '../index.ts'
 import { mountCrdtPanel, type CrdtPanel } from './crdt-panel.ts'
@@ -64,7 +65,23 @@ const WELCOME = {
   ],
 }
 
-function main(): void {
+/**
+ * The token passed to the relay: `?token=`, else one the serving relay hands out when it runs
+ * open (`GET /api/token`; `?right=read` asks for a read-only one); none otherwise.
+ */
+async function demoToken(params: URLSearchParams, room: string): Promise<string | undefined> {
+  const given = params.get('token')
+  if (given) return given
+  try {
+    const res = await fetch(`/api/token?room=${encodeURIComponent(room)}&right=${params.get('right') === 'read' ? 'read' : 'write'}`)
+    if (res.ok) return ((await res.json()) as { token?: string }).token
+  } catch {
+    // not served by a relay (or it is unreachable): connect without a token
+  }
+  return undefined
+}
+
+function main(token: string | undefined): void {
   const params = new URLSearchParams(location.search)
   const room = params.get('room') || 'welcome'
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
@@ -79,6 +96,7 @@ function main(): void {
     url: relays,
     room,
     user,
+    ...(token ? { token } : {}),
     ...(params.get('welcome') === '0' ? {} : { initialContent: WELCOME }),
   })
 
@@ -164,4 +182,7 @@ function main(): void {
   document.body.setAttribute('data-ready', 'true')
 }
 
-main()
+{
+  const params = new URLSearchParams(location.search)
+  void demoToken(params, params.get('room') || 'welcome').then(main)
+}

@@ -66,6 +66,9 @@ export interface AccessOptions {
   metrics: RelayMetrics
 }
 
+/** Refusals {@link Access} already logged (callers answer them without a second line). */
+export const loggedRefusals = new WeakSet<RelayError>()
+
 /** Reads the token of a request: `Authorization: Bearer`, else `?token=`. */
 export function tokenOf(authorization: string | undefined, url: URL): string | null {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
@@ -150,6 +153,7 @@ export class Access {
       { room, code: error.code, failure, reason: error.message, transport: request.transport, ip: request.ip, path: request.url.pathname },
       'access refused',
     )
+    loggedRefusals.add(error)
     return error
   }
 }

@@ -13,10 +13,14 @@ export interface RedisKeys {
   log(room: string): string
   /** Hash of a room's read positions: relay id → `<stream id>|<ms>` covered by that relay's stored state. */
   acks(room: string): string
+  /** Pub/sub channel of a room's awareness updates (ephemeral). */
+  awareness(room: string): string
   /** Global stream of catch-up requests: fields `r`, `n` (room), `s` (state vector), `f` (`1` = forced). */
   readonly ask: string
   /** Random id of this Redis's contents; a different one after a reconnect means Redis restarted empty. */
   readonly epoch: string
+  /** Lease on a relay id (value: the instance holding it), so two relays given one `--id` are noticed. */
+  idLease(id: string): string
   /** A relay instance's wake-up stream (interrupts its blocking read when it starts reading a new room). */
   wake(instance: string): string
 }
@@ -25,9 +29,11 @@ export function redisKeys(prefix = 'tandem:'): RedisKeys {
   return {
     log: (room) => `${prefix}{${room}}:log`,
     acks: (room) => `${prefix}{${room}}:acks`,
+    awareness: (room) => `${prefix}{${room}}:awareness`,
     ask: `${prefix}ask`,
     epoch: `${prefix}epoch`,
     wake: (instance) => `${prefix}wake:${instance}`,
+    idLease: (id) => `${prefix}relay:${id}`,
   }
 }
 

@@ -23,6 +23,8 @@ export interface RedisMetrics {
   trimmed: Counter
   /** Times Redis was found restarted empty (epoch changed). */
   resets: Counter
+  /** 1 when another live relay on this Redis uses this relay's `--id` (read positions then kept per process). */
+  idConflict: Gauge
 }
 
 export function createRedisMetrics(registry: Registry): RedisMetrics {
@@ -38,5 +40,6 @@ export function createRedisMetrics(registry: Registry): RedisMetrics {
     catchUps: new Counter({ name: 'tandem_redis_catch_ups_total', help: 'State-vector catch-ups through Redis by kind', labelNames: ['kind'] as const, registers }),
     trimmed: new Counter({ name: 'tandem_redis_trimmed_entries_total', help: 'Stream entries trimmed once every relay stored them', registers }),
     resets: new Counter({ name: 'tandem_redis_resets_total', help: 'Times Redis was found restarted empty', registers }),
+    idConflict: new Gauge({ name: 'tandem_redis_id_conflict', help: '1 when another relay on this Redis uses the same --id', registers }),
   }
 }

@@ -23,7 +23,9 @@ import { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import type { Logger } from 'pino'
 import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
+import { validateRoomName } from '../room-name.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
+import { AwarenessBridge } from './awareness-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
 import { createRedisMetrics, type RedisMetrics } from './redis-metrics.ts'
 import { RedisOrigin, type RedisContext, type RedisRoom } from './surface.ts'
@@ -56,6 +58,8 @@ interface RoomState {
   reading: boolean
   ackedPos: string | null
   ackedAt: number
+  /** When this relay last asked back after another's ask showed it lacked something. */
+  askedBackAt: number
 }
 
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]>
@@ -85,9 +89,10 @@ export class RedisNode {
   private readonly keys: RedisKeys
   private readonly cmd: Redis
   private readonly reader: Redis
+  private readonly sub: Redis
+  private readonly awareness: AwarenessBridge
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
-  private readonly byKey = new Map<string, string>()
   private readonly dirty = new Set<string>()
   private readonly origin: RedisOrigin
   private readonly checkpointMs: number
@@ -102,11 +107,17 @@ export class RedisNode {
   private everLive = false
   private stopped = false
   private resyncing: Promise<void> | null = null
+  /** Counts losses of connection, so a resync that raced one is redone. */
+  private downs = 0
   private liveWaiters: Array<() => void> = []
   private reportedDown = false
   private checkpointTimer: NodeJS.Timeout | null = null
   private checkpointing = false
   private readLoopDone: Promise<void> = Promise.resolve()
+  /** Names this relay's read positions: its `--id`, or its instance while another relay holds that id. */
+  private ackId: string
+  private readonly leaseMs: number
+  private leaseChecked = false
 
   constructor(private readonly options: RedisOptions, private readonly ctx: RedisContext) {
     this.instance = `${options.id}#${randomBytes(4).toString('hex')}`
@@ -115,6 +126,8 @@ export class RedisNode {
     this.checkpointMs = options.checkpointMs ?? 1000
     this.forgetMs = options.forgetMs ?? 600_000
     this.blockMs = options.blockMs ?? 5000
+    this.ackId = options.id
+    this.leaseMs = Math.max(3000, 3 * this.checkpointMs)
     this.logger = ctx.logger.child({ part: 'redis', relay: options.id })
     this.metrics = createRedisMetrics(ctx.metrics)
     const backoff = options.backoff ?? { initialMs: 100, maxMs: 2000 }
@@ -130,6 +143,10 @@ export class RedisNode {
     // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
+    // Pub/sub for awareness only, on its own connection (subscriptions are renewed on 'ready').
+    this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
+    this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral */ })
+    this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
       client.on('error', (err: Error) => this.down(`${name}: ${err.message}`))
@@ -142,7 +159,7 @@ export class RedisNode {
   start(): void {
     this.ctx.health.set('redis', { ok: false, detail: 'connecting' })
     this.metrics.up.set(0)
-    for (const client of [this.cmd, this.reader]) client.connect().catch(() => { /* retried by retryStrategy; reported by 'error' */ })
+    for (const client of [this.cmd, this.reader, this.sub]) client.connect().catch(() => { /* retried by retryStrategy; reported by 'error' */ })
     this.readLoopDone = this.readLoop()
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.checkpointMs)
     this.checkpointTimer.unref()
@@ -156,9 +173,15 @@ export class RedisNode {
       await Promise.allSettled([...this.rooms.values()].filter((s) => s.reading).map((s) => this.ack(s, true)))
     }
     this.stopped = true
+    if (this.live && this.ackId === this.options.id) {
+      // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
+      await this.cmd.call('EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
+        this.keys.idLease(this.options.id), this.instance).catch(() => undefined)
+    }
     for (const wake of this.liveWaiters.splice(0)) wake()
     this.reader.disconnect()
     this.cmd.disconnect()
+    this.sub.disconnect()
     await this.readLoopDone
     this.ctx.health.delete('redis')
   }
@@ -173,10 +196,23 @@ export class RedisNode {
   /** A room was loaded: start tailing its stream (and ask for what others hold). */
   onRoomLoaded(room: RedisRoom): void {
     const key = this.keys.log(room.name)
-    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0 }
+    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0, askedBackAt: 0 }
     this.rooms.set(room.name, state)
-    this.byKey.set(key, room.name)
-    if (this.live) void this.attach(state, false).catch((err) => this.failed(err, 'attach'))
+    this.awareness.add(room)
+    if (this.live) this.attachSoon(state, 0)
+  }
+
+  /** Attaches `state` now (or after `delayMs`), retrying while connected; a reconnect attaches it otherwise. */
+  private attachSoon(state: RoomState, delayMs: number): void {
+    const run = (): void => {
+      if (!this.live || state.reading || this.rooms.get(state.room.name) !== state) return
+      this.attach(state, false).catch((err) => {
+        this.failed(err, 'attach')
+        this.attachSoon(state, 500)
+      })
+    }
+    if (delayMs === 0) return run()
+    setTimeout(run, delayMs).unref()
   }
 
   /** A room was unloaded (after its last flush): record its position, stop tailing. */
@@ -184,7 +220,7 @@ export class RedisNode {
     const state = this.rooms.get(room.name)
     if (!state || state.room !== room) return
     this.rooms.delete(room.name)
-    this.byKey.delete(state.key)
+    this.awareness.remove(room.name)
     if (this.live && state.reading && !this.stopped) void this.ack(state, false).catch((err) => this.failed(err, 'ack'))
   }
 
@@ -207,31 +243,40 @@ export class RedisNode {
       this.reportedDown = true
     }
     this.live = false
+    this.downs++
     this.metrics.up.set(0)
     this.ctx.health.set('redis', { ok: false, detail: reason })
   }
 
   private maybeResync(): void {
-    if (this.stopped || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
-    if (this.resyncing) return
-    this.resyncing = this.resync()
-      .then(() => {
-        if (this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
-        if (this.everLive) this.metrics.reconnects.inc()
-        this.everLive = true
-        this.live = true
-        this.reportedDown = false
-        this.metrics.up.set(1)
-        this.ctx.health.set('redis', { ok: true })
-        this.logger.info({ url: this.options.url, rooms: this.rooms.size }, 'Redis connected and caught up')
-        for (const wake of this.liveWaiters.splice(0)) wake()
-      })
-      .catch((err: unknown) => {
+    if (this.stopped || this.resyncing || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
+    const downs = this.downs
+    this.resyncing = this.resync().then(
+      () => {
+        // Lost again meanwhile: what was written since is dirty and needs another pass.
+        if (this.downs !== downs || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return false
+        this.goLive()
+        return true
+      },
+      (err: unknown) => {
         this.down(`resync failed: ${(err as Error).message}`)
-        const retry = setTimeout(() => this.maybeResync(), 500)
-        retry.unref()
-      })
-      .finally(() => { this.resyncing = null })
+        return false
+      },
+    ).then((ok) => {
+      this.resyncing = null
+      if (!ok && !this.stopped) setTimeout(() => this.maybeResync(), 200).unref()
+    })
+  }
+
+  private goLive(): void {
+    if (this.everLive) this.metrics.reconnects.inc()
+    this.everLive = true
+    this.live = true
+    this.reportedDown = false
+    this.metrics.up.set(1)
+    this.ctx.health.set('redis', { ok: true })
+    this.logger.info({ url: this.options.url, rooms: this.rooms.size }, 'Redis connected and caught up')
+    for (const wake of this.liveWaiters.splice(0)) wake()
   }
 
   /** After (re)connecting: detect a Redis restarted empty, republish what it lacks, reattach rooms. */
@@ -242,6 +287,7 @@ export class RedisNode {
     const reset = this.epoch !== null && epoch !== this.epoch
     if (this.epoch === null) this.askPos = streamIdAgo(10_000)
     this.epoch = epoch
+    await this.holdIdLease()
     if (reset) {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
@@ -255,20 +301,30 @@ export class RedisNode {
       }
     }
     for (const state of [...this.rooms.values()]) {
-      if (!state.reading) await this.attach(state, reset)
-      else if (await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
+      if (state.reading && await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
     }
-    // Last, and until none is left: rooms dirtied meanwhile are published before going live.
-    while (this.dirty.size > 0) {
-      const name = this.dirty.values().next().value as string
-      const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
-      this.dirty.delete(name)
-      try {
-        await this.publish(name, room.encodeStateAsUpdate(), 's', 'republish')
-      } catch (err) {
-        this.markDirty(name)
-        throw err
+    // Last, and until none is left: rooms loaded or dirtied meanwhile are attached and published before going live.
+    for (;;) {
+      const unattached = [...this.rooms.values()].find((s) => !s.reading)
+      if (unattached) {
+        await this.attach(unattached, reset)
+        continue
       }
+      if (this.dirty.size === 0) break
+      await this.republish(this.dirty.values().next().value as string)
+    }
+  }
+
+  /** Publishes the whole state of a room whose updates did not all reach Redis. */
+  private async republish(name: string): Promise<void> {
+    const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
+    this.dirty.delete(name)
+    try {
+      await this.publish(name, room.encodeStateAsUpdate(), 's', 'republish')
+    } catch (err) {
+      this.markDirty(name)
+      throw err
+    } finally {
       this.metrics.unpublishedRooms.set(this.dirty.size)
     }
   }
@@ -339,6 +395,12 @@ export class RedisNode {
       const name = fields.get('n')?.toString()
       const sv = fields.get('s')
       if (from === this.instance || !name || !sv) continue
+      try {
+        validateRoomName(name) // whoever else writes to this Redis must not make relays load junk
+      } catch {
+        this.logger.warn({ from, room: name.slice(0, 80) }, 'ask for an invalid room name ignored')
+        continue
+      }
       this.metrics.entriesReceived.inc({ kind: 'ask' })
       void this.answer(name, new Uint8Array(sv), fields.get('f')?.toString() === '1')
         .catch((err) => this.failed(err, 'answer'))
@@ -347,8 +409,15 @@ export class RedisNode {
 
   /** Another relay asked for `name` holding `sv`: publish what it lacks if this relay has more. */
   private async answer(name: string, sv: Uint8Array, forced: boolean): Promise<void> {
-    let room = this.rooms.get(name)?.room
+    const state = this.rooms.get(name)
+    let room = state?.room
     if (room) {
+      // The asker holds structs this copy lacks (say, written while Redis was away by a relay
+      // that was killed before republishing): ask back, at most once a second per room.
+      if (state && !covers(room.stateVector(), sv) && Date.now() - state.askedBackAt > 1000) {
+        state.askedBackAt = Date.now()
+        await this.ask(room, false)
+      }
       if (!forced && covers(sv, room.stateVector())) return
     } else {
       const stored = await this.ctx.storage.getStateVector(name)
@@ -376,7 +445,7 @@ export class RedisNode {
 
   /** Sets a newly loaded room's read position (its stored one, or 0) and asks for what others hold. */
   private async attach(state: RoomState, afterReset: boolean): Promise<void> {
-    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.options.id) as string | null
+    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.ackId) as string | null
     if (this.rooms.get(state.room.name) !== state) return
     const storedPos = stored?.split('|')[0] ?? null
     const pos = storedPos ?? STREAM_START
@@ -387,6 +456,10 @@ export class RedisNode {
     await this.wake()
     // After a reset every relay republishes its loaded rooms; only relays holding it on disk are asked.
     await this.ask(state.room, gap && !afterReset)
+    // Deletions do not show in a state vector: publish this copy's delete set once, so deletions
+    // stored here but never published (killed while Redis was away) still reach the others.
+    const deletes = state.room.encodeStateAsUpdate(state.room.stateVector())
+    if (deletes.byteLength > MIN_UPDATE_BYTES) await this.publish(state.room.name, deletes, 's', 'deletes')
   }
 
   /** True when stream `key` lost entries after `pos` (trimmed, expired, or never existed). */
@@ -421,6 +494,34 @@ export class RedisNode {
 
   // ---- positions and trimming -----------------------------------------------------------
 
+  /**
+   * Holds the lease on this relay's id. Another live relay holding it (two relays given one
+   * `--id`) would overwrite this one's read positions and let the stream be trimmed past what
+   * it read; positions are then kept under the instance instead (a restart asks, forced).
+   */
+  private async holdIdLease(): Promise<void> {
+    if (this.ackId !== this.options.id) return
+    const key = this.keys.idLease(this.options.id)
+    // At first, wait out a lease left by this relay's previous life (killed: no one renews it).
+    const deadline = this.leaseChecked ? 0 : Date.now() + this.leaseMs + 500
+    this.leaseChecked = true
+    let holder: string | null
+    for (;;) {
+      const held = await this.cmd.call('SET', key, this.instance, 'NX', 'PX', this.leaseMs)
+      holder = held === 'OK' ? this.instance : await this.cmd.call('GET', key) as string | null
+      if (holder === null || holder === this.instance || Date.now() > deadline || this.stopped) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    if (holder === null || holder === this.instance) {
+      await this.cmd.call('PEXPIRE', key, this.leaseMs)
+      return
+    }
+    this.ackId = this.instance
+    for (const state of this.rooms.values()) state.ackedPos = null
+    this.metrics.idConflict.set(1)
+    this.logger.error({ id: this.options.id, holder }, 'another relay on this Redis uses this --id: give every relay a unique, stable --id; keeping read positions per process meanwhile')
+  }
+
   private async checkpoint(): Promise<void> {
     if (!this.live || this.checkpointing) return
     this.checkpointing = true
@@ -431,6 +532,9 @@ export class RedisNode {
         this.maybeResync()
         return
       }
+      await this.holdIdLease()
+      // A write Redis refused while connected (e.g. maxmemory) is retried here, whole.
+      for (const name of [...this.dirty]) if (this.live) await this.republish(name)
       const now = Date.now()
       for (const state of [...this.rooms.values()]) {
         if (!state.reading || !this.live) continue
@@ -451,7 +555,7 @@ export class RedisNode {
     if (pos === STREAM_START) return
     const now = Date.now()
     const trimmed = await (this.cmd as unknown as { tandemAckTrim(...args: Array<string | number>): Promise<number> })
-      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.options.id, pos, now, this.forgetMs, this.forgetMs * 6)
+      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.ackId, pos, now, this.forgetMs, this.forgetMs * 6)
     state.ackedPos = pos
     state.ackedAt = now
     if (trimmed > 0) this.metrics.trimmed.inc(trimmed)

@@ -6,10 +6,13 @@
  */
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import type { Awareness } from 'y-protocols/awareness'
 import type { ComponentHealth } from '../health.ts'
 
 export interface RedisRoom {
   readonly name: string
+  /** The room's awareness (shared between relays over pub/sub). */
+  readonly awareness: Awareness
   applyUpdate(update: Uint8Array, origin: unknown): void
   stateVector(): Uint8Array
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array

@@ -16,6 +16,7 @@ export interface PeerMetrics {
   unacked: Gauge<'peer'>
   oldestUnackedSeconds: Gauge<'peer'>
   refused: Counter<'reason'>
+  missingRequests: Counter<'peer'>
 }
 
 /**
@@ -55,6 +56,7 @@ export function createPeerMetrics(
     updatesSent: new Counter({ name: 'tandem_peer_updates_sent_total', help: 'Updates (live and catch-up) sent to a peer', labelNames: ['peer'], registers }),
     updatesReceived: new Counter({ name: 'tandem_peer_updates_received_total', help: 'Updates (live and catch-up) received from a peer', labelNames: ['peer'], registers }),
     catchUpRooms: new Counter({ name: 'tandem_peer_catchup_rooms_total', help: 'Rooms exchanged by anti-entropy on link up', labelNames: ['peer', 'direction'], registers }),
+    missingRequests: new Counter({ name: 'tandem_peer_missing_requests_total', help: 'Requests to a peer for a missing dependency (pending structs)', labelNames: ['peer'], registers }),
     refused: new Counter({ name: 'tandem_peer_refused_total', help: 'Peer connections refused', labelNames: ['reason'], registers }),
   }
 }

@@ -16,6 +16,8 @@ export interface TopologyRoom {
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
   /** What is durably stored for this room (optional: storage's state vector otherwise). */
   persistedStateVector?(): Uint8Array
+  /** The room's doc, read for pending structs (missing dependencies). */
+  readonly doc?: { store: { pendingStructs: unknown } }
 }
 
 export interface TopologyRooms {
@@ -29,6 +31,8 @@ export interface TopologyStorage {
 }
 
 export interface TopologyContext {
+  /** Where the relay keeps its data (the topology keeps a small record beside it). */
+  config?: { data: string; storage: string }
   rooms: TopologyRooms
   storage: TopologyStorage
   logger: Logger

@@ -8,6 +8,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { Logger } from 'pino'
+import { join } from 'node:path'
+import { DirtyRooms } from './dirty-rooms.ts'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts'
 import { roomsToSend } from './catch-up.ts'
 import { LagTracker } from './replication-lag.ts'
@@ -39,6 +41,16 @@ export interface TopologyOptions {
    * partial digest (frames lost on a link that stayed up), ms. Default 3000.
    */
   resyncAfterMs?: number
+  /**
+   * File keeping the rooms changed while links were down across restarts (see
+   * {@link DirtyRooms}). Default: `tandem-topology.json` in the relay's LevelDB directory;
+   * none (memory only) with memory storage.
+   */
+  stateFile?: string
+  /** Ask the other peers for a missing dependency at most this often per room, ms. Default 250. */
+  missingRequestMs?: number
+  /** Ask peers for missing dependencies at all (default true; tests of the held path turn it off). */
+  askMissing?: boolean
 }
 
 export class TopologyNode {
@@ -46,7 +58,9 @@ export class TopologyNode {
   private readonly dialers: PeerDialer[]
   private readonly lag = new Map<string, LagTracker>()
   /** Per known peer: rooms changed while the link was down (deletions do not move state vectors). */
-  private readonly dirty = new Map<string, Set<string>>()
+  private readonly dirty: DirtyRooms
+  /** Per room: when its missing dependencies were last asked for. */
+  private readonly askedMissing = new Map<string, number>()
   /** Rooms changed in this process: what a peer seen for the first time may lack. */
   private readonly touched = new Set<string>()
   private readonly successorIds = new Set<string>()
@@ -60,6 +74,8 @@ export class TopologyNode {
   constructor(private readonly options: TopologyOptions, private readonly ctx: TopologyContext) {
     this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
     this.metrics = createPeerMetrics(ctx.metrics, () => this.lagReport())
+    const dataDir = ctx.config?.storage === 'leveldb' ? ctx.config.data : undefined
+    this.dirty = new DirtyRooms(options.stateFile ?? (dataDir ? join(dataDir, 'tandem-topology.json') : undefined), this.logger)
     this.dialers = options.peers.map((url) => {
       const dialer: PeerDialer = new PeerDialer(url, {
         backoff: options.backoff ?? DEFAULT_BACKOFF,
@@ -84,6 +100,7 @@ export class TopologyNode {
 
   stop(): void {
     this.stopped = true
+    this.dirty.save()
     if (this.watchdog) clearInterval(this.watchdog)
     for (const d of this.dialers) d.stop()
     for (const c of this.connections) c.close(PEER_CLOSE.goingAway, 'relay shutting down')
@@ -147,7 +164,7 @@ export class TopologyNode {
       this.logger.info({ peer, direction: conn.direction }, 'peer link up')
     }
     if (!this.lag.has(peer)) this.lag.set(peer, new LagTracker())
-    if (!this.dirty.has(peer)) this.dirty.set(peer, new Set(this.touched))
+    this.dirty.know(peer, this.touched)
     void this.sendDigest(conn).catch((err) => this.logger.error({ err, peer }, 'digest failed'))
   }
 
@@ -160,17 +177,10 @@ export class TopologyNode {
     this.logger.info({ peer, code, reason }, 'peer link down')
     const lag = this.lag.get(peer)
     if (lag) {
-      const dirty = this.dirtyFor(peer)
-      for (const room of lag.rooms()) dirty.add(room)
+      for (const room of lag.rooms()) this.dirty.mark(peer, room)
       lag.clear()
     }
     for (const d of this.dialers) if (d.knownId === peer) d.wake()
-  }
-
-  private dirtyFor(peer: string): Set<string> {
-    let set = this.dirty.get(peer)
-    if (!set) this.dirty.set(peer, (set = new Set()))
-    return set
   }
 
   /** Re-checks rooms whose updates a linked peer has not acknowledged in time. */
@@ -191,7 +201,6 @@ export class TopologyNode {
   }
 
   private async digest(peer: string, only?: readonly string[], extraFlags = 0): Promise<DigestEntry[]> {
-    const dirty = this.dirty.get(peer)
     const loaded = new Map<string, TopologyRoom>()
     for (const room of this.ctx.rooms.loaded()) loaded.set(room.name, room)
     const names = only ? new Set(only) : new Set([...(await this.ctx.storage.listRooms()), ...loaded.keys()])
@@ -199,7 +208,7 @@ export class TopologyNode {
     for (const name of names) {
       const room = loaded.get(name)
       const stateVector = room ? room.stateVector() : await this.ctx.storage.getStateVector(name)
-      const force = dirty?.has(name) === true
+      const force = this.dirty.has(peer, name)
       entries.push({
         room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: (force ? DIGEST_FLAG_FORCE : 0) | extraFlags,
       })
@@ -247,7 +256,7 @@ export class TopologyNode {
           const room = await this.ctx.rooms.get(s.room)
           const update = room.encodeStateAsUpdate(s.theirStateVector)
           this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
-          this.dirty.get(peer)?.delete(s.room)
+          this.dirty.clear(peer, s.room)
         }
         return
       }
@@ -262,6 +271,7 @@ export class TopologyNode {
         if (frame.kind === 'sync2') this.metrics.catchUpRooms.inc({ peer, direction: 'received' })
         const room = await this.ctx.rooms.get(frame.room)
         room.applyUpdate(frame.update, new PeerOrigin(peer, frame.path.length > 0 ? frame.path : [peer]))
+        if (room.doc?.store.pendingStructs && this.options.askMissing !== false) this.requestMissing(room)
         return
       }
       case 'ack':
@@ -271,6 +281,25 @@ export class TopologyNode {
       case 'auth':
         return
     }
+  }
+
+  /**
+   * The room holds structs whose dependencies have not arrived (pending): ask every linked
+   * peer for what the room lacks (sync1 with its state vector) rather than waiting for the
+   * link the dependency travels on. At most once per `missingRequestMs` per room.
+   */
+  private requestMissing(room: TopologyRoom): void {
+    const now = Date.now()
+    if (now - (this.askedMissing.get(room.name) ?? 0) < (this.options.missingRequestMs ?? 250)) return
+    this.askedMissing.set(room.name, now)
+    const bytes = encodeFrame({ kind: 'sync1', room: room.name, stateVector: room.stateVector() })
+    for (const conn of this.links.values()) {
+      const n = conn.sendBytes(bytes)
+      if (n === 0) continue
+      this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
+      this.metrics.missingRequests.inc({ peer: conn.peerId as string })
+    }
+    this.logger.debug({ room: room.name, peers: this.links.size }, 'missing dependency: asked the peers')
   }
 
   private sendUpdate(conn: PeerConnection, kind: 'sync2' | 'update', room: string, path: string[], update: Uint8Array): void {
@@ -288,7 +317,7 @@ export class TopologyNode {
       ? { kind: 'peer', from: origin.from, path: origin.path }
       : { kind: 'client' }
     this.touched.add(room.name)
-    for (const peer of this.dirty.keys()) if (!this.links.has(peer)) this.dirtyFor(peer).add(room.name)
+    for (const peer of this.dirty.peers()) if (!this.links.has(peer)) this.dirty.mark(peer, room.name)
     const decision = forwardTargets({
       topology: this.options.topology,
       self: this.options.id,

@@ -80,7 +80,10 @@ export type CheckedWriter = Pick<Writer, 'name' | 'kind' | 'ops' | 'gone' | 'doc
 
 /** Checks `copies` against the writers' logs. */
 export function check(writers: readonly CheckedWriter[], copies: readonly Copy[]): CheckResult {
-  const projections = copies.map((c) => ({ where: c.where, p: project(c) }))
+  const projections = copies.map((c) => {
+    const p = project(c)
+    return { where: c.where, p, tokens: new Set(tokensOf(p.text)), set: new Set(p.set) }
+  })
   const differences: string[] = []
   const first = projections[0]
   for (const other of projections.slice(1)) {
@@ -108,14 +111,14 @@ export function check(writers: readonly CheckedWriter[], copies: readonly Copy[]
         if (isAcked) ackedInc += op.by
       }
       if (!isAcked) continue
-      for (const { where, p } of projections) {
+      for (const { where, p, tokens, set } of projections) {
         const fail = (why: string): void => void lost.push({ writer: w.name, op, where, why })
         switch (op.kind) {
           case 'insert':
-            if (!removed.has(op.token) && !tokensOf(p.text).includes(op.token)) fail('acknowledged insert missing')
+            if (!removed.has(op.token) && !tokens.has(op.token)) fail('acknowledged insert missing')
             break
           case 'delete':
-            if (tokensOf(p.text).includes(op.token)) fail('acknowledged delete undone')
+            if (tokens.has(op.token)) fail('acknowledged delete undone')
             break
           case 'set':
             if (!removed.has(op.key) && p.map[op.key] !== op.value) fail(`acknowledged set missing (holds ${JSON.stringify(p.map[op.key])})`)
@@ -124,7 +127,7 @@ export function check(writers: readonly CheckedWriter[], copies: readonly Copy[]
             if (op.key in p.map) fail('acknowledged unset undone')
             break
           case 'add':
-            if (!p.set.includes(op.value)) fail('acknowledged add missing')
+            if (!set.has(op.value)) fail('acknowledged add missing')
             break
           default:
             break

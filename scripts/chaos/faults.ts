@@ -68,17 +68,23 @@ export class FaultScheduler {
 
   constructor(private readonly rng: Rng, private readonly t: FaultTargets, options: { maxActive?: number; ensureEach?: boolean } = {}) {
     this.maxActive = options.maxActive ?? 3
-    this.pending = options.ensureEach ? [...FAULT_KINDS] : []
+    // The slow kinds (a relay restart each, one relay down at a time) go first.
+    const slowFirst: FaultKind[] = ['stale-copy', 'kill-9', 'graceful-restart']
+    this.pending = options.ensureEach ? [...slowFirst, ...FAULT_KINDS.filter((k) => !slowFirst.includes(k))] : []
   }
 
   private readonly maxActive: number
 
-  /** Injects faults until `durationMs` passed, then waits for the running ones to heal. */
+  /**
+   * Injects faults until `durationMs` passed (and, with `ensureEach`, until every kind ran,
+   * for at most three times as long), then waits for the running ones to heal.
+   */
   async run(durationMs: number): Promise<void> {
-    const end = Date.now() + durationMs
-    while (Date.now() < end) {
+    const start = Date.now()
+    const over = (): boolean => Date.now() >= start + durationMs && (this.pending.length === 0 || Date.now() >= start + 3 * durationMs)
+    while (!over()) {
       await sleep(this.rng.int(200, 1200))
-      if (Date.now() >= end) break
+      if (over()) break
       if (this.active.size < this.maxActive) this.startOne()
     }
     await Promise.all(this.active)
@@ -126,11 +132,12 @@ export class FaultScheduler {
   }
 
   /** Restarts `relay`, retrying a few times (a port can linger); a relay that cannot start is a problem. */
-  private async restart(relay: RelayProcess): Promise<void> {
+  private async restart(relay: RelayProcess): Promise<string> {
+    const started = Date.now()
     for (let attempt = 1; ; attempt++) {
       try {
         await relay.start()
-        return
+        return `restarted in ${Date.now() - started} ms`
       } catch (error) {
         if (attempt >= 3) throw error
         await sleep(500)
@@ -154,7 +161,7 @@ export class FaultScheduler {
           if (kind === 'kill-9') await relay.kill9()
           else await relay.stop()
           await sleep(rng.int(100, 1500))
-          await this.restart(relay)
+          return this.restart(relay)
         }))
       }
       case 'stale-copy': {
@@ -165,12 +172,12 @@ export class FaultScheduler {
           if (!(await relay.copyData(copy))) return 'no usable copy; skipped'
           await sleep(rng.int(1000, 4000))
           if (this.relaysDown > 0) return 'another relay was down; copy discarded'
-          await this.down(async () => {
+          const restarted = await this.down(async () => {
             await relay.kill9()
             await relay.restoreData(copy)
-            await this.restart(relay)
+            return this.restart(relay)
           })
-          return 'restarted on the copy'
+          return `on the copy, ${restarted}`
         })
       }
       case 'disk-fail': {

@@ -10,7 +10,11 @@ export class Rng {
   private state: number
 
   constructor(seed: number) {
-    this.state = seed >>> 0
+    // Scramble the seed (murmur3 finalizer) so neighbouring seeds start far apart.
+    let h = (seed >>> 0) ^ 0x9e3779b9
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+    this.state = (h ^ (h >>> 16)) >>> 0
   }
 
   /** A float in [0, 1). */

@@ -1,6 +1,7 @@
 /**
  * `npm run chaos -- --seconds N --seed S [--relays 3-5] [--topology mesh|star|ring] [--out FILE] [--keep]`:
- * one fault campaign (several with `--runs K`, seeds S, S+1, ...). Prints a summary per run
+ * one fault campaign (several with `--runs K`, seeds S, S+1, ...), relays run from the
+ * compiled dist/relay/cli.js (`prechaos` builds it). Prints a summary per run
  * and writes the results as JSON (default `crdt-bench/results/chaos.json`). Exits 1 if any run lost an
  * acknowledged write, did not converge or hit a problem.
  *
@@ -9,6 +10,7 @@
 import { parseArgs } from 'node:util'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { existsSync } from 'node:fs'
 import { runCampaign, type CampaignResult } from './campaign.ts'
 import { FAULT_KINDS } from './faults.ts'
 
@@ -69,7 +71,7 @@ function summary(r: CampaignResult): string {
 
 const results: CampaignResult[] = []
 for (let i = 0; i < runs; i++) {
-  const r = await runCampaign({ seconds, seed: seed + i, ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
+  const r = await runCampaign({ seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
   results.push(r)
   process.stdout.write(`${summary(r)}\n`)
   await writeFile(out, JSON.stringify({ runs: results }, null, 2))

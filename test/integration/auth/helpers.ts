@@ -9,6 +9,7 @@ import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import { parseAuthSecrets, signToken, type SignOptions } from '../../../relay/auth/tokens.ts'
 import { waitFor } from '../../fixtures/wait.ts'
+import { encodeAwareness } from '../../../relay/protocol.ts'
 
 export const SECRET = 'test-secret-0123456789abcdef'
 
@@ -64,4 +65,21 @@ export async function tokenProvider(url: string, room: string, tokenValue: strin
       doc.destroy()
     },
   }
+}
+
+/** An awareness message setting client `id`'s state (at `clock`) to `state`. */
+export function awareness(id: number, clock: number, state: unknown): Uint8Array {
+  const json = Buffer.from(JSON.stringify(state))
+  const head = [1, ...varUint(id), ...varUint(clock), ...varUint(json.length)]
+  return encodeAwareness(new Uint8Array([...head, ...json]))
+}
+
+function varUint(n: number): number[] {
+  const out: number[] = []
+  while (n > 127) {
+    out.push((n & 127) | 128)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return out
 }

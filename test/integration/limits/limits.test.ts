@@ -5,10 +5,10 @@ import { rm } from 'node:fs/promises'
 import { startRelay, tempDataDir, type StartedRelay } from '../../fixtures/relay.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeAwareness, encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../../relay/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import type { StorageAdapter } from '../../../relay/storage/types.ts'
-import { tryUpgrade } from '../auth/helpers.ts'
+import { awareness, tryUpgrade } from '../auth/helpers.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -31,22 +31,6 @@ function updates(n: number, size = 1): Uint8Array[] {
   const out: Uint8Array[] = []
   doc.on('update', (u: Uint8Array) => out.push(u))
   for (let i = 0; i < n; i++) doc.getText('t').insert(0, 'x'.repeat(size))
-  return out
-}
-
-/** An awareness update for client `id` with `state`. */
-function awareness(id: number, clock: number, state: unknown): Uint8Array {
-  const json = Buffer.from(JSON.stringify(state))
-  const head = [1, ...varUint(id), ...varUint(clock), ...varUint(json.length)]
-  return encodeAwareness(new Uint8Array([...head, ...json]))
-}
-function varUint(n: number): number[] {
-  const out: number[] = []
-  while (n > 127) {
-    out.push((n & 127) | 128)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
   return out
 }
 

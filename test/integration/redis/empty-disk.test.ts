@@ -1,27 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
-  type Client, type RedisMember, type RedisServer,
-} from './redis-fixture.ts'
+import { Scene, client, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until } from './redis-fixture.ts'
 
-let redis: RedisServer | null = null
-let members: RedisMember[] = []
-let clients: Client[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const m of members) await m.stop()
-  await redis?.stop()
-  members = []
-  clients = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 const N = 50
 
 async function writeRoom(room: string): Promise<string[]> {
-  const writers = members.map((m) => client(m.url, room))
-  clients.push(...writers)
+  const writers = scene.members.map((m) => client(m.url, room))
+  scene.clients.push(...writers)
   await Promise.all(writers.map(synced))
   for (let k = 0; k < N; k++) writers.forEach((c, i) => c.doc.getMap('m').set(`w${i}-${k}`, k))
   const every = writers.flatMap((_, i) => Array.from({ length: N }, (_, k) => `w${i}-${k}`)).sort()
@@ -34,26 +21,26 @@ async function writeRoom(room: string): Promise<string[]> {
 
 describe('a new relay with an empty disk', () => {
   it('serves the full state of a room the others have loaded', async () => {
-    redis = await startRedis()
-    members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis!.url })))
-    await Promise.all(members.map((m) => redisUp(m.httpUrl)))
+    const redis = scene.redis = await startRedis()
+    scene.members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis.url })))
+    await Promise.all(scene.members.map((m) => redisUp(m.httpUrl)))
     const all = await writeRoom('loaded')
     const fresh = await startRedisMember({ id: 'fresh', redisUrl: redis.url })
-    members.push(fresh)
+    scene.members.push(fresh)
     await redisUp(fresh.httpUrl)
     const reader = client(fresh.url, 'loaded')
-    clients.push(reader)
+    scene.clients.push(reader)
     await until('the new relay\'s client holds the full state', () => keysOf(reader.doc).join() === all.join())
     expect(keysOf(await relayDoc(fresh.httpUrl, 'loaded'))).toEqual(all)
   })
 
   it('serves the full state of a room unloaded everywhere, its stream trimmed (relays answer from disk)', async () => {
-    redis = await startRedis()
-    members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis!.url, idleMs: 100 })))
+    const redis = scene.redis = await startRedis()
+    const members = scene.members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: redis.url, idleMs: 100 })))
     await Promise.all(members.map((m) => redisUp(m.httpUrl)))
     const all = await writeRoom('cold')
-    for (const c of clients) c.destroy()
-    clients = []
+    for (const c of scene.clients) c.destroy()
+    scene.clients = []
     await until('both relays unloaded the room', async () =>
       (await Promise.all(members.map((m) => metric(m.httpUrl, 'tandem_rooms_loaded')))).every((n) => n === 0))
     await until('the stream was trimmed once both relays stored it', async () =>
@@ -63,7 +50,7 @@ describe('a new relay with an empty disk', () => {
     members.push(fresh)
     await redisUp(fresh.httpUrl)
     const reader = client(fresh.url, 'cold')
-    clients.push(reader)
+    scene.clients.push(reader)
     await until('the new relay\'s client holds the full state', () => keysOf(reader.doc).join() === all.join())
     const answered = await Promise.all(members.slice(0, 2).map((m) => metric(m.httpUrl, 'tandem_redis_catch_ups_total', { kind: 'answered' })))
     expect(answered.some((n) => (n ?? 0) > 0)).toBe(true)

@@ -1,33 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  client, freePorts, keysOf, redisUp, relayDoc, spawnRedisMember, startRedis, synced, until,
-  type Client, type RedisProc, type RedisServer,
+  Scene, client, freePorts, keysOf, redisUp, relayDoc, spawnRedisMember, startRedis, startRedisMember, synced, until,
 } from './redis-fixture.ts'
 
 const ROOM = 'crash'
-let redis: RedisServer | null = null
-let procs: RedisProc[] = []
-let clients: Client[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const p of procs) {
-    p.kill('SIGKILL')
-    await p.exited
-  }
-  await redis?.stop()
-  procs = []
-  clients = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 describe('kill -9 with Redis', () => {
   it('a relay killed during writes restarts on its disk and catches up; nothing acknowledged is lost', async () => {
-    redis = await startRedis()
-    const ports = await freePorts(3)
-    procs = await Promise.all(ports.map((port, i) => spawnRedisMember({ id: `k${i}`, port, redisUrl: redis!.url })))
-    await Promise.all(procs.map((p) => redisUp(p.httpUrl)))
-    clients = procs.map((p) => client(p.url, ROOM))
+    const redis = scene.redis = await startRedis()
+    // The victim is a child process (kill -9); the two survivors run in-process.
+    const [port] = await freePorts(1)
+    const survivors = scene.members = await Promise.all(['k0', 'k1'].map((id) => startRedisMember({ id, redisUrl: redis.url })))
+    const victim = await spawnRedisMember({ id: 'k2', port: port!, redisUrl: redis.url })
+    scene.procs.push(victim)
+    const urls = [...survivors.map((m) => m.httpUrl), victim.httpUrl]
+    await Promise.all(urls.map((u) => redisUp(u)))
+    const clients = scene.clients = [...survivors.map((m) => m.url), victim.url].map((u) => client(u, ROOM))
     await Promise.all(clients.map(synced))
     const written: string[] = []
     const burst = (who: number[], from: number, count: number): void => {
@@ -40,25 +30,26 @@ describe('kill -9 with Redis', () => {
     }
     burst([0, 1, 2], 0, 30)
     await until('k2 stored the first burst of every client', async () =>
-      keysOf(await relayDoc(procs[2]!.httpUrl, ROOM)).length >= 90)
-    const victim = procs[2]!
+      keysOf(await relayDoc(victim.httpUrl, ROOM)).length >= 90)
     burst([0, 1, 2], 30, 10) // in flight when it dies
     victim.kill('SIGKILL')
     await victim.exited
     burst([0, 1], 40, 30) // while it is away
-    procs[2] = await spawnRedisMember({ id: 'k2', port: ports[2]!, redisUrl: redis.url, dataDir: victim.dataDir })
+    const restarted = await spawnRedisMember({ id: 'k2', port: port!, redisUrl: redis.url, dataDir: victim.dataDir })
+    scene.procs.push(restarted)
+    urls[2] = restarted.httpUrl
     const all = [...written].sort()
-    // k2's client reconnects by itself and resends what k2 never stored.
+    // k2's client reconnects by itself and resends what k2 never stored; k2 reads the rest from Redis.
     await until('every relay holds every write', async () => {
-      const docs = await Promise.all(procs.map((p) => relayDoc(p.httpUrl, ROOM)))
+      const docs = await Promise.all(urls.map((u) => relayDoc(u, ROOM)))
       return docs.every((d) => keysOf(d).length === all.length)
     }, 30_000)
-    for (const p of procs) expect(keysOf(await relayDoc(p.httpUrl, ROOM))).toEqual(all)
+    for (const u of urls) expect(keysOf(await relayDoc(u, ROOM))).toEqual(all)
     await until('clients converge', () => clients.every((c) => keysOf(c.doc).length === all.length))
     // New writes after the restart flow both ways through Redis.
     clients[2]!.doc.getMap('m').set('after', 1)
     clients[0]!.doc.getMap('m').set('after0', 1)
     await until('post-restart writes reach every client', () =>
       clients.every((c) => c.doc.getMap('m').has('after') && c.doc.getMap('m').has('after0')))
-  })
+  }, 120_000) // a relay process started through tsx, twice
 })

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRelay, type Relay } from '../../../relay/server.ts'
 import { redisExtension, type RedisExtension } from '../../../relay/redis/index.ts'
-import { freePorts, until, wsUrl } from '../topology/cluster.ts'
+import { freePorts, until, wsUrl, type Client } from '../topology/cluster.ts'
 
 export { client, freePorts, keysOf, metric, relayDoc, synced, until, type Client } from '../topology/cluster.ts'
 
@@ -144,7 +144,7 @@ export async function spawnRedisMember(o: { id: string; redisUrl: string; port: 
     } catch {
       return false
     }
-  }, 30_000)
+  }, 60_000) // tsx compiles the relay at start: slow on a busy 2-core machine
   return { id: o.id, port: o.port, url: wsUrl(o.port), httpUrl, dataDir, output: () => out, exited, kill: (s) => { child.kill(s) } }
 }
 
@@ -156,4 +156,29 @@ export async function health(httpUrl: string): Promise<{ ok: boolean; status: st
 /** Resolves once the relay reports Redis connected and caught up. */
 export async function redisUp(httpUrl: string, timeoutMs = 15_000): Promise<void> {
   await until(`${httpUrl} redis up`, async () => (await health(httpUrl)).components.redis?.ok === true, timeoutMs)
+}
+
+/** What a test started, torn down in reverse by {@link Scene.teardown} (in `afterEach`). */
+export class Scene {
+  redis: RedisServer | null = null
+  members: RedisMember[] = []
+  procs: RedisProc[] = []
+  clients: Client[] = []
+  closers: Array<{ close(): void }> = []
+
+  async teardown(): Promise<void> {
+    for (const c of this.clients) c.destroy()
+    for (const c of this.closers) c.close()
+    for (const m of this.members) await m.stop()
+    for (const p of this.procs) {
+      p.kill('SIGKILL')
+      await p.exited
+    }
+    await this.redis?.stop()
+    this.redis = null
+    this.members = []
+    this.procs = []
+    this.clients = []
+    this.closers = []
+  }
 }

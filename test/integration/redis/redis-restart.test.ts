@@ -2,32 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { encodeSyncUpdate } from '../../../relay/protocol.ts'
 import { RawClient } from '../../fixtures/clients.ts'
-import {
-  client, health, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until,
-  type Client, type RedisMember, type RedisServer,
-} from './redis-fixture.ts'
+import { Scene, client, health, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until } from './redis-fixture.ts'
 
 const ROOM = 'outage'
-let redis: RedisServer | null = null
-let members: RedisMember[] = []
-let clients: Client[] = []
-let raws: RawClient[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const r of raws) r.close()
-  for (const m of members) await m.stop()
-  await redis?.stop()
-  members = []
-  clients = []
-  raws = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 /** A writer on one relay that subscribes to saved acknowledgements (type 100). */
 async function writer(url: string): Promise<{ doc: Y.Doc; raw: RawClient; write(key: string): void }> {
   const raw = await RawClient.connect(url, ROOM)
-  raws.push(raw)
+  scene.closers.push(raw)
   raw.subscribeSaved()
   const doc = new Y.Doc()
   doc.on('update', (update: Uint8Array) => raw.send(encodeSyncUpdate(update)))
@@ -36,10 +20,10 @@ async function writer(url: string): Promise<{ doc: Y.Doc; raw: RawClient; write(
 
 describe('Redis restarted empty while clients keep writing', () => {
   it('loses nothing acknowledged; everything converges once it is back', async () => {
-    redis = await startRedis()
-    members = await Promise.all(['a', 'b', 'c'].map((id) => startRedisMember({ id, redisUrl: redis!.url })))
+    const redis = scene.redis = await startRedis()
+    const members = scene.members = await Promise.all(['a', 'b', 'c'].map((id) => startRedisMember({ id, redisUrl: redis.url })))
     await Promise.all(members.map((m) => redisUp(m.httpUrl)))
-    clients = members.map((m) => client(m.url, ROOM))
+    const clients = scene.clients = members.map((m) => client(m.url, ROOM))
     await Promise.all(clients.map(synced))
     const writers = await Promise.all(members.map((m) => writer(m.url)))
     const acked: string[] = []

@@ -1,28 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import {
-  client, deadPort, health, keysOf, metric, redisUp, startRedis, startRedisMember, synced, until,
-  type Client, type RedisMember, type RedisServer,
-} from './redis-fixture.ts'
+import { Scene, client, deadPort, health, keysOf, metric, redisUp, startRedis, startRedisMember, synced, until } from './redis-fixture.ts'
 
-let redis: RedisServer | null = null
-let members: RedisMember[] = []
-let clients: Client[] = []
-
-afterEach(async () => {
-  for (const c of clients) c.destroy()
-  for (const m of members) await m.stop()
-  await redis?.stop()
-  members = []
-  clients = []
-  redis = null
-})
+const scene = new Scene()
+afterEach(() => scene.teardown())
 
 describe('Redis unreachable', () => {
   it('every relay keeps serving its own clients, says so in /health and metrics, and catches up once Redis is there', async () => {
     const port = await deadPort()
     const url = `redis://127.0.0.1:${port}`
-    members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: url })))
+    const members = scene.members = await Promise.all(['a', 'b'].map((id) => startRedisMember({ id, redisUrl: url })))
     for (const m of members) {
       const h = await health(m.httpUrl)
       expect(h.status).toBe('degraded')
@@ -34,7 +21,7 @@ describe('Redis unreachable', () => {
     const a1 = client(members[0]!.url, 'alone')
     const a2 = client(members[0]!.url, 'alone')
     const b1 = client(members[1]!.url, 'alone')
-    clients = [a1, a2, b1]
+    const clients = scene.clients = [a1, a2, b1]
     await Promise.all(clients.map(synced))
     a1.doc.getMap('m').set('from-a1', 1)
     b1.doc.getMap('m').set('from-b1', 1)
@@ -48,11 +35,14 @@ describe('Redis unreachable', () => {
     expect(a1.doc.getMap('m').has('from-b1')).toBe(false) // nothing links a and b but Redis
     expect(await metric(members[0]!.httpUrl, 'tandem_redis_unpublished_rooms')).toBe(1)
 
-    redis = await startRedis(port)
+    scene.redis = await startRedis(port)
     await Promise.all(members.map((m) => redisUp(m.httpUrl)))
     const all = ['from-a1', 'from-b1', 'from-http']
     await until('both relays\' clients hold everything written while Redis was away', () =>
       clients.every((c) => keysOf(c.doc).join() === all.join()))
+    // Rooms loaded while Redis was away share awareness once it is there.
+    a1.provider.awareness.setLocalStateField('user', { name: 'a1' })
+    await until('b1 sees a1\'s awareness', () => b1.provider.awareness.getStates().has(a1.doc.clientID))
     for (const m of members) {
       expect((await health(m.httpUrl)).status).toBe('ok')
       expect(await metric(m.httpUrl, 'tandem_redis_up')).toBe(1)

@@ -101,6 +101,10 @@ export interface MemberOptions {
   hub?: string
   secret?: string
   dataDir?: string
+  /** Re-check unacknowledged rooms after this long (default 1000 ms). */
+  resyncAfterMs?: number
+  /** Ask peers for missing dependencies (default true). */
+  askMissing?: boolean
 }
 
 /** An in-process relay with the topology extension, real LevelDB in a temp dir. */
@@ -116,11 +120,22 @@ export interface Member {
   stop(wipe?: boolean): Promise<void>
 }
 
+/** A relay-local write (what a client's update does): `fn`'s change to a copy of `room`, applied on `m`. */
+export async function writeLocal(m: Member, room: string, fn: (d: Y.Doc) => void): Promise<void> {
+  const r = await m.relay.rooms.get(room)
+  const d = new Y.Doc()
+  Y.applyUpdate(d, r.encodeStateAsUpdate())
+  const before = Y.encodeStateVector(d)
+  fn(d)
+  r.applyUpdate(Y.encodeStateAsUpdate(d, before), 'test-client')
+}
+
 export async function startMember(o: MemberOptions): Promise<Member> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), `tandem-topo-${o.id}-`))
   const ext = topologyExtension({
     id: o.id, peers: o.peers, topology: o.topology, hub: o.hub, peerSecret: o.secret ?? SECRET,
-    backoff: { initialMs: 50, maxMs: 400 }, resyncAfterMs: 1000,
+    backoff: { initialMs: 50, maxMs: 400 }, resyncAfterMs: o.resyncAfterMs ?? 1000,
+    ...(o.askMissing === false ? { askMissing: false } : {}),
   })
   const relay = await createRelay(
     { host: '127.0.0.1', port: o.port, data: dataDir, logLevel: 'silent' },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startLinkProxy, type LinkProxy } from '../../fixtures/link-proxy.ts'
-import { freePorts, keysOf, metric, startMember, until, wsUrl, type Member } from './cluster.ts'
+import { freePorts, keysOf, metric, startMember, until, writeLocal, wsUrl, type Member } from './cluster.ts'
 
 const ROOM = 'part'
 let members: Member[] = []
@@ -14,15 +14,7 @@ afterEach(async () => {
   proxies = []
 })
 
-/** A relay-local write (what a client's update does), returns the update. */
-async function write(m: Member, fn: (d: Y.Doc) => void): Promise<void> {
-  const room = await m.relay.rooms.get(ROOM)
-  const d = new Y.Doc()
-  Y.applyUpdate(d, room.encodeStateAsUpdate())
-  const before = Y.encodeStateVector(d)
-  fn(d)
-  room.applyUpdate(Y.encodeStateAsUpdate(d, before), 'test-client')
-}
+const write = (m: Member, fn: (d: Y.Doc) => void): Promise<void> => writeLocal(m, ROOM, fn)
 
 const docOf = async (m: Member): Promise<Y.Doc> => (await m.relay.rooms.get(ROOM)).doc
 
@@ -79,7 +71,8 @@ describe('partitions and heal', () => {
     const a = await startMember({ id: 'a', port: pa, peers: [], topology: 'mesh' })
     const proxy = await startLinkProxy(wsUrl(pa))
     const b = await startMember({ id: 'b', port: pb, peers: [wsUrl(pa)], topology: 'mesh' })
-    const c = await startMember({ id: 'c', port: pc, peers: [proxy.url, wsUrl(pb)], topology: 'mesh' })
+    // c does not ask b for the missing dependency here (test/integration/topology/gaps.test.ts does).
+    const c = await startMember({ id: 'c', port: pc, peers: [proxy.url, wsUrl(pb)], topology: 'mesh', askMissing: false })
     members = [a, b, c]
     proxies = [proxy]
     await until('links up', () => [a, b, c].every((m) => m.ext.node!.linkedPeers().length === 2))
