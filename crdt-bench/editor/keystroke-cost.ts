@@ -115,7 +115,7 @@ export async function measureKeystrokeCost(
       const letters = 'abcdefghijklmnopqrstuvwxyz'
       const samples = { pm: [] as number[], tandem: [] as number[] }
       let pressed = 0
-      const BLOCK = 25
+      const BLOCK = 5
       for (let done = -warmup; done < keys; done += BLOCK) {
         for (const [name, p] of [['pm', pm], ['tandem', tandem]] as const) {
           for (let i = 0; i < BLOCK; i++) {
