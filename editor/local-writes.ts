@@ -107,11 +107,27 @@ function remap(mapping: Mapping, fragment: Y.XmlFragment, path: Y.XmlElement[], 
   path.forEach((element, i) => mapping.set(element, $pos.node(i + 1)))
 }
 
-/** Inserts the text nodes of `nodes` at `index` of `ytext` with their marks. */
+/** Every formatting attribute used in `ytext`, set to null (y-prosemirror's "no mark"). */
+function clearedAttributes(ytext: Y.Text): Record<string, unknown> {
+  const attrs: Record<string, unknown> = {}
+  for (let n = ytext._start; n !== null; n = n.right) {
+    if (!n.deleted && n.content instanceof Y.ContentFormat) attrs[n.content.key] = null
+  }
+  return attrs
+}
+
+/**
+ * Inserts the text nodes of `nodes` at `index` of `ytext` with their marks, as y-prosemirror
+ * does: the text first, with the formatting it inherits, then formatted to its marks. Inserting
+ * with the marks directly would let Yjs step over formatting items that end someone else's
+ * text, anchoring the new text behind that text instead of behind the character before.
+ */
 function insertTextNodes(ytext: Y.XmlText, index: number, nodes: readonly PMNode[]): void {
+  const cleared = clearedAttributes(ytext)
   for (const node of nodes) {
     const text = node.text ?? ''
-    ytext.insert(index, text, markAttributes(node.marks) ?? {})
+    ytext.insert(index, text)
+    ytext.format(index, text.length, { ...cleared, ...markAttributes(node.marks) })
     index += text.length
   }
 }

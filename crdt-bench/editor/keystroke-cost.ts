@@ -2,8 +2,8 @@
  * Keystroke cost of tandem's editor against ProseMirror alone: the renderer main-thread time
  * of one typed character (Chrome's `TaskDuration` metric, read over CDP before the key and
  * after the frame it caused and the tasks it queued), in the same Chromium, on the same
- * document (paragraphs of 100 characters), caret in the middle. The two pages are measured in
- * alternating blocks of keys so that machine noise hits both alike. ProseMirror alone is the
+ * document (paragraphs of 100 characters), caret in the middle. The two pages (separate renderer
+ * processes) are measured in alternating blocks of keys so that machine noise hits both alike. ProseMirror alone is the
  * floor any collaborative binding can reach; the ratio is what collaboration costs.
  */
 import * as esbuild from 'esbuild'
@@ -108,12 +108,14 @@ export async function measureKeystrokeCost(
   try {
     for (const chars of sizes) {
       const room = `bench-keystroke-${chars}-${process.pid}`
-      const pm = await openMode(browser, page.url, { mode: 'prosemirror', chars, relay, room })
+      // Two sites (localhost vs 127.0.0.1), so the pages get separate renderer processes and
+      // neither page's background work is counted in the other's main-thread time.
+      const pm = await openMode(browser, page.url.replace('127.0.0.1', 'localhost'), { mode: 'prosemirror', chars, relay, room })
       const tandem = await openMode(browser, page.url, { mode: 'tandem', chars, relay, room })
       const letters = 'abcdefghijklmnopqrstuvwxyz'
       const samples = { pm: [] as number[], tandem: [] as number[] }
       let pressed = 0
-      const BLOCK = 25
+      const BLOCK = 5
       for (let done = -warmup; done < keys; done += BLOCK) {
         for (const [name, p] of [['pm', pm], ['tandem', tandem]] as const) {
           for (let i = 0; i < BLOCK; i++) {

@@ -8,6 +8,7 @@ import * as Y from 'yjs'
 import { relayDoc } from '../../test/integration/topology/cluster.ts'
 import { RawClient } from '../../test/fixtures/clients.ts'
 import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
+import { isSaved } from '../../relay/protocol.ts'
 import type { RelayProcess } from './relay-process.ts'
 import { ROOM, type Writer } from './writer.ts'
 import type { Copy } from './checker.ts'
@@ -62,16 +63,16 @@ export async function waitConverged(relays: readonly RelayProcess[], alive: () =
   }
 }
 
-/** Waits until every relay's saved acknowledgement covers `target` in both rooms; returns the failures. */
+/** Waits until every relay's saved acknowledgement covers `target` (deletions included) in both rooms; returns the failures. */
 export async function waitSaved(relays: readonly RelayProcess[], target: Copy): Promise<string[]> {
   const problems: string[] = []
   for (const r of relays) {
     for (const kind of KINDS) {
-      const sv = Y.decodeStateVector(Y.encodeStateVector(target[kind]))
       const raw = await RawClient.connect(r.url, ROOM[kind])
       raw.subscribeSaved()
       try {
-        await until(`${r.spec.id} saved ${kind}`, () => [...sv].every(([c, clock]) => (raw.saved?.get(c) ?? 0) >= clock), 30_000)
+        // Deletions included: the ack's stored delete set must cover the converged doc's.
+        await until(`${r.spec.id} saved ${kind}`, () => raw.savedAck !== null && isSaved(target[kind], raw.savedAck), 30_000)
       } catch (error) {
         problems.push((error as Error).message)
       } finally {

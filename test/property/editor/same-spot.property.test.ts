@@ -4,6 +4,7 @@
  * is unique, so the final text says exactly where each keystroke ended up. Checked:
  * - all editors converge: same text, same Yjs fragment, each view shows exactly its fragment;
  * - no keystroke is lost or duplicated;
+ * - every editor draws every other editor's cursor where that editor's caret is;
  * - every run typed by one editor without moving its caret is contiguous, except right after a
  *   character some editor explicitly put its caret behind (typing there is meant to split it).
  * Seeded; the seed is in the test name (override with EDITOR_PROPERTY_SEED). The same property
@@ -141,6 +142,15 @@ function execute(s: Scenario, flavors: Flavor[]): Outcome {
       if (editor.text !== text) throw new Error(`${editor.name} has ${JSON.stringify(editor.text)}, A has ${JSON.stringify(text)}`)
       if (editor.fragment.toString() !== xml) throw new Error(`${editor.name}'s fragment differs`)
       if (!editor.state.doc.eq(editor.fragmentDoc())) throw new Error(`${editor.name}'s view does not show its fragment`)
+    }
+    // Everyone draws everyone else's cursor where its owner's caret is.
+    net.syncAwareness()
+    for (const viewer of editors) {
+      for (const owner of editors) {
+        if (viewer === owner || owner.flavor !== 'tandem') continue
+        const drawn = viewer.remoteCursorOf(owner)
+        if (drawn !== owner.caret) throw new Error(`${viewer.name} draws ${owner.name}'s cursor at ${drawn}, its caret is at ${owner.caret}`)
+      }
     }
     return { text, runs, anchors, typed }
   } finally {
