@@ -1,16 +1,16 @@
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
-import * as decoding from 'lib0/decoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-import { MESSAGE_SAVED } from '../relay/protocol.ts'
+import { MESSAGE_SAVED, addDeletions, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/protocol.ts'
 
 /** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
 export { MESSAGE_SAVED }
 
 /**
  * Whether this tab's document is durable on the relay:
- * - `saved`: every change this tab holds is in the relay's persisted state vector;
+ * - `saved`: every change this tab holds is durably stored on the relay: its state vector is
+ *   covered by the persisted one and every deletion by the persisted delete set;
  * - `saving`: connected, some changes are not yet acknowledged as written to disk;
  * - `local only`: not connected and some changes exist only in this browser (IndexedDB).
  */
@@ -18,15 +18,27 @@ export type SavedState = 'saved' | 'saving' | 'local only'
 
 /**
  * Tracks {@link SavedState} for one provider: subscribes to the relay's type-100 saved
- * acknowledgements on every (re)connection and compares the persisted state vector with the
- * document's own. A relay that does not speak the extension never answers, and the state
- * stays `saving` while connected.
+ * acknowledgements on every (re)connection and compares the persisted state vector and delete
+ * set with the document's own (`isSaved`). A relay that does not speak the extension never
+ * answers, and the state stays `saving` while connected; one that sends no delete set confirms
+ * no deletion, so a document holding deletions stays `saving` with it.
  */
 export class SavedTracker {
-  private persisted = new Map<number, number>()
+  private persisted: SavedAck = { stateVector: new Map(), deleteSet: null }
   private current: SavedState = 'saved'
   private readonly onStatus: (event: { status: string }) => void
   private readonly onUpdate: () => void
+  /** The doc's deletions as last computed (null: walk the store), and the transactions' since. */
+  private deletions: DeletedRanges | null = null
+  private deletionsSince: Array<Y.Transaction['deleteSet']> = []
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    if (!this.deletions || transaction.deleteSet.clients.size === 0) return
+    this.deletionsSince.push(transaction.deleteSet)
+    if (this.deletionsSince.length > 1024) {
+      this.deletions = null // long unacknowledged (offline): walk the store when asked instead
+      this.deletionsSince = []
+    }
+  }
 
   constructor(
     private readonly provider: WebsocketProvider,
@@ -34,7 +46,11 @@ export class SavedTracker {
     private readonly onChange: (state: SavedState) => void,
   ) {
     provider.messageHandlers[MESSAGE_SAVED] = (_encoder, decoder) => {
-      this.persisted = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
+      try {
+        this.persisted = readSaved(decoder)
+      } catch {
+        return // a malformed acknowledgement confirms nothing
+      }
       this.recompute()
     }
     this.onStatus = ({ status }) => {
@@ -43,6 +59,7 @@ export class SavedTracker {
     }
     this.onUpdate = () => this.recompute()
     provider.on('status', this.onStatus)
+    doc.on('afterTransaction', this.onTransaction)
     doc.on('update', this.onUpdate)
     if (provider.wsconnected) this.subscribe()
     this.recompute()
@@ -61,15 +78,7 @@ export class SavedTracker {
   }
 
   private recompute(): void {
-    let pending = false
-    for (const [client, clock] of this.doc.store.clients) {
-      const last = clock[clock.length - 1]
-      const local = last === undefined ? 0 : last.id.clock + last.length
-      if ((this.persisted.get(client) ?? 0) < local) {
-        pending = true
-        break
-      }
-    }
+    const pending = !isSaved(this.doc, this.persisted, () => this.docDeletions())
     const next: SavedState = !pending ? 'saved' : this.provider.wsconnected ? 'saving' : 'local only'
     if (next !== this.current) {
       this.current = next
@@ -77,9 +86,18 @@ export class SavedTracker {
     }
   }
 
+  /** The doc's delete set: one walk of the store, then only the new transactions' merged in. */
+  private docDeletions(): DeletedRanges {
+    if (!this.deletions) this.deletions = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
+    else if (this.deletionsSince.length > 0) addDeletions(this.deletions, this.deletionsSince)
+    this.deletionsSince = []
+    return this.deletions
+  }
+
   /** Stops listening; the provider's handler slot is cleared. */
   destroy(): void {
     this.provider.off('status', this.onStatus)
+    this.doc.off('afterTransaction', this.onTransaction)
     this.doc.off('update', this.onUpdate)
     delete this.provider.messageHandlers[MESSAGE_SAVED]
   }

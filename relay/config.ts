@@ -88,6 +88,8 @@ export interface RelayConfig {
   maxBufferedBytes: number
   /** Largest HTTP request body (`--max-http-body-bytes`). */
   maxHttpBodyBytes: number
+  /** Addresses the per-IP limits do not apply to (`--per-ip-exempt`; default loopback; `none` = limit every address). */
+  perIpExempt: string[]
 }
 
 /** Defaults used for anything not given. */
@@ -124,6 +126,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxAwarenessPerSecond: 60,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxHttpBodyBytes: 1024 * 1024,
+  perIpExempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
 }
 
 /** `--help` text. */
@@ -163,6 +166,7 @@ Options (flag / environment variable, default):
   --max-awareness-per-second N   TANDEM_MAX_AWARENESS_PER_SECOND 60
   --max-buffered-bytes N         TANDEM_MAX_BUFFERED_BYTES       8388608 (8 MiB)
   --max-http-body-bytes N        TANDEM_MAX_HTTP_BODY_BYTES      1048576 (1 MiB)
+  --per-ip-exempt IP,IP|none     TANDEM_PER_IP_EXEMPT            127.0.0.1,::1,::ffff:127.0.0.1
   --redis redis://HOST:PORT      TANDEM_REDIS_URL           (none; share rooms with every relay on it)
   --help                         print this text
   --version                      print the version
@@ -251,6 +255,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'max-awareness-per-second': { type: 'string' },
         'max-buffered-bytes': { type: 'string' },
         'max-http-body-bytes': { type: 'string' },
+        'per-ip-exempt': { type: 'string' },
         redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -321,6 +326,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxAwarenessPerSecond: limit('max-awareness-per-second', d.maxAwarenessPerSecond),
     maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
     maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
+    perIpExempt: addressList(pick('per-ip-exempt', 'TANDEM_PER_IP_EXEMPT'), d.perIpExempt),
   }
   if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config
@@ -330,6 +336,13 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const raw = pick(flag, `TANDEM_${flag.toUpperCase().replaceAll('-', '_')}`)
     return raw === undefined ? fallback : integer(`--${flag}`, raw, min)
   }
+}
+
+/** `--per-ip-exempt`: comma-separated addresses, or `none`. */
+function addressList(value: string | undefined, fallback: string[]): string[] {
+  if (value === undefined) return [...fallback]
+  if (value.trim() === 'none') return []
+  return value.split(',').map((s) => s.trim()).filter(Boolean)
 }
 
 /** Checks `--auth-secret` (parsed again, into keys, by the relay). */

@@ -265,7 +265,7 @@ export class Connection implements RoomClient {
         }
         case 'saved-subscribe':
           this.savedSubscribed = true
-          this.send(encodeSaved(room.persistedStateVector()))
+          this.send(encodeSaved(room.persistedStateVector(), room.persistedDeleteSet()))
           break
         case 'auth':
           break

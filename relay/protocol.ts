@@ -223,25 +223,205 @@ export function encodeSavedSubscribe(): Uint8Array {
   })
 }
 
-/** Relay → client: the state vector durably stored for the room. */
-export function encodeSaved(persistedStateVector: Uint8Array): Uint8Array {
+/**
+ * Deletions as per-client ranges (clientID → sorted, merged `[clock, clock + len)` ranges):
+ * the decoded form of a Yjs delete set.
+ */
+export type DeletedRanges = Map<number, Array<{ clock: number; len: number }>>
+
+/** A decoded saved acknowledgement (type 100). */
+export interface SavedAck {
+  /** The durably stored state vector (clientID → clock). */
+  stateVector: Map<number, number>
+  /**
+   * Every deletion durably stored, or `null` when the frame carried none (a relay that does
+   * not send it, or one that does not know yet): then no deletion counts as saved.
+   */
+  deleteSet: DeletedRanges | null
+}
+
+/**
+ * Encodes a delete set the way Yjs does (v1, the `ds` part of `Y.encodeSnapshot`):
+ * `varUint(clients) { varUint(client) varUint(ranges) { varUint(clock) varUint(len) } }`.
+ * Pass `Y.createDeleteSetFromStructStore(doc.store)` or `Y.snapshot(doc).ds`.
+ */
+export function encodeDeleteSet(ds: Y.Snapshot['ds'] | DeletedRanges): Uint8Array {
   return frame((e) => {
-    encoding.writeVarUint(e, MESSAGE_SAVED)
-    encoding.writeVarUint8Array(e, persistedStateVector)
+    const clients = [...(ds instanceof Map ? ds : ds.clients).entries()].filter(([, items]) => items.length > 0).sort(([a], [b]) => b - a)
+    encoding.writeVarUint(e, clients.length)
+    for (const [client, items] of clients) {
+      encoding.writeVarUint(e, client)
+      encoding.writeVarUint(e, items.length)
+      for (const item of items) {
+        encoding.writeVarUint(e, item.clock)
+        encoding.writeVarUint(e, item.len)
+      }
+    }
   })
 }
 
-/** Decodes a relay → client saved message: the persisted state vector as a map clientID → clock. */
-export function decodeSaved(frame: Uint8Array): Map<number, number> {
-  const decoder = decoding.createDecoder(frame)
-  if (varUint(decoder) !== MESSAGE_SAVED) throw new ProtocolError('unknown-message', 'not a saved message')
-  const sv = bytes(decoder)
+/** Decodes {@link encodeDeleteSet}'s format strictly into sorted, merged ranges. Throws {@link ProtocolError}. */
+export function decodeDeleteSet(bytesIn: Uint8Array): DeletedRanges {
+  const decoder = decoding.createDecoder(bytesIn)
+  const ranges: DeletedRanges = new Map()
+  const n = varUint(decoder)
+  for (let i = 0; i < n; i++) {
+    const client = varUint(decoder)
+    const count = varUint(decoder)
+    const list = ranges.get(client) ?? []
+    for (let j = 0; j < count; j++) list.push({ clock: varUint(decoder), len: varUint(decoder) })
+    ranges.set(client, list)
+  }
   end(decoder)
-  return Y.decodeStateVector(sv)
+  return mergeDeleted([ranges])
 }
 
-/** True when everything `doc` holds from its own client is covered by `persisted`. */
-export function isSaved(doc: Y.Doc, persisted: Map<number, number>): boolean {
-  const own = Y.getState(doc.store, doc.clientID)
-  return own === 0 || (persisted.get(doc.clientID) ?? 0) >= own
+/**
+ * Unites delete sets (Yjs `DeleteSet`s, e.g. transactions' `deleteSet`, or {@link DeletedRanges})
+ * into new sorted, merged ranges. Unlike `Y.mergeDeleteSets`, never modifies its inputs (an
+ * UndoManager may hold a transaction's delete set).
+ */
+export function mergeDeleted(sets: Array<Y.Snapshot['ds'] | DeletedRanges>): DeletedRanges {
+  const all = new Map<number, Array<{ clock: number; len: number }>>()
+  for (const set of sets) {
+    for (const [client, items] of set instanceof Map ? set : set.clients) {
+      const list = all.get(client) ?? []
+      for (const item of items) if (item.len > 0) list.push({ clock: item.clock, len: item.len })
+      all.set(client, list)
+    }
+  }
+  const ranges: DeletedRanges = new Map()
+  for (const [client, list] of all) {
+    list.sort((a, b) => a.clock - b.clock)
+    const merged: Array<{ clock: number; len: number }> = []
+    for (const r of list) {
+      const last = merged[merged.length - 1]
+      if (last && r.clock <= last.clock + last.len) last.len = Math.max(last.len, r.clock + r.len - last.clock)
+      else merged.push(r)
+    }
+    if (merged.length > 0) ranges.set(client, merged)
+  }
+  return ranges
+}
+
+/**
+ * Relay → client: what is durably stored for the room, `varUint(100)
+ * varUint8Array(stateVector)` then, optionally, `varUint8Array(deleteSet)`
+ * ({@link encodeDeleteSet}). A deletion moves no state vector, so only the delete set can
+ * confirm one; decoders that read just the state vector keep working.
+ */
+export function encodeSaved(persistedStateVector: Uint8Array, persistedDeleteSet?: Uint8Array | null): Uint8Array {
+  return frame((e) => {
+    encoding.writeVarUint(e, MESSAGE_SAVED)
+    encoding.writeVarUint8Array(e, persistedStateVector)
+    if (persistedDeleteSet) encoding.writeVarUint8Array(e, persistedDeleteSet)
+  })
+}
+
+/**
+ * Reads a saved message's body (after its type), e.g. inside a y-websocket message handler.
+ * A frame without a delete set gives `deleteSet: null`. Throws {@link ProtocolError}.
+ */
+export function readSaved(decoder: decoding.Decoder): SavedAck {
+  const sv = bytes(decoder)
+  const ds = decoder.pos < decoder.arr.length ? bytes(decoder) : null
+  end(decoder)
+  let stateVector: Map<number, number>
+  try {
+    stateVector = Y.decodeStateVector(sv)
+  } catch (cause) {
+    throw new ProtocolError('malformed-message', 'saved state vector does not decode', { cause })
+  }
+  return { stateVector, deleteSet: ds ? decodeDeleteSet(ds) : null }
+}
+
+/** Decodes a relay → client saved message (see {@link encodeSaved}). Throws {@link ProtocolError}. */
+export function decodeSaved(frame: Uint8Array): SavedAck {
+  const decoder = decoding.createDecoder(frame)
+  if (varUint(decoder) !== MESSAGE_SAVED) throw new ProtocolError('unknown-message', 'not a saved message')
+  return readSaved(decoder)
+}
+
+/**
+ * Adds the deletions of `sets` (e.g. transactions' `deleteSet`s) to `into` in place (its lists
+ * stay sorted and merged; the inputs are not modified). Costs a binary search and a splice per
+ * added range, not a pass over `into`.
+ */
+export function addDeletions(into: DeletedRanges, sets: Array<Y.Snapshot['ds']>): void {
+  for (const set of sets) {
+    for (const [client, items] of set.clients) {
+      let list = into.get(client)
+      if (!list) into.set(client, (list = []))
+      for (const item of items) if (item.len > 0) insertRange(list, item.clock, item.len)
+    }
+  }
+}
+
+function insertRange(list: Array<{ clock: number; len: number }>, clock: number, len: number): void {
+  // The first range ending at or after `clock` (it and the following may touch the new one).
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    const r = list[mid]!
+    if (r.clock + r.len < clock) lo = mid + 1
+    else hi = mid
+  }
+  let start = clock
+  let end = clock + len
+  let j = lo
+  while (j < list.length && list[j]!.clock <= end) {
+    start = Math.min(start, list[j]!.clock)
+    end = Math.max(end, list[j]!.clock + list[j]!.len)
+    j++
+  }
+  list.splice(lo, j - lo, { clock: start, len: end - start })
+}
+
+/** Whether `ranges` (sorted, merged) cover `[clock, clock + len)`. */
+function covers(ranges: Array<{ clock: number; len: number }> | undefined, clock: number, len: number): boolean {
+  if (!ranges) return false
+  let lo = 0
+  let hi = ranges.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const r = ranges[mid]!
+    if (r.clock > clock) hi = mid - 1
+    else if (r.clock + r.len <= clock) lo = mid + 1
+    else return clock + len <= r.clock + r.len
+  }
+  return false
+}
+
+/**
+ * True when everything `doc` holds is durably stored: its state vector is covered by the
+ * stored one AND every deletion in its delete set lies inside the stored delete set (range
+ * inclusion per client). A bare state vector (an old-style ack, or `deleteSet: null`)
+ * confirms no deletion: a doc holding any deletion is then not saved. `docDeletions` gives the
+ * doc's delete set (default: a walk of its store, only when the state vector is covered); pass
+ * an incrementally kept one to avoid the walk.
+ */
+export function isSaved(
+  doc: Y.Doc,
+  saved: SavedAck | Map<number, number>,
+  docDeletions: () => Y.Snapshot['ds'] | DeletedRanges = () => Y.createDeleteSetFromStructStore(doc.store),
+): boolean {
+  const sv = saved instanceof Map ? saved : saved.stateVector
+  for (const client of doc.store.clients.keys()) {
+    if ((sv.get(client) ?? 0) < Y.getState(doc.store, client)) return false
+  }
+  return coversDeletions(saved instanceof Map ? null : saved.deleteSet, docDeletions())
+}
+
+/**
+ * Whether every deletion in `ds` (e.g. a transaction's `deleteSet`) lies inside `stored`
+ * (range inclusion per client). `null` (unknown) covers no deletion.
+ */
+export function coversDeletions(stored: DeletedRanges | null, ds: Y.Snapshot['ds'] | DeletedRanges): boolean {
+  for (const [client, items] of ds instanceof Map ? ds : ds.clients) {
+    for (const item of items) {
+      if (item.len > 0 && !covers(stored?.get(client), item.clock, item.len)) return false
+    }
+  }
+  return true
 }

@@ -8,11 +8,14 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { encodeAwareness, encodeSaved, encodeSyncUpdate, validateUpdate } from './protocol.ts'
+import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, validateUpdate, type DeletedRanges } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
+
+/** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
+const DS_SINCE_MAX = 1024
 
 /** A local receiver of room messages (a client connection). */
 export interface RoomClient {
@@ -70,15 +73,42 @@ export class Room {
   private rebuilding: Promise<void> = Promise.resolve()
   /** Bytes of the stored log beyond its last snapshot, and the snapshot's size. */
   private appendedBytes = 0
+  private appendedEntries = 0
   private snapshotBytes = 0
   private compacting = false
+  /** Encoded delete set of what is durably stored, or null when not known (then computed lazily). */
+  private persistedDs: Uint8Array | null = null
+  /**
+   * The doc's delete set as last computed (null: compute from the store), its encoding, and the
+   * deletions of the transactions since (merged in on the next computation).
+   */
+  private dsCache: { ds: DeletedRanges; encoded: Uint8Array } | null = null
+  private dsSince: Array<Y.Snapshot['ds']> = []
+  /** While an append is in flight (the doc then holds more than is stored). */
+  private storing = false
+  /** The doc's whole state as one update, until the doc changes. */
+  private fullState: Uint8Array | null = null
+  private fullStatePending: unknown[] = []
+  /** Whether the last transaction added structs or deletions (pending structs aside). */
+  private lastTransactionChanged = false
+  /** Notes whether a transaction changed the doc, and forgets {@link fullState} if it did. */
+  private readonly forgetFullState = (tr: Y.Transaction): void => {
+    let changed = tr.deleteSet.clients.size > 0 || tr.beforeState.size !== tr.afterState.size
+    if (!changed) for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) changed = true
+    this.lastTransactionChanged = changed
+    if (this.fullState === null) return
+    const { pendingStructs, pendingDs } = this.doc.store
+    if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
+  }
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
     this.deps = deps
+    this.doc.on('afterTransaction', this.forgetFullState)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
+    this.doc.on('afterTransaction', this.onTransaction)
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
   }
 
@@ -90,6 +120,7 @@ export class Room {
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
     this.snapshotBytes = updates[0]?.byteLength ?? 0
     for (let i = 1; i < updates.length; i++) this.appendedBytes += updates[i]!.byteLength
+    this.appendedEntries = Math.max(0, updates.length - 1)
   }
 
   /**
@@ -103,6 +134,10 @@ export class Room {
     } catch (cause) {
       throw new RelayError('invalid-update', 'update does not decode', { cause })
     }
+    // An update with no structs and no deletions (what a client that has nothing new answers
+    // to sync step 1) changes nothing: not applied, forwarded or stored.
+    if (update.length === 2 && update[0] === 0 && update[1] === 0) return
+    const { pendingStructs, pendingDs } = this.doc.store
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (cause) {
@@ -111,6 +146,12 @@ export class Room {
       this.rebuild()
       throw new RelayError('invalid-update', 'update does not apply', { cause })
     }
+    // Everything in it was already here (a joining client's answer to sync step 1 repeats the
+    // delete set it just received): it was forwarded and stored when it first arrived. Not
+    // while a rebuild runs — the doc may then hold structs of a partly applied bad update.
+    const store = this.doc.store
+    const noOp = !this.lastTransactionChanged && store.pendingStructs === pendingStructs && store.pendingDs === pendingDs
+    if (noOp && !this.rebuildLog) return
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
@@ -179,12 +220,57 @@ export class Room {
 
   /** The room's state (or what a peer with state vector `sv` misses) as one update. */
   encodeStateAsUpdate(sv?: Uint8Array): Uint8Array {
+    // Most joiners start empty: their answer is the whole state, encoded once per doc change.
+    // The buffer is shared; callers copy it (frames) or store it, never change it.
+    if (sv === undefined || (sv.length === 1 && sv[0] === 0)) {
+      if (this.fullState === null) {
+        this.fullState = Y.encodeStateAsUpdate(this.doc)
+        this.fullStatePending = [this.doc.store.pendingStructs, this.doc.store.pendingDs]
+      }
+      return this.fullState
+    }
     return Y.encodeStateAsUpdate(this.doc, sv)
   }
 
   /** The state vector of what is durably stored. */
   persistedStateVector(): Uint8Array {
     return this.persisted
+  }
+
+  /**
+   * The encoded delete set of what is durably stored (sent in the saved frame), or null when
+   * not known. Computed from the doc only when nothing unstored is in it (nothing queued, no
+   * append in flight, no rebuild).
+   */
+  persistedDeleteSet(): Uint8Array | null {
+    if (this.persistedDs === null && this.queue.length === 0 && !this.storing && !this.rebuildLog) this.persistedDs = this.deleteSet()
+    return this.persistedDs
+  }
+
+  /**
+   * The doc's encoded delete set. Walks the store once; afterwards only the deletions of the
+   * transactions since are merged in (in the cost of the delete set's ranges, not the doc's size).
+   */
+  private deleteSet(): Uint8Array {
+    if (!this.dsCache) {
+      const ds = mergeDeleted([Y.createDeleteSetFromStructStore(this.doc.store)])
+      this.dsCache = { ds, encoded: encodeDeleteSet(ds) }
+    } else if (this.dsSince.length > 0) {
+      addDeletions(this.dsCache.ds, this.dsSince)
+      this.dsCache.encoded = encodeDeleteSet(this.dsCache.ds)
+    }
+    this.dsSince = []
+    return this.dsCache.encoded
+  }
+
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    if (!this.dsCache || transaction.deleteSet.clients.size === 0) return
+    this.dsSince.push(transaction.deleteSet)
+    if (this.dsSince.length > DS_SINCE_MAX) {
+      // Nobody asked for a while (no saved subscribers): drop the cache, walk the store when asked.
+      this.dsCache = null
+      this.dsSince = []
+    }
   }
 
   /** Updates accepted but not yet stored. */
@@ -225,7 +311,12 @@ export class Room {
     const batch = this.queue
     this.queue = []
     const sv = Y.encodeStateVector(this.doc)
+    // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers,
+    // and not while a rebuild runs (the doc may hold part of an update that is never stored).
+    let ds: Uint8Array | null = null
+    if (!this.rebuildLog) for (const c of this.clients) if (c.savedSubscribed) { ds = this.deleteSet(); break }
     const end = metrics.storeLatency.startTimer({ op: 'append' })
+    this.storing = true
     try {
       await storage.append(this.name, batch, sv)
     } catch (error) {
@@ -240,6 +331,7 @@ export class Room {
       this.scheduleFlush(retryMs)
       throw error
     } finally {
+      this.storing = false
       end()
     }
     if (this.failures > 0) {
@@ -248,11 +340,13 @@ export class Room {
       this.deps.storageHealth?.stored(this.name)
     }
     this.persisted = sv
+    this.persistedDs = ds
     for (const update of batch) this.appendedBytes += update.byteLength
+    this.appendedEntries += batch.length
     this.maybeCompact()
     const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
     if (subscribed.length > 0) {
-      const frame = encodeSaved(sv)
+      const frame = encodeSaved(sv, this.persistedDeleteSet())
       for (const client of subscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
@@ -266,17 +360,21 @@ export class Room {
    */
   private maybeCompact(): void {
     if (this.compacting || this.rebuildLog) return
+    // A log of one entry (a new room's first upload) is as compact as a snapshot.
+    if (this.appendedEntries + (this.snapshotBytes > 0 ? 1 : 0) < 2) return
     if (this.appendedBytes < Math.max(this.deps.compactBytes, this.snapshotBytes)) return
     const { storage, logger } = this.deps
     const store = this.doc.store
     // With pending structs the store merges its own log (checked, off the event loop) instead.
-    const snapshot = store.pendingStructs || store.pendingDs ? undefined : Y.encodeStateAsUpdate(this.doc)
+    const snapshot = store.pendingStructs || store.pendingDs ? undefined : this.encodeStateAsUpdate()
     const appended = this.appendedBytes
+    const entries = this.appendedEntries
     this.compacting = true
     storage.compact(this.name, snapshot).then(
       () => {
         if (snapshot) this.snapshotBytes = snapshot.byteLength
         this.appendedBytes -= appended
+        this.appendedEntries -= entries
         logger.debug({ room: this.name, appended, snapshot: snapshot?.byteLength }, 'stored log compacted')
       },
       (error: unknown) => {
@@ -308,6 +406,11 @@ export class Room {
           for (const update of log) Y.applyUpdate(fresh, update, 'storage')
         })
         this.doc = fresh
+        fresh.on('afterTransaction', this.onTransaction)
+        this.dsCache = null
+        this.dsSince = []
+        this.fullState = null
+        fresh.on('afterTransaction', this.forgetFullState)
       } catch (error) {
         metrics.errors.inc({ code: 'rebuild-failed' })
         logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')

@@ -28,7 +28,8 @@ import { FailingStorage } from './storage/failing.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } from './extension.ts'
 import { join } from 'node:path'
-import { Access, originAllowed, tokenOf, type AuthRequest } from './auth/access.ts'
+import { Access } from './auth/access.ts'
+import { admitUpgrade } from './auth/admission.ts'
 import { DenyList } from './auth/deny-list.ts'
 import { parseAuthSecrets } from './auth/tokens.ts'
 import { IpLimits } from './limits.ts'
@@ -105,7 +106,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   if (access.mode === 'open') {
     logger.warn({ flag: '--auth-secret', env: 'TANDEM_AUTH_SECRET' }, 'relay is OPEN: no --auth-secret (TANDEM_AUTH_SECRET) set, anyone who can reach it can read and write every room')
   }
-  const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute)
+  const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute, config.perIpExempt)
   const sweep = setInterval(() => ipLimits.sweep(), 60_000)
   sweep.unref()
   const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits })
@@ -142,45 +143,8 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
         return refuseUpgrade(socket, e.httpStatus, e.message)
       }
       // Checked before the room is loaded: nothing of the document leaves before this passes.
-      const ip = req.socket.remoteAddress ?? 'unknown'
-      const limited = (limit: string, error: RelayError): void => {
-        metrics.limitsHit.inc({ limit })
-        metrics.errors.inc({ code: error.code })
-        logger.warn({ room, ip, code: error.code, limit, reason: error.message }, 'upgrade refused')
-        refuseUpgrade(socket, error.httpStatus, error.message)
-      }
-      if (!ipLimits.openConnection(ip)) {
-        return limited('connections-per-ip', new RelayError('too-many-connections', `more than ${config.maxConnectionsPerIp} connections from this address`))
-      }
-      socket.once('close', () => ipLimits.closeConnection(ip))
-      if (!originAllowed(config.corsOrigins, req.headers.origin)) {
-        const error = new RelayError('forbidden', 'origin not allowed')
-        metrics.errors.inc({ code: error.code })
-        logger.warn({ room, ip, origin: req.headers.origin, code: error.code }, 'upgrade refused')
-        return refuseUpgrade(socket, error.httpStatus, error.message)
-      }
-      const request: AuthRequest = {
-        transport: 'websocket',
-        method: req.method ?? 'GET',
-        url,
-        header: (name) => {
-          const v = req.headers[name.toLowerCase()]
-          return Array.isArray(v) ? v.join(', ') : v
-        },
-        ip,
-        token: tokenOf(req.headers.authorization, url),
-      }
-      let grant
-      try {
-        grant = await access.checkRoom(request, room)
-      } catch (error) {
-        const e = error as RelayError
-        metrics.errors.inc({ code: e.code })
-        return refuseUpgrade(socket, e.httpStatus, e.message)
-      }
-      if (!ipLimits.openRoom(ip, room)) {
-        return limited('rooms-per-minute', new RelayError('too-many-rooms', `more than ${config.maxRoomsPerMinute} rooms a minute from this address`))
-      }
+      const grant = await admitUpgrade(req, socket, url, room, { config, access, ipLimits, metrics, logger })
+      if (grant instanceof RelayError) return refuseUpgrade(socket, grant.httpStatus, grant.message)
       if (socket.destroyed) return
       wss.handleUpgrade(req, socket, head, (ws) => {
         if (closing) return ws.close(CLOSE_CODES['going-away'], 'relay is shutting down')

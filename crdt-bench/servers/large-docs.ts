@@ -11,7 +11,7 @@
  *
  * Flags: --only NAME[,NAME], --scales 1,10 (default), --joins N (default 5), --rooms N (rooms
  *        for the memory point, default 100; 0 skips it), --json PATH
- *        (default crdt-bench/results/relay-large.json).
+ *        (default crdt-bench/results/relay-large.json), --profile DIR (V8 CPU profiles of the servers).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -94,6 +94,8 @@ async function joins(url: string, dialect: Dialect, server: ServerProcess, scale
 interface MemoryResult { rooms: number; baselineMiB: number; loadedMiB: number; mibPerRoom: number }
 
 async function manyRooms(url: string, dialect: Dialect, server: ServerProcess, doc: ReturnType<typeof paperDocument>, rooms: number): Promise<MemoryResult> {
+  const warm = await seed(url, dialect, 'warm-up', new Uint8Array([0, 0]), new Uint8Array([0]))
+  warm.close()
   const baselineMiB = server.rssMiB()
   const seeders: DoclessClient[] = []
   for (let i = 0; i < rooms; i += 10) {
@@ -109,19 +111,22 @@ const scales = (argValue('--scales') ?? '1,10').split(',').map(Number)
 const joinCount = Number(argValue('--joins') ?? 5)
 const roomCount = Number(argValue('--rooms') ?? 100)
 const jsonPath = argValue('--json') ?? 'crdt-bench/results/relay-large.json'
+const profileDir = argValue('--profile')
 const bundle = await bundleServers()
 const docs = new Map(scales.map((s) => [s, paperDocument(bundle, s)]))
 const one = docs.get(1) ?? paperDocument(bundle, 1)
 const rows: Array<{ server: string; joins: JoinResult[]; memory: MemoryResult | null }> = []
 for (const target of selectTargets(argValue('--only')).filter((t) => t.name !== 'forwarder')) {
   process.stderr.write(`bench:relay:large ${target.name} …\n`)
-  const result = await withServer(bundle, target, async (url, server) => {
-    const joined: JoinResult[] = []
-    for (const scale of scales) joined.push(await joins(url, target.dialect, server, scale, docs.get(scale)!, joinCount))
-    const memory = roomCount > 0 ? await manyRooms(url, target.dialect, server, one, roomCount) : null
-    return { joins: joined, memory }
-  })
-  rows.push({ server: target.name, ...result })
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
+  const joined = await withServer(bundle, target, async (url, server) => {
+    const results: JoinResult[] = []
+    for (const scale of scales) results.push(await joins(url, target.dialect, server, scale, docs.get(scale)!, joinCount))
+    return results
+  }, nodeArgs)
+  // Memory on a fresh process, so the joins' garbage is not in its baseline.
+  const memory = roomCount > 0 ? await withServer(bundle, target, (url, server) => manyRooms(url, target.dialect, server, one, roomCount), nodeArgs) : null
+  rows.push({ server: target.name, joins: joined, memory })
 }
 
 const base = rows[0]!

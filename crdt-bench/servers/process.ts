@@ -1,12 +1,13 @@
 /**
- * Server processes for `bench:relay`: each server under test is bundled with esbuild into
- * plain JavaScript (packages left external, so every server runs the same node_modules and
- * none pays for a TypeScript loader at run time) and started as its own `node` process, so
- * that the CPU time and resident memory read from `/proc/<pid>` are that server's alone.
+ * Server processes for `bench:relay`: tandem runs as `npm start` runs it (`npm run build`, then
+ * `node dist/relay/cli.js`); the other servers are bundled with esbuild into plain JavaScript
+ * (packages left external, so every server runs the same node_modules and none pays for a
+ * TypeScript loader at run time). Each is started as its own `node` process, so that the CPU
+ * time and resident memory read from `/proc/<pid>` are that server's alone.
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,14 +19,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const OUT = join(ROOT, 'node_modules/.cache/tandem-bench')
 const TICKS_PER_SECOND = 100 // getconf CLK_TCK on Linux
 
-/** Bundles the server entry points once; returns the directory holding `<name>.js` files. */
+/** tandem's compiled entry point (what `npm start` runs). */
+export const TANDEM_CLI = join(ROOT, 'dist/relay/cli.js')
+
+/**
+ * Builds tandem (`npm run build`, incremental) and bundles the other servers' entry points;
+ * returns the directory holding their `<name>.js` files.
+ */
 export async function bundleServers(): Promise<string> {
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+  if (built.status !== 0) throw new Error(`npm run build failed with ${built.status}`)
   mkdirSync(OUT, { recursive: true })
   await build({
     entryPoints: {
-      cli: join(ROOT, 'relay/cli.ts'),
-      // The relay resolves its worker next to the running module when that module is `.js`.
-      'compactor-worker': join(ROOT, 'relay/storage/compactor-worker.ts'),
       'peer-server': join(ROOT, 'crdt-bench/servers/peer-server.ts'),
       forwarder: join(ROOT, 'crdt-bench/servers/forwarder.ts'),
     },
@@ -89,10 +95,18 @@ function status(pid: number, field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024
 }
 
+/** Servers started and not yet exited: killed if the benchmark itself dies. */
+const running = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
 /** Starts `node ...nodeArgs <script> ...args` and waits until it listens on `port`. */
 export async function startServer(script: string, args: string[], port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
   const pid = child.pid!
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   try {
     await waitForPort(port, child)
   } catch (error) {

@@ -52,6 +52,8 @@ interface Row { server: string; load: LoadResult[]; peakRssMiB: number; idle: Id
 async function measure(bundle: string, target: Target): Promise<Row> {
   const { load, peakRssMiB } = await withServer(bundle, target, async (url, server) => {
     const load: LoadResult[] = []
+    // A short unmeasured warm-up, so the first point does not pay for the server's JIT.
+    await runLoad(url, target.dialect, server, { ...points[0]!, name: 'warm-up' }, Math.min(2, seconds), seed + 100)
     for (const [i, point] of points.entries()) {
       process.stderr.write(`  ${point.name} …\n`)
       load.push(await runLoad(url, target.dialect, server, point, seconds, seed + i))

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Dialect } from './bench-client.ts'
-import { freePort, startServer, type ServerProcess } from './process.ts'
+import { TANDEM_CLI, freePort, startServer, type ServerProcess } from './process.ts'
 
 /** A server under test. */
 export interface Target {
@@ -18,8 +18,14 @@ export interface Target {
   command: (bundle: string, port: number, dataDir: string) => [string, string[]]
 }
 
-const tandem = (extra: (d: string) => string[]) => (b: string, p: number, d: string): [string, string[]] =>
-  [join(b, 'cli.js'), ['--port', String(p), '--log-level', 'warn', '--static', join(d, 'no-static'), ...extra(d)]]
+/**
+ * The load comes from one address and uploads whole large documents, so the per-IP limits and
+ * the message size are raised past what the benchmark needs (the other servers have none).
+ */
+const LOAD_LIMITS = ['--max-connections-per-ip', '100000', '--max-rooms-per-minute', '1000000', '--max-message-bytes', String(256 * 1024 * 1024), '--max-bytes-per-second', String(1024 * 1024 * 1024), '--max-messages-per-second', '1000000']
+
+const tandem = (extra: (d: string) => string[]) => (_b: string, p: number, d: string): [string, string[]] =>
+  [TANDEM_CLI, ['--port', String(p), '--log-level', 'warn', '--static', join(d, 'no-static'), ...LOAD_LIMITS, ...extra(d)]]
 
 /** tandem (LevelDB) first: the base of every ratio. */
 export const TARGETS: Target[] = [

@@ -5,7 +5,9 @@
  * baseline (ratio), and exits non-zero when either fails.
  *
  * Flags: --rooms N (100), --sessions N (1000), --concurrency N (50), --seed N (random, printed),
- *        --max-heap-ratio R (1.25).
+ *        --max-heap-ratio R (1.35: compiled code and V8 feedback add a few MiB on first use,
+ *        as heap snapshots before/after show; leaking ~10 KiB of state a session would add
+ *        ~10 MiB over 1,000 sessions and exceed it).
  */
 import { runSoak } from './soak.ts'
 
@@ -15,7 +17,7 @@ function arg(flag: string, fallback: number): number {
 }
 
 const seed = arg('--seed', Math.floor(Math.random() * 2 ** 31))
-const maxRatio = arg('--max-heap-ratio', 1.25)
+const maxRatio = arg('--max-heap-ratio', 1.35)
 process.stdout.write(`soak: seed ${seed}\n`)
 const result = await runSoak({
   rooms: arg('--rooms', 100),

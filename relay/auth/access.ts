@@ -112,6 +112,7 @@ export class Access {
         throw this.refused(new RelayError(decision.status === 403 ? 'forbidden' : 'unauthorized', decision.refuse || 'refused'), request, room)
       }
       if (decision.right !== 'read' && decision.right !== 'write') throw this.refused(new RelayError('unauthorized', 'authorize returned no right'), request, room)
+      if (decision.expiresAt !== undefined && decision.expiresAt <= Date.now()) throw this.refused(new RelayError('unauthorized', 'grant already expired'), request, room)
       return decision
     }
     if (this.mode === 'open') {
@@ -131,9 +132,9 @@ export class Access {
     return { right: claims.right, awareness: true, expiresAt: claims.exp * 1000, ...(claims.jti ? { tokenId: claims.jti } : {}) }
   }
 
-  /** Requires an admin token (token mode only; the deny-list API does not exist otherwise). */
+  /** Requires an admin token signed with an `--auth-secret` key (the deny-list API does not exist without one). */
   async checkAdmin(request: AuthRequest): Promise<TokenClaims> {
-    if (this.mode !== 'token') throw this.refused(new RelayError('forbidden', 'the admin API needs --auth-secret'), request)
+    if (!this.options.keys || this.options.keys.length === 0) throw this.refused(new RelayError('forbidden', 'the admin API needs --auth-secret'), request)
     const result = await verifyToken(request.token, this.options.keys ?? [])
     if (!result.ok) throw this.refused(new RelayError('unauthorized', result.reason), request, undefined, result.failure)
     if (!result.claims.admin) throw this.refused(new RelayError('forbidden', 'not an admin token'), request, undefined, 'not-admin')

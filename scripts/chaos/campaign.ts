@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import * as Y from 'yjs'
 import { freePorts, relayDoc } from '../../test/integration/topology/cluster.ts'
 import { RawClient } from '../../test/fixtures/clients.ts'
+import { isSaved } from '../../relay/protocol.ts'
 import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 import { Rng } from './rng.ts'
 import { RelayProcess } from './relay-process.ts'
@@ -195,11 +196,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     if (convergeMs !== null) {
       for (const r of relays) {
         for (const kind of ['text', 'crdt'] as const) {
-          const target = Y.decodeStateVector(Y.encodeStateVector(liveCopies[0]![kind]))
           const raw = await RawClient.connect(r.url, ROOM[kind])
           raw.subscribeSaved()
           try {
-            await until(`${r.spec.id} saved ${kind}`, () => [...target].every(([c, clock]) => (raw.saved?.get(c) ?? 0) >= clock), 30_000)
+            await until(`${r.spec.id} saved ${kind}`, () => raw.savedAck !== null && isSaved(liveCopies[0]![kind], raw.savedAck), 30_000)
           } catch (error) {
             problems.push((error as Error).message)
           } finally {

@@ -1,6 +1,7 @@
 /**
  * The campaign's checker: compares what was acknowledged (type-100 saved acks reaching each
- * operation's clock) with what every relay and every client holds at the end.
+ * operation's clock, or for a delete-only operation, the ack's stored delete set covering what
+ * it deleted) with what every relay and every client holds at the end.
  *
  * - every copy is equal (text, map, counter, set);
  * - every acknowledged insert / set / add is present (unless its own writer removed it later),
@@ -118,6 +119,7 @@ export function check(writers: readonly CheckedWriter[], copies: readonly Copy[]
             if (!removed.has(op.token) && !tokens.has(op.token)) fail('acknowledged insert missing')
             break
           case 'delete':
+          case 'delete-only':
             if (tokens.has(op.token)) fail('acknowledged delete undone')
             break
           case 'set':

@@ -5,22 +5,21 @@
  * reached, so the checker knows which writes were acknowledged.
  *
  * - `text` writers (stock Yjs types): insert a unique token as its own line, delete an own
- *   token (with a marker key in the same transaction, so the delete is acknowledgeable),
- *   delete an own token alone (a delete-only change: checked by convergence), set and delete
- *   own map keys.
+ *   token (with a marker key in the same transaction), delete an own token alone (a
+ *   delete-only change: moves no clock, acknowledged once the ack's stored delete set covers
+ *   what it deleted), set and delete own map keys.
  * - `crdt` writers (tandem's crdt/): increment a shared PN-counter, add to an OR-set.
  *
- * Every acknowledgeable operation creates at least one struct, so "acknowledged" is exactly
- * "the saved state vector reached the clock of this operation".
+ * Every other operation creates at least one struct, so "acknowledged" is "the saved state
+ * vector reached the clock of this operation"; a delete-only one needs the delete set too.
  *
  * @module
  */
 import * as Y from 'yjs'
-import * as decoding from 'lib0/decoding'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket } from 'ws'
 import { counter, orSet, type Counter, type ORSetHandle } from '../../crdt/index.ts'
-import { MESSAGE_SAVED, encodeSavedSubscribe } from '../../relay/protocol.ts'
+import { MESSAGE_SAVED, coversDeletions, encodeSavedSubscribe, readSaved, type DeletedRanges } from '../../relay/protocol.ts'
 import type { Rng } from './rng.ts'
 
 export type WriterKind = 'text' | 'crdt'
@@ -54,6 +53,10 @@ export class Writer {
   acked = 0
   /** Acknowledgements received. */
   acks = 0
+  /** Delete-only operations whose deletions an ack's stored delete set covered. */
+  private readonly deletesAcked = new Set<Op>()
+  /** Delete-only operations not yet covered, with what they deleted. */
+  private readonly deletesPending = new Map<Op, Y.Transaction['deleteSet']>()
   online = true
   gone = false
   private readonly rng: Rng
@@ -76,9 +79,10 @@ export class Writer {
       maxBackoffTime: 500,
     })
     this.provider.messageHandlers[MESSAGE_SAVED] = (_encoder, decoder) => {
-      const sv = Y.decodeStateVector(decoding.readVarUint8Array(decoder))
+      const { stateVector: sv, deleteSet } = readSaved(decoder)
       this.acks++
       this.acked = Math.max(this.acked, sv.get(this.doc.clientID) ?? 0)
+      this.ackDeletes(deleteSet)
     }
     this.provider.on('status', ({ status }) => {
       if (status === 'connected') this.provider.ws?.send(new Uint8Array(encodeSavedSubscribe()))
@@ -92,11 +96,20 @@ export class Writer {
 
   /** Whether every operation so far is acknowledged. */
   get allAcked(): boolean {
-    return this.acked >= this.clock
+    return this.acked >= this.clock && this.deletesPending.size === 0
   }
 
   isAcked(op: Op): boolean {
-    return this.acked >= op.clock
+    return op.kind === 'delete-only' ? this.deletesAcked.has(op) : this.acked >= op.clock
+  }
+
+  /** Marks the pending delete-only operations `stored` covers (a stored deletion stays stored). */
+  private ackDeletes(stored: DeletedRanges | null): void {
+    for (const [op, ds] of this.deletesPending) {
+      if (!coversDeletions(stored, ds)) continue
+      this.deletesAcked.add(op)
+      this.deletesPending.delete(op)
+    }
   }
 
   /** Performs one random operation. */
@@ -130,8 +143,14 @@ export class Writer {
         })
         this.ops.push({ kind: 'delete', token, clock: this.clock })
       } else {
-        text.delete(at, token.length + 1)
-        this.ops.push({ kind: 'delete-only', token, clock: this.clock })
+        let deleted: Y.Transaction['deleteSet'] | null = null
+        this.doc.transact((tr) => {
+          text.delete(at, token.length + 1)
+          deleted = tr.deleteSet
+        })
+        const op: Op = { kind: 'delete-only', token, clock: this.clock }
+        this.ops.push(op)
+        if (deleted) this.deletesPending.set(op, deleted)
       }
     } else if (roll < 0.3 && this.liveKeys.size > 0) {
       const key = this.rng.pick([...this.liveKeys])

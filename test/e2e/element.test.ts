@@ -106,7 +106,13 @@ describe('<tandem-editor> on another origin', () => {
     // The stylesheet came with the script: the toolbar is laid out by editor.css.
     expect(await page.locator('style[data-tandem-editor="tandem-editor"]').count()).toBe(1)
 
-    expect(await storedDoc(name)).toContain(text)
+    // A delete-only change (Backspace moves no state vector): "saving" until it is on disk.
+    const beforeDelete = await page.evaluate(() => window.elementEvents.length)
+    for (let i = 0; i < 'origin.'.length; i++) await page.keyboard.press('Backspace')
+    await waitSavedAfterEdit(page, beforeDelete)
+    const stored = await storedDoc(name)
+    expect(stored).toContain('Typed on another ')
+    expect(stored).not.toContain(text)
     await page.context().close()
   })
 

@@ -3,6 +3,8 @@ import { parseAuthSecrets, roomMatches, signToken, verifyToken } from '../../../
 import { parseConfig, ConfigError, HELP } from '../../../relay/config.ts'
 import { RateGate, TokenBucket } from '../../../relay/limits.ts'
 import { SignJWT } from 'jose'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 
 describe('tokens', () => {
   it('room patterns: exact names, prefixes ending in /, *', () => {
@@ -41,6 +43,23 @@ describe('tokens', () => {
   })
 })
 
+describe('npm run token', () => {
+  it('prints a token the relay accepts for the room, right and lifetime asked', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    const secret = 'new:0123456789abcdef0123,old:fedcba9876543210fedc'
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', '--room', 'notes', '--right', 'read', '--ttl', '1h'], {
+      cwd: root,
+      env: { ...process.env, TANDEM_AUTH_SECRET: secret },
+      encoding: 'utf8',
+    }).trim()
+    const result = await verifyToken(out, parseAuthSecrets(secret))
+    expect(result).toMatchObject({ ok: true, claims: { rooms: ['notes'], right: 'read' } })
+    if (result.ok) expect(result.claims.exp - Date.now() / 1000).toBeGreaterThan(3500)
+    expect(JSON.parse(Buffer.from(out.split('.')[0]!, 'base64url').toString()).kid).toBe('new')
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', 'scripts/token.ts', '--room', 'x'], { cwd: root, env: { ...process.env, TANDEM_AUTH_SECRET: '' }, stdio: 'pipe' })).toThrow()
+  })
+})
+
 describe('limits', () => {
   it('token bucket: burst, then the rate; debt is waited out', () => {
     const b = new TokenBucket(10, 10, 0)
@@ -73,5 +92,8 @@ describe('limits', () => {
       expect(HELP).toContain(`--${flag}`)
     }
     expect(parseConfig(['--cors-origins', 'https://a, https://b'], {}).corsOrigins).toEqual(['https://a', 'https://b'])
+    expect(parseConfig([], {}).perIpExempt).toContain('127.0.0.1')
+    expect(parseConfig(['--per-ip-exempt', 'none'], {}).perIpExempt).toEqual([])
+    expect(parseConfig([], { TANDEM_PER_IP_EXEMPT: '10.0.0.1' }).perIpExempt).toEqual(['10.0.0.1'])
   })
 })

@@ -54,4 +54,16 @@ describe('checker', () => {
     const acked = check([writer('a', 'text', text, [insert, del], del.clock)], [copy])
     expect(acked.lost.map((l) => l.why)).toEqual(['acknowledged delete undone'])
   })
+
+  it('an acknowledged delete-only operation (covered by the stored delete set) that is undone is lost', () => {
+    const text = new Y.Doc()
+    text.getText('t').insert(0, 'a.0\n')
+    const insert: Op = { kind: 'insert', token: 'a.0', clock: clock(text) }
+    const del: Op = { kind: 'delete-only', token: 'a.0', clock: clock(text) } // moves no clock
+    const copy = { where: 'x', text, crdt: new Y.Doc() }
+    const pending = { ...writer('a', 'text', text, [insert, del], insert.clock), isAcked: (op: Op) => op !== del }
+    expect(check([pending], [copy]).lost).toEqual([])
+    const acked = { ...pending, isAcked: () => true }
+    expect(check([acked], [copy]).lost.map((l) => l.why)).toEqual(['acknowledged delete undone'])
+  })
 })

@@ -36,7 +36,7 @@ function updates(n: number, size = 1): Uint8Array[] {
 
 describe('limits: each refused with its close code, a log line and a metric', () => {
   it('message size (1009), connections per IP (429), rooms per IP per minute (429, WS and HTTP)', async () => {
-    const r = await relay({ maxMessageBytes: 1024, maxConnectionsPerIp: 3, maxRoomsPerMinute: 4 })
+    const r = await relay({ maxMessageBytes: 1024, maxConnectionsPerIp: 3, maxRoomsPerMinute: 4, perIpExempt: [] })
     const big = await RawClient.connect(r.url, 'r1')
     big.send(new Uint8Array(2048))
     expect(await big.waitClosed()).toBe(1009)
@@ -67,6 +67,13 @@ describe('limits: each refused with its close code, a log line and a metric', ()
     expect(await released('r2')).toBe(true) // a room already opened this minute is fine
     expect(r.relay.rooms.peek('r5')).toBeUndefined()
     expect(await limitHits(r, 'rooms-per-minute')).toBe(2)
+  })
+
+  it('per-IP limits do not apply to --per-ip-exempt addresses (default: loopback)', async () => {
+    const r = await relay({ maxConnectionsPerIp: 1, maxRoomsPerMinute: 1 })
+    const open = [await tryUpgrade(r.url, 'e1'), await tryUpgrade(r.url, 'e2'), await tryUpgrade(r.url, 'e3')]
+    expect(open.map((o) => o.status)).toEqual([101, 101, 101])
+    for (const o of open) o.ws.close()
   })
 
   it('HTTP body size: 413 with and without Content-Length, nothing stored', async () => {

@@ -19,6 +19,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig(['--peers', 'http://x'], {})).toThrow(/ws:\/\//)
     expect(() => parseConfig(['--nope'], {})).toThrow(ConfigError)
   })
+  it('--durability (default sync: acks are fsynced) and --compact-bytes', () => {
+    expect(parseConfig([], {})).toMatchObject({ durability: 'sync', compactBytes: 64 * 1024 })
+    expect(parseConfig([], { TANDEM_DURABILITY: 'process', TANDEM_COMPACT_BYTES: '1000' })).toMatchObject({ durability: 'process', compactBytes: 1000 })
+    expect(parseConfig(['--durability', 'sync', '--compact-bytes', '5'], { TANDEM_DURABILITY: 'process' })).toMatchObject({ durability: 'sync', compactBytes: 5 })
+    expect(() => parseConfig(['--durability', 'fast'], {})).toThrow(/sync, process/)
+    expect(() => parseConfig(['--compact-bytes', '0'], {})).toThrow(ConfigError)
+    for (const flag of ['--durability', '--compact-bytes']) expect(HELP).toContain(flag)
+  })
   it('--help, and the help text names every flag', () => {
     expect(parseConfig(['--help'], {}).help).toBe(true)
     for (const flag of ['--host', '--port', '--data', '--storage', '--max-message-bytes', '--idle-ms', '--flush-ms', '--static', '--log-level', '--id', '--peers', '--topology', '--hub', '--peer-secret', '--help']) expect(HELP).toContain(flag)

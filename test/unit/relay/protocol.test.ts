@@ -4,9 +4,13 @@ import * as Y from 'yjs'
 import {
   ProtocolError,
   decodeClientMessage,
+  decodeDeleteSet,
   decodeSaved,
+  encodeDeleteSet,
   encodeSaved,
   encodeSavedSubscribe,
+  addDeletions,
+  mergeDeleted,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeSyncUpdate,
@@ -36,6 +40,108 @@ describe('protocol', () => {
     expect(isSaved(d, saved)).toBe(true)
     d.getText('t').insert(0, 'y')
     expect(isSaved(d, saved)).toBe(false)
+  })
+  it('saved messages carry the persisted delete set; a deletion is saved only once it is covered', () => {
+    const d = new Y.Doc()
+    const t = d.getText('t')
+    t.insert(0, 'abcdef')
+    const ack = (): Uint8Array => encodeSaved(Y.encodeStateVector(d), encodeDeleteSet(Y.createDeleteSetFromStructStore(d.store)))
+    const before = decodeSaved(ack())
+    expect(isSaved(d, before)).toBe(true)
+    t.delete(1, 2) // moves no state vector
+    expect(Y.decodeStateVector(Y.encodeStateVector(d))).toEqual(before.stateVector)
+    expect(isSaved(d, before)).toBe(false)
+    const after = decodeSaved(ack())
+    expect(after.deleteSet?.get(d.clientID)).toEqual([{ clock: 1, len: 2 }])
+    expect(isSaved(d, after)).toBe(true)
+    t.delete(0, 1) // adjacent: the stored [1,3) does not cover [0,1)
+    expect(isSaved(d, after)).toBe(false)
+    expect(isSaved(d, decodeSaved(ack()))).toBe(true)
+  })
+  it('a saved frame without a delete set (old relay) decodes and confirms no deletion', () => {
+    const d = new Y.Doc()
+    const t = d.getText('t')
+    t.insert(0, 'abc')
+    const old = decodeSaved(encodeSaved(Y.encodeStateVector(d)))
+    expect(old.deleteSet).toBeNull()
+    expect(isSaved(d, old)).toBe(true)
+    expect(isSaved(d, old.stateVector)).toBe(true) // a bare state vector still works
+    t.delete(0, 1)
+    expect(isSaved(d, old)).toBe(false)
+    expect(isSaved(d, old.stateVector)).toBe(false)
+    // Old decoders read the state vector first and ignore the rest of the frame.
+    const frame = encodeSaved(Y.encodeStateVector(d), encodeDeleteSet(Y.createDeleteSetFromStructStore(d.store)))
+    expect(frame.subarray(0, encodeSaved(Y.encodeStateVector(d)).length)).toEqual(encodeSaved(Y.encodeStateVector(d)))
+  })
+  it('the delete set codec is the Yjs v1 format (the ds part of Y.encodeSnapshot)', () => {
+    const d = new Y.Doc()
+    d.getText('t').insert(0, 'abcdefgh')
+    d.getText('t').delete(5, 2)
+    d.getText('t').delete(1, 1)
+    const ds = Y.createDeleteSetFromStructStore(d.store)
+    const snapshot = Y.encodeSnapshot(Y.createSnapshot(ds, new Map()))
+    const bytes = encodeDeleteSet(ds)
+    expect(snapshot.subarray(0, bytes.length)).toEqual(bytes)
+    expect(decodeDeleteSet(bytes).get(d.clientID)).toEqual([{ clock: 1, len: 1 }, { clock: 5, len: 2 }])
+    for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeDeleteSet(bytes.subarray(0, cut))).toThrow(ProtocolError)
+  })
+  it('mergeDeleted unites delete sets without modifying them (an UndoManager may hold one)', () => {
+    const d = new Y.Doc()
+    const t = d.getText('t')
+    t.insert(0, 'abcdefgh')
+    const seen: Array<Y.Transaction['deleteSet']> = []
+    d.on('afterTransaction', (tr: Y.Transaction) => { if (tr.deleteSet.clients.size > 0) seen.push(tr.deleteSet) })
+    t.delete(2, 2) // clocks 2..3
+    t.delete(2, 2) // clocks 4..5, adjacent
+    const before = JSON.stringify(seen.map((ds) => [...ds.clients]))
+    expect(mergeDeleted(seen).get(d.clientID)).toEqual([{ clock: 2, len: 4 }])
+    expect(JSON.stringify(seen.map((ds) => [...ds.clients]))).toBe(before)
+    expect(mergeDeleted(seen)).toEqual(mergeDeleted([Y.createDeleteSetFromStructStore(d.store)]))
+  })
+  it('addDeletions in place equals mergeDeleted (property, seeded)', () => {
+    const range = fc.record({ clock: fc.nat(60), len: fc.integer({ min: 0, max: 6 }) })
+    const set = fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(range, { maxLength: 6 })), { maxLength: 3 })
+      .map((entries) => ({ clients: new Map(entries) }) as unknown as Y.Snapshot['ds'])
+    fc.assert(
+      fc.property(set, fc.array(set, { maxLength: 5 }), (base, added) => {
+        const into = mergeDeleted([base])
+        const copy = JSON.stringify(added.map((ds) => [...ds.clients]))
+        addDeletions(into, added)
+        const expected = mergeDeleted([base, ...added])
+        for (const [client, list] of into) if (list.length === 0) into.delete(client)
+        expect(into).toEqual(expected)
+        expect(JSON.stringify(added.map((ds) => [...ds.clients]))).toBe(copy)
+      }),
+      { seed: 777, numRuns: 300 },
+    )
+  })
+  it('isSaved is range inclusion per client (property, seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 8 })), { maxLength: 8 }),
+        fc.array(fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 8 })), { maxLength: 8 }),
+        (storedRanges, docRanges) => {
+          const d = new Y.Doc()
+          const t = d.getText('t')
+          t.insert(0, 'x'.repeat(60))
+          const id = d.clientID
+          // Delete the doc's items at the given clocks (one char = one clock, inserted in order).
+          const deleted = new Set<number>()
+          for (const [c, l] of docRanges) for (let k = c; k < Math.min(c + l, 60); k++) deleted.add(k)
+          const stored = new Set<number>()
+          for (const [c, l] of storedRanges) for (let k = c; k < c + l; k++) stored.add(k)
+          // One single-clock range each, unmerged: coverage must hold across adjacent ranges.
+          const ds = Y.createDeleteSet()
+          ds.clients.set(id, [...stored].sort((a, b) => a - b).map((k) => ({ clock: k, len: 1 }) as (typeof ds.clients extends Map<number, Array<infer I>> ? I : never)))
+          Y.transact(d, () => {
+            for (const k of [...deleted].sort((a, b) => b - a)) t.delete(k, 1)
+          })
+          const saved = decodeSaved(encodeSaved(Y.encodeStateVector(d), encodeDeleteSet(ds)))
+          expect(isSaved(d, saved)).toBe([...deleted].every((k) => stored.has(k)))
+        },
+      ),
+      { seed: 4242, numRuns: 200 },
+    )
   })
   it('every truncation of a real frame is refused with a typed error', () => {
     const frame = encodeSyncUpdate(update())
