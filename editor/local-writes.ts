@@ -117,16 +117,50 @@ function clearedAttributes(ytext: Y.Text): Record<string, unknown> {
 }
 
 /**
- * Inserts the text nodes of `nodes` at `index` of `ytext` with their marks, as y-prosemirror
- * does: the text first, with the formatting it inherits, then formatted to its marks. Inserting
- * with the marks directly would let Yjs step over formatting items that end someone else's
- * text, anchoring the new text behind that text instead of behind the character before.
+ * Inserts `text` so that it follows the character at `index - 1` (its Yjs origin is that
+ * character, or a deleted item right after it; at index 0 the start of the text). `Y.Text.insert` may step over
+ * formatting items after that character first (the start or end of someone else's bold run,
+ * say), which anchors the new text to the other writer's text: concurrent typing at that spot
+ * then interleaves. The new text takes the formatting in effect after that character.
+ */
+function insertRightAfter(transaction: Y.Transaction, ytext: Y.XmlText, index: number, text: string): void {
+  const doc = transaction.doc
+  let left: Y.Item | null = null
+  let remaining = index
+  for (let n = ytext._start; n !== null && remaining > 0; n = n.right) {
+    if (n.deleted || !n.countable) continue
+    if (remaining <= n.length) {
+      // Make `n` end at the character before the insertion point.
+      if (remaining < n.length) Y.getItemCleanStart(transaction, Y.createID(n.id.client, n.id.clock + remaining))
+      left = n
+      remaining = 0
+    } else remaining -= n.length
+  }
+  if (remaining > 0) throw new Error('insert position past the end of the text')
+  // Like Y.Text, go past deleted text (so text typed by others in front of a selection this
+  // replaces stays in front of it), but not past formatting, live or deleted.
+  let right = left ? left.right : ytext._start
+  while (right !== null && right.deleted && right.countable) {
+    left = right
+    right = right.right
+  }
+  // The text's position cache is rebuilt on demand.
+  const markers = (ytext as unknown as { _searchMarker: unknown[] | null })._searchMarker
+  if (markers) markers.length = 0
+  const id = Y.createID(doc.clientID, Y.getState(doc.store, doc.clientID))
+  new Y.Item(id, left, left?.lastId ?? null, right, right?.id ?? null, ytext, null, new Y.ContentString(text)).integrate(transaction, 0)
+}
+
+/**
+ * Inserts the text nodes of `nodes` at `index` of `ytext` with their marks: each right after the
+ * character before it ({@link insertRightAfter}), then formatted to exactly its marks.
  */
 function insertTextNodes(ytext: Y.XmlText, index: number, nodes: readonly PMNode[]): void {
   const cleared = clearedAttributes(ytext)
+  const doc = ytext.doc!
   for (const node of nodes) {
     const text = node.text ?? ''
-    ytext.insert(index, text)
+    doc.transact((tr) => insertRightAfter(tr, ytext, index, text), ySyncPluginKey)
     ytext.format(index, text.length, { ...cleared, ...markAttributes(node.marks) })
     index += text.length
   }
