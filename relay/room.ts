@@ -89,13 +89,18 @@ export class Room {
   /** The doc's whole state as one update, until the doc changes. */
   private fullState: Uint8Array | null = null
   private fullStatePending: unknown[] = []
-  /** Whether the last transaction added structs or deletions (pending structs aside). */
-  private lastTransactionChanged = false
+  /**
+   * Set when a transaction added structs or deletions (pending structs aside). Reset before each
+   * applied update: one update can run more than one transaction (Yjs cleans up formatting
+   * attributes in a second transaction after the first), so "the last one changed nothing"
+   * does not mean the update changed nothing.
+   */
+  private changedSinceReset = false
   /** Notes whether a transaction changed the doc, and forgets {@link fullState} if it did. */
   private readonly forgetFullState = (tr: Y.Transaction): void => {
     let changed = tr.deleteSet.clients.size > 0 || tr.beforeState.size !== tr.afterState.size
     if (!changed) for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) changed = true
-    this.lastTransactionChanged = changed
+    if (changed) this.changedSinceReset = true
     if (this.fullState === null) return
     const { pendingStructs, pendingDs } = this.doc.store
     if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
@@ -138,6 +143,7 @@ export class Room {
     // to sync step 1) changes nothing: not applied, forwarded or stored.
     if (update.length === 2 && update[0] === 0 && update[1] === 0) return
     const { pendingStructs, pendingDs } = this.doc.store
+    this.changedSinceReset = false
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (cause) {
@@ -150,7 +156,7 @@ export class Room {
     // delete set it just received): it was forwarded and stored when it first arrived. Not
     // while a rebuild runs — the doc may then hold structs of a partly applied bad update.
     const store = this.doc.store
-    const noOp = !this.lastTransactionChanged && store.pendingStructs === pendingStructs && store.pendingDs === pendingDs
+    const noOp = !this.changedSinceReset && store.pendingStructs === pendingStructs && store.pendingDs === pendingDs
     if (noOp && !this.rebuildLog) return
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
