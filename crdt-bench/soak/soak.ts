@@ -20,6 +20,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createRelay } from '../../relay/server.ts'
 import { createLogger } from '../../relay/logger.ts'
+import { isSaved, mergeDeleted } from '../../relay/protocol.ts'
 
 /** Settings of a soak run. */
 export interface SoakOptions {
@@ -125,10 +126,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           }
           edits++
         }
-        // Leave once the relay has it: the room's observer saw every one of this session's edits.
-        const mine = Y.getState(doc.store, doc.clientID)
+        // Leave once the relay has it: the room's observer saw every one of this session's edits,
+        // its insertions (state vector) and its deletions (a session may only delete).
         const observer = observers[room]!.doc
-        await until(() => Y.getState(observer.store, doc.clientID) >= mine, `session ${n} delivered`)
+        await until(() => {
+          const seen = { stateVector: Y.decodeStateVector(Y.encodeStateVector(observer)), deleteSet: mergeDeleted([Y.createDeleteSetFromStructStore(observer.store)]) }
+          return isSaved(doc, seen)
+        }, `session ${n} delivered`)
         p.destroy()
         doc.destroy()
       }
