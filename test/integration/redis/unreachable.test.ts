@@ -41,8 +41,14 @@ describe('Redis unreachable', () => {
     await until('both relays\' clients hold everything written while Redis was away', () =>
       clients.every((c) => keysOf(c.doc).join() === all.join()))
     // Rooms loaded while Redis was away share awareness once it is there.
-    a1.provider.awareness.setLocalStateField('user', { name: 'a1' })
-    await until('b1 sees a1\'s awareness', () => b1.provider.awareness.getStates().has(a1.doc.clientID))
+    // Awareness is ephemeral pub/sub: one published before the other relay's subscriber has
+    // re-subscribed is gone (a client renews its state every 15 s), so it is set again while
+    // waiting, as a renewal would.
+    let renewals = 0
+    await until('b1 sees a1\'s awareness', () => {
+      a1.provider.awareness.setLocalStateField('user', { name: 'a1', renewals: renewals++ })
+      return b1.provider.awareness.getStates().has(a1.doc.clientID)
+    })
     for (const m of members) {
       expect((await health(m.httpUrl)).status).toBe('ok')
       expect(await metric(m.httpUrl, 'tandem_redis_up')).toBe(1)
