@@ -96,24 +96,35 @@ export class Room {
    * does not mean the update changed nothing.
    */
   private changedSinceReset = false
-  /** Notes whether a transaction changed the doc, and forgets {@link fullState} if it did. */
-  private readonly forgetFullState = (tr: Y.Transaction): void => {
-    let changed = tr.deleteSet.clients.size > 0 || tr.beforeState.size !== tr.afterState.size
+  /**
+   * After every transaction: notes whether it changed the doc, forgets {@link fullState} if so,
+   * and keeps its deletions for the next delete-set computation.
+   */
+  private readonly onTransaction = (tr: Y.Transaction): void => {
+    const deleted = tr.deleteSet.clients.size > 0
+    let changed = deleted || tr.beforeState.size !== tr.afterState.size
     if (!changed) for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) changed = true
     if (changed) this.changedSinceReset = true
-    if (this.fullState === null) return
-    const { pendingStructs, pendingDs } = this.doc.store
-    if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
+    if (this.fullState !== null) {
+      const { pendingStructs, pendingDs } = this.doc.store
+      if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
+    }
+    if (!this.dsCache || !deleted) return
+    this.dsSince.push(tr.deleteSet)
+    if (this.dsSince.length > DS_SINCE_MAX) {
+      // Nobody asked for a while (no saved subscribers): drop the cache, walk the store when asked.
+      this.dsCache = null
+      this.dsSince = []
+    }
   }
 
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
     this.deps = deps
-    this.doc.on('afterTransaction', this.forgetFullState)
+    this.doc.on('afterTransaction', this.onTransaction)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
-    this.doc.on('afterTransaction', this.onTransaction)
     this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
   }
 
@@ -269,16 +280,6 @@ export class Room {
     return this.dsCache.encoded
   }
 
-  private readonly onTransaction = (transaction: Y.Transaction): void => {
-    if (!this.dsCache || transaction.deleteSet.clients.size === 0) return
-    this.dsSince.push(transaction.deleteSet)
-    if (this.dsSince.length > DS_SINCE_MAX) {
-      // Nobody asked for a while (no saved subscribers): drop the cache, walk the store when asked.
-      this.dsCache = null
-      this.dsSince = []
-    }
-  }
-
   /** Updates accepted but not yet stored. */
   get unsaved(): number {
     return this.queue.length
@@ -416,7 +417,6 @@ export class Room {
         this.dsCache = null
         this.dsSince = []
         this.fullState = null
-        fresh.on('afterTransaction', this.forgetFullState)
       } catch (error) {
         metrics.errors.inc({ code: 'rebuild-failed' })
         logger.error({ room: this.name, err: error }, 'rebuilding the room doc failed; keeping the current doc')
