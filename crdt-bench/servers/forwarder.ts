@@ -13,6 +13,8 @@ import http from 'node:http'
 import { WebSocketServer, type WebSocket, type RawData } from 'ws'
 
 const port = Number(process.argv[2])
+// A clean exit on SIGTERM, so `--profile` (node --cpu-prof) writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 /** messageSync, syncStep2, an empty update (0 structs, 0 delete sets) as a length-prefixed byte array. */
 const EMPTY_STEP_2 = new Uint8Array([0, 1, 2, 0, 0])
 const rooms = new Map<string, Set<WebSocket>>()

@@ -14,6 +14,8 @@ import { WebSocketServer } from 'ws'
 const require = createRequire(import.meta.url)
 const [kind, portArg] = process.argv.slice(2)
 const port = Number(portArg)
+// A clean exit on SIGTERM, so `--profile` (node --cpu-prof) writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 
 if (kind === 'classic') {
   const { setupWSConnection } = require('y-websocket-classic/bin/utils') as {

@@ -140,7 +140,19 @@ export class LevelDbStorage implements StorageAdapter {
     if (!group) return
     this.writing = true
     try {
-      await this.db.batch(group.ops, { sync: this.sync })
+      // A chained batch: the array form of `batch()` costs about 5x more CPU per operation
+      // (abstract-level clones and re-encodes each one); measured in bench:relay.
+      const batch = this.db.batch()
+      try {
+        for (const op of group.ops) {
+          if (op.type === 'put') batch.put(op.key, op.value)
+          else batch.del(op.key)
+        }
+      } catch (error) {
+        await batch.close()
+        throw error
+      }
+      await batch.write({ sync: this.sync })
       for (const w of group.waiters) w.resolve()
     } catch (error) {
       for (const w of group.waiters) w.reject(error)
