@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `npm start` and the `tandem` bin (`npx tandem`): parse flags and env once, start the relay
  * (with the topology extension when peers are configured), print the URL, shut down
@@ -14,8 +14,6 @@ import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from './config.ts'
 import { createRelay } from './server.ts'
 import { createLogger } from './logger.ts'
 import type { RelayExtension } from './extension.ts'
-import { topologyExtension, parseTopology } from './topology/index.ts'
-import { redisExtension } from './redis/index.ts'
 
 /** The nearest directory above this module holding a package.json: the tandem package. */
 function packageRoot(): string {
@@ -52,7 +50,9 @@ if (config.static === DEFAULT_CONFIG.static) config.static = resolve(root, DEFAU
 const logger = createLogger(config.logLevel, process.stdout, { format: config.logFormat })
 const extensions: RelayExtension[] = []
 // Accept-only relays (a mesh member nobody lists yet, a star hub) start it with a peer secret.
+// Both are imported only when configured: ioredis alone adds ~20 MiB to the resident set.
 if (config.peers.length > 0 || config.hub || config.peerSecret) {
+  const { topologyExtension, parseTopology } = await import('./topology/index.ts')
   extensions.push(
     topologyExtension({
       id: config.id,
@@ -64,7 +64,10 @@ if (config.peers.length > 0 || config.hub || config.peerSecret) {
     }),
   )
 }
-if (config.redis) extensions.push(redisExtension({ url: config.redis, id: config.id }))
+if (config.redis) {
+  const { redisExtension } = await import('./redis/index.ts')
+  extensions.push(redisExtension({ url: config.redis, id: config.id }))
+}
 const relay = await createRelay(config, { extensions, logger })
 logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)
 process.stdout.write(`tandem relay listening on ${relay.httpUrl} (ws ${relay.url}/<room>)\n`)

@@ -7,8 +7,12 @@
  *
  * @module
  */
+import { createRequire } from 'node:module'
 import { pino, type Logger, type LevelWithSilent } from 'pino'
-import pretty from 'pino-pretty'
+import type PinoPretty from 'pino-pretty'
+
+/** pino-pretty is loaded only for pretty output (a production relay logs JSON and never needs it). */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
 
 export type { Logger }
 
@@ -31,7 +35,7 @@ export function usePrettyLogs(format: LogFormat, destination: NodeJS.WritableStr
 export function createLogger(level: string = 'info', destination?: NodeJS.WritableStream, options: LoggerOptions = {}): Logger {
   const pinoOptions = { level: level as LevelWithSilent, base: { name: 'tandem-relay' } }
   if (usePrettyLogs(options.format ?? 'json', destination)) {
-    const stream = pretty({
+    const stream = loadPretty()({
       destination: destination ?? 1,
       colorize: (destination ?? process.stdout) === process.stdout && process.stdout.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',

@@ -23,6 +23,16 @@ const TICKS_PER_SECOND = 100 // getconf CLK_TCK on Linux
 export const TANDEM_CLI = join(ROOT, 'dist/relay/cli.js')
 
 /**
+ * The node flags `npm start` puts before `dist/relay/cli.js`, read from package.json, so the
+ * benchmarks run tandem exactly as `npm start` does.
+ */
+export function tandemNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const words = pkg.scripts.start.split(/\s+/)
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/relay/cli.js')).filter((w) => w.startsWith('--'))
+}
+
+/**
  * Builds tandem (`npm run build`, incremental) and bundles the other servers' entry points;
  * returns the directory holding their `<name>.js` files.
  */

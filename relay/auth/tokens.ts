@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose'
+/** jose is loaded on first use: an open relay (no `--auth-secret`) never signs or verifies. */
+const loadJose = (): Promise<typeof import('jose')> => import('jose')
 import { randomUUID } from 'node:crypto'
 
 /** What a token lets its holder do in a room. */
@@ -85,6 +86,7 @@ export interface SignOptions {
 /** Signs a token with `key` (its `kid` goes in the header). */
 export async function signToken(key: AuthKey, options: SignOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
+  const { SignJWT } = await loadJose()
   return new SignJWT({ rooms: options.rooms, right: options.right, ...(options.admin ? { admin: true } : {}) })
     .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'JWT' })
     .setIssuedAt(now)
@@ -118,6 +120,7 @@ export async function verifyToken(token: string | null | undefined, keys: readon
   if (kid === null) return { ok: false, failure: 'malformed', reason: 'token header does not decode' }
   const key = kid === undefined ? keys[0] : keys.find((k) => k.kid === kid)
   if (!key) return { ok: false, failure: 'unknown-key', reason: `unknown key id ${JSON.stringify(kid)}` }
+  const { jwtVerify, errors: joseErrors } = await loadJose()
   let payload: Record<string, unknown>
   try {
     ;({ payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], requiredClaims: ['exp'] }))
