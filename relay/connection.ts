@@ -19,9 +19,9 @@ import type { Room, RoomClient } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { corkUntilTurnEnd } from './turn-cork.ts'
+import { sendBinary } from './wire-frame.ts'
 
 let nextConnectionId = 1
-const SEND_OPTIONS = { binary: true } as const
 
 /** What a connection needs. */
 export interface ConnectionDeps {
@@ -291,7 +291,10 @@ export class Connection implements RoomClient {
     return this.deps.grant?.tokenId
   }
 
-  /** Sends a frame if the socket is open; drops the client when too much is already buffered for it. */
+  /**
+   * Sends a frame if the socket is open; drops the client when too much is already buffered for
+   * it. Frames are never changed after they were sent (the same bytes go to every receiver).
+   */
   send(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     const max = this.deps.limits?.maxBufferedBytes
@@ -304,7 +307,7 @@ export class Connection implements RoomClient {
     }
     this.deps.metrics.bytesOut.inc(frame.byteLength)
     corkUntilTurnEnd(this.ws)
-    this.ws.send(frame, SEND_OPTIONS)
+    sendBinary(this.ws, frame)
   }
 
   /** Closes the connection for `error`, with one log line. Nothing more of it is handled. */
