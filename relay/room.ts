@@ -8,11 +8,20 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, validateUpdate, type DeletedRanges } from './protocol.ts'
+import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, type DeletedRanges } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
+
+/**
+ * What the doc holds apart from its integrated structs: updates waiting for missing
+ * dependencies. Yjs replaces `pendingDs` but merges new pending structs into the existing
+ * `pendingStructs` object (its `update` field), so both the object and its update are compared.
+ */
+type PendingMark = readonly [object | null, Uint8Array | null, Uint8Array | null]
+const pendingMark = (store: Y.Doc['store']): PendingMark => [store.pendingStructs, store.pendingStructs?.update ?? null, store.pendingDs]
+const samePending = (a: PendingMark, b: PendingMark): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2]
 
 /** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
 const DS_SINCE_MAX = 1024
@@ -88,7 +97,7 @@ export class Room {
   private storing = false
   /** The doc's whole state as one update, until the doc changes. */
   private fullState: Uint8Array | null = null
-  private fullStatePending: unknown[] = []
+  private fullStatePending: PendingMark = [null, null, null]
   /**
    * Set when a transaction added structs or deletions (pending structs aside). Reset before each
    * applied update: one update can run more than one transaction (Yjs cleans up formatting
@@ -105,10 +114,7 @@ export class Room {
     let changed = deleted || tr.beforeState.size !== tr.afterState.size
     if (!changed) for (const [client, clock] of tr.afterState) if (tr.beforeState.get(client) !== clock) changed = true
     if (changed) this.changedSinceReset = true
-    if (this.fullState !== null) {
-      const { pendingStructs, pendingDs } = this.doc.store
-      if (changed || this.fullStatePending[0] !== pendingStructs || this.fullStatePending[1] !== pendingDs) this.fullState = null
-    }
+    if (this.fullState !== null && (changed || !samePending(this.fullStatePending, pendingMark(this.doc.store)))) this.fullState = null
     if (!this.dsCache || !deleted) return
     this.dsSince.push(tr.deleteSet)
     if (this.dsSince.length > DS_SINCE_MAX) {
@@ -145,29 +151,28 @@ export class Room {
    * Throws an `invalid-update` {@link RelayError} (nothing applied, forwarded or stored) on junk.
    */
   applyUpdate(update: Uint8Array, origin: unknown): void {
-    try {
-      validateUpdate(update)
-    } catch (cause) {
-      throw new RelayError('invalid-update', 'update does not decode', { cause })
-    }
     // An update with no structs and no deletions (what a client that has nothing new answers
     // to sync step 1) changes nothing: not applied, forwarded or stored.
     if (update.length === 2 && update[0] === 0 && update[1] === 0) return
-    const { pendingStructs, pendingDs } = this.doc.store
+    const before = pendingMark(this.doc.store)
     this.changedSinceReset = false
     try {
+      // Not decoded beforehand: Yjs reads every struct before it integrates any, so junk that
+      // does not decode throws with the doc untouched.
       Y.applyUpdate(this.doc, update, origin)
     } catch (cause) {
-      // A decodable update can still throw halfway through integration and leave part of it
-      // in the doc. Nothing of it is forwarded or stored; the doc is rebuilt from storage.
+      if (!this.changedSinceReset && samePending(before, pendingMark(this.doc.store))) {
+        throw new RelayError('invalid-update', 'update does not decode', { cause })
+      }
+      // It decoded far enough to integrate part of itself before throwing. Nothing of it is
+      // forwarded or stored; the doc is rebuilt from storage.
       this.rebuild()
       throw new RelayError('invalid-update', 'update does not apply', { cause })
     }
     // Everything in it was already here (a joining client's answer to sync step 1 repeats the
     // delete set it just received): it was forwarded and stored when it first arrived. Not
     // while a rebuild runs — the doc may then hold structs of a partly applied bad update.
-    const store = this.doc.store
-    const noOp = !this.changedSinceReset && store.pendingStructs === pendingStructs && store.pendingDs === pendingDs
+    const noOp = !this.changedSinceReset && samePending(before, pendingMark(this.doc.store))
     if (noOp && !this.rebuildLog) return
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
@@ -242,7 +247,7 @@ export class Room {
     if (sv === undefined || (sv.length === 1 && sv[0] === 0)) {
       if (this.fullState === null) {
         this.fullState = Y.encodeStateAsUpdate(this.doc)
-        this.fullStatePending = [this.doc.store.pendingStructs, this.doc.store.pendingDs]
+        this.fullStatePending = pendingMark(this.doc.store)
       }
       return this.fullState
     }
