@@ -13,6 +13,7 @@ import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
+import { FlushTick, type FlushDue } from './flush-tick.ts'
 
 /**
  * What the doc holds apart from its integrated structs: updates waiting for missing
@@ -46,6 +47,8 @@ export interface RoomHooks {
 export interface RoomDeps {
   storage: StorageAdapter
   flushMs: number
+  /** The relay's shared flush timer (a room of its own when not given). */
+  flushTick?: FlushTick
   /** Compact the stored log from the live doc once this many bytes were appended since the last snapshot (and at least the snapshot's size). */
   compactBytes: number
   logger: Logger
@@ -56,7 +59,7 @@ export interface RoomDeps {
 }
 
 /** A loaded room. Create through {@link RoomManager.get}. */
-export class Room {
+export class Room implements FlushDue {
   /** The room's name. */
   readonly name: string
   /**
@@ -72,6 +75,10 @@ export class Room {
   pins = 0
   private readonly deps: RoomDeps
   private queue: Uint8Array[] = []
+  private readonly flushTick: FlushTick
+  /** Waiting for the shared flush tick. */
+  private onTick = false
+  /** A retry after a failed append, on its own backoff. */
   private timer: NodeJS.Timeout | null = null
   private flushChain: Promise<void> = Promise.resolve()
   private persisted: Uint8Array
@@ -127,6 +134,7 @@ export class Room {
   constructor(name: string, deps: RoomDeps, persistedStateVector: Uint8Array | null) {
     this.name = name
     this.deps = deps
+    this.flushTick = deps.flushTick ?? new FlushTick(deps.flushMs)
     this.doc.on('afterTransaction', this.onTransaction)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
@@ -290,20 +298,30 @@ export class Room {
     return this.queue.length
   }
 
+  /**
+   * Queued updates are stored on the shared flush tick (every room in the same turn, one write
+   * group); a retry after a failed append waits its own backoff instead.
+   */
   private scheduleFlush(retryMs?: number): void {
     if (this.timer) return
-    // Due on the next multiple of flush-ms, so every room's flush falls in the same turn of
-    // the event loop and the store writes them as one group; a retry after a failed store
-    // waits its own backoff instead.
-    const { flushMs } = this.deps
-    const delay = retryMs ?? (flushMs > 0 ? flushMs - (Date.now() % flushMs) : 0)
+    if (retryMs === undefined) {
+      if (this.onTick) return
+      this.onTick = true
+      this.flushTick.add(this)
+      return
+    }
     this.timer = setTimeout(() => {
       this.timer = null
-      this.flush().catch(() => {
-        /* logged in flush; retried on the next schedule */
-      })
-    }, delay)
+      this.flushDue()
+    }, retryMs)
     this.timer.unref()
+  }
+
+  /** The flush tick (or the retry timer) fired. */
+  flushDue(): void {
+    this.flush().catch(() => {
+      /* logged in flush; retried on the next schedule */
+    })
   }
 
   /** Stores every queued update now; resolves once they are durable. Rejects (and keeps them queued) when storage fails. */
@@ -311,6 +329,10 @@ export class Room {
     if (this.timer) {
       clearTimeout(this.timer)
       this.timer = null
+    }
+    if (this.onTick) {
+      this.onTick = false
+      this.flushTick.delete(this)
     }
     const next = this.flushChain.then(() => this.flushOnce())
     this.flushChain = next.catch(() => undefined)
@@ -441,6 +463,8 @@ export class Room {
   destroy(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
+    this.flushTick.delete(this)
+    this.onTick = false
     this.awareness.off('update', this.onAwarenessUpdate)
     this.awareness.destroy()
     this.doc.destroy()

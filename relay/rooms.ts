@@ -14,6 +14,7 @@ import type { RelayMetrics } from './metrics.ts'
 import type { RelayExtension } from './extension.ts'
 import type { Health } from './health.ts'
 import { StorageHealth } from './storage-health.ts'
+import { FlushTick } from './flush-tick.ts'
 
 /** What the manager needs. */
 export interface RoomManagerDeps {
@@ -38,10 +39,13 @@ export class RoomManager {
   private readonly hooks: RoomHooks
   /** Rooms whose appends are failing (health and metrics). */
   readonly storageHealth: StorageHealth
+  /** One flush timer for every room. */
+  private readonly flushTick: FlushTick
 
   constructor(deps: RoomManagerDeps) {
     this.deps = deps
     this.storageHealth = new StorageHealth(deps.health, deps.metrics.registry)
+    this.flushTick = new FlushTick(deps.flushMs)
     this.hooks = {
       onUpdate: (room, update, origin) => this.fire('onUpdate', (e) => e.onUpdate?.(room, update, origin)),
       onStored: (room, sv) => this.fire('onStored', (e) => e.onStored?.(room, sv)),
@@ -81,7 +85,7 @@ export class RoomManager {
     let room: Room
     try {
       const [updates, sv] = await Promise.all([storage.load(name), storage.getStateVector(name)])
-      room = new Room(name, { storage, flushMs: this.deps.flushMs, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks, storageHealth: this.storageHealth }, sv)
+      room = new Room(name, { storage, flushMs: this.deps.flushMs, flushTick: this.flushTick, compactBytes: this.deps.compactBytes, logger, metrics, hooks: this.hooks, storageHealth: this.storageHealth }, sv)
       try {
         room.loadStored(updates, sv)
       } catch (error) {
