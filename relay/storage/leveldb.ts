@@ -73,9 +73,8 @@ export class LevelDbStorage implements StorageAdapter {
   private readonly compactor = new Compactor()
   private readonly compactAfter: number
   private readonly sync: boolean
-  /** Sequence numbers per room, once known (and, once resolved, without a promise to await). */
+  /** Sequence numbers per room, once known. */
   private readonly nextSeq = new Map<string, Promise<Counter>>()
-  private readonly known = new Map<string, Counter>()
   /** Writes waiting for the next group commit. */
   private group: Group | null = null
   private writing = false
@@ -108,9 +107,7 @@ export class LevelDbStorage implements StorageAdapter {
           if (first < 0) first = next - 1
           entries++
         }
-        const known: Counter = { next, first: Math.max(first, 0), entries }
-        if (this.nextSeq.get(room) === counter) this.known.set(room, known)
-        return known
+        return { next, first: Math.max(first, 0), entries }
       })()
       this.nextSeq.set(room, counter)
       counter.catch(() => this.nextSeq.delete(room))
@@ -167,7 +164,9 @@ export class LevelDbStorage implements StorageAdapter {
 
   async append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
     if (this.closing) throw new Error('storage is closing')
-    const counter = this.known.get(room) ?? (await this.counter(room))
+    // Awaited even when known: sequence numbers are taken in call order by appends and
+    // snapshot compactions alike (a snapshot deletes every entry below its own).
+    const counter = await this.counter(room)
     const ops: Op[] = updates.map((value) => ({ type: 'put', key: logPrefix(room) + seqString(counter.next++), value }))
     ops.push({ type: 'put', key: svKey(room), value: stateVector })
     await this.write(ops)
