@@ -18,7 +18,7 @@ import { RelayError, asRelayError, closeReason } from './errors.ts'
 import type { Room, RoomClient } from './room.ts'
 import type { RoomManager } from './rooms.ts'
 import type { RelayMetrics } from './metrics.ts'
-import { corkUntilTurnEnd } from './turn-cork.ts'
+import { coalesceTurnWrites } from './turn-cork.ts'
 import { sendBinary } from './wire-frame.ts'
 
 let nextConnectionId = 1
@@ -306,7 +306,7 @@ export class Connection implements RoomClient {
       return
     }
     this.deps.metrics.bytesOut.inc(frame.byteLength)
-    corkUntilTurnEnd(this.ws)
+    coalesceTurnWrites(this.ws)
     sendBinary(this.ws, frame)
   }
 

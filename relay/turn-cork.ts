@@ -1,9 +1,10 @@
 /**
- * Coalescing writes per turn of the event loop: the first frame sent to a client socket in a
- * turn corks the socket, and one `setImmediate` uncorks every corked socket, so all frames a
- * client gets in that turn (updates of several writers, awareness, acks) leave in one `writev`
- * system call instead of one each. Frames stay separate WebSocket messages — stock clients
- * read one message per frame — so nothing is merged or re-encoded.
+ * Coalescing writes per turn of the event loop, without delaying the first one: the first
+ * frame sent to a client socket in a turn is written at once; a second frame to the same
+ * socket in the same turn corks it, and one `setImmediate` uncorks every corked socket, so
+ * the rest of a burst (updates of several writers, a catch-up, awareness, acks) leaves in one
+ * `writev` system call instead of one each. Frames stay separate WebSocket messages — stock
+ * clients read one message per frame — so nothing is merged or re-encoded.
  *
  * `ws` keeps its socket in the undocumented `_socket` field; when it is not a corkable socket
  * (another `ws` version), frames are written as before.
@@ -18,24 +19,32 @@ interface Corkable {
   destroyed: boolean
 }
 
+/** Sockets written to in this turn, and those of them corked. */
+const written = new Set<Corkable>()
 const corked = new Set<Corkable>()
 let scheduled = false
 
-function uncorkAll(): void {
+function endTurn(): void {
   scheduled = false
+  written.clear()
   for (const socket of corked) if (!socket.destroyed) socket.uncork()
   corked.clear()
 }
 
-/** Corks `ws`'s socket until the end of this turn of the event loop (once per turn). */
-export function corkUntilTurnEnd(ws: WebSocket): void {
+/** Call before sending a frame on `ws`: corks its socket until the end of the turn from its second frame in this turn on. */
+export function coalesceTurnWrites(ws: WebSocket): void {
   const socket = (ws as unknown as { _socket?: Partial<Corkable> })._socket
   if (!socket || typeof socket.cork !== 'function' || typeof socket.uncork !== 'function') return
-  if (corked.has(socket as Corkable)) return
-  socket.cork()
-  corked.add(socket as Corkable)
-  if (!scheduled) {
-    scheduled = true
-    setImmediate(uncorkAll)
+  const s = socket as Corkable
+  if (!written.has(s)) {
+    written.add(s)
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(endTurn)
+    }
+    return
   }
+  if (corked.has(s)) return
+  s.cork()
+  corked.add(s)
 }
