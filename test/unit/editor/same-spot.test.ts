@@ -164,6 +164,23 @@ describe('two writers at the same spot keep their words whole', () => {
     expect(text.endsWith(' keep')).toBe(true)
   })
 
+  test('the character after the caret deleted meanwhile: the next key still follows the writer’s previous one', () => {
+    const [a, b, c] = setup(3, 'tandem', 'd')
+    for (const e of [a!, b!, c!]) e.select(1)
+    a!.type('a')
+    b!.type('b')
+    // C deletes the "d" after everyone's caret; A sees that before anything from B.
+    c!.view.dispatch(c!.state.tr.delete(1, 2))
+    net!.deliver(2, 0)
+    a!.type('c')
+    net!.flush()
+    const text = expectConverged([a!, b!, c!])
+    // Had "c" followed the deleted "d" instead of "a", B's "b" (typed in front of "d") would
+    // sit between them.
+    expect(text).toContain('ac')
+    expect(text.length).toBe(3)
+  })
+
   test('three writers at one spot', () => {
     const [a, b, c] = setup(3, 'tandem', 'x')
     for (const e of [a!, b!, c!]) e.select(2)
