@@ -118,10 +118,11 @@ function clearedAttributes(ytext: Y.Text): Record<string, unknown> {
 
 /**
  * Inserts `text` so that it follows the character at `index - 1` (its Yjs origin is that
- * character, or text deleted right after it by the same transaction; at index 0 the start of the text). `Y.Text.insert` may step over
- * formatting items after that character first (the start or end of someone else's bold run,
- * say), which anchors the new text to the other writer's text: concurrent typing at that spot
- * then interleaves. The new text takes the formatting in effect after that character.
+ * character, or text deleted right after it by the same transaction; at index 0 the start of
+ * the text). `Y.Text.insert` may step over formatting items after that character first (the
+ * start or end of someone else's bold run, say), which anchors the new text to the other
+ * writer's text: concurrent typing at that spot then interleaves. The new text takes the
+ * formatting in effect after that character.
  */
 function insertRightAfter(transaction: Y.Transaction, ytext: Y.XmlText, index: number, text: string): void {
   const doc = transaction.doc
