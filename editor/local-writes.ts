@@ -118,10 +118,11 @@ function clearedAttributes(ytext: Y.Text): Record<string, unknown> {
 
 /**
  * Inserts `text` so that it follows the character at `index - 1` (its Yjs origin is that
- * character, or a deleted item right after it; at index 0 the start of the text). `Y.Text.insert` may step over
- * formatting items after that character first (the start or end of someone else's bold run,
- * say), which anchors the new text to the other writer's text: concurrent typing at that spot
- * then interleaves. The new text takes the formatting in effect after that character.
+ * character, or text deleted right after it by the same transaction; at index 0 the start of
+ * the text). `Y.Text.insert` may step over formatting items after that character first (the
+ * start or end of someone else's bold run, say), which anchors the new text to the other
+ * writer's text: concurrent typing at that spot then interleaves. The new text takes the
+ * formatting in effect after that character.
  */
 function insertRightAfter(transaction: Y.Transaction, ytext: Y.XmlText, index: number, text: string): void {
   const doc = transaction.doc
@@ -137,10 +138,13 @@ function insertRightAfter(transaction: Y.Transaction, ytext: Y.XmlText, index: n
     } else remaining -= n.length
   }
   if (remaining > 0) throw new Error('insert position past the end of the text')
-  // Like Y.Text, go past deleted text (so text typed by others in front of a selection this
-  // replaces stays in front of it), but not past formatting, live or deleted.
+  // Go past the text this same transaction deleted (the selection this replaces), so text typed
+  // by others in front of it stays in front; but not past text deleted before (typing next to
+  // a deleted character would otherwise follow that character rather than the one before the
+  // caret, and someone typing in front of the deleted one would land inside this writer's run),
+  // nor past formatting, live or deleted.
   let right = left ? left.right : ytext._start
-  while (right !== null && right.deleted && right.countable) {
+  while (right !== null && right.deleted && right.countable && Y.isDeleted(transaction.deleteSet, right.id)) {
     left = right
     right = right.right
   }

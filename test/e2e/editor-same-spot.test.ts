@@ -12,7 +12,7 @@ import { buildEditor } from '../../editor/build.ts'
 import { launchChromium } from './chromium.ts'
 import { serveStatic, type StaticServer } from './static-server.ts'
 import { startTestRelay, type TestRelay } from './relay.ts'
-import { openDemo, editorText, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
+import { openDemo, editorText, fragmentXml, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
 
 const ADA = { name: 'Ada', color: '#e11d48' }
 const BOB = { name: 'Bob', color: '#2563eb' }
@@ -63,9 +63,27 @@ async function keys(page: Page, ...sequence: string[]): Promise<void> {
 }
 
 /**
+ * The caret once the editor has read the DOM selection. A key moves the DOM selection in its
+ * default action; ProseMirror reads it on a later `selectionchange`, so right after the key the
+ * editor's state may still hold the previous caret (and Enter, Control+b or the next arrow would
+ * act on that one). Waits until the state's caret is where the DOM selection is.
+ */
+async function settledHead(page: Page): Promise<number> {
+  const handle = await page.waitForFunction(() => {
+    const { view } = window.tandem!.editor
+    const sel = document.getSelection()
+    if (!sel?.focusNode || !view.dom.contains(sel.focusNode)) return null
+    const { head } = view.state.selection
+    // The bias ProseMirror reads a DOM selection with.
+    return view.posAtDOM(sel.focusNode, sel.focusOffset, 1) === head ? head : null
+  })
+  return (await handle.jsonValue()) as number
+}
+
+/**
  * Moves the caret to block `line` (0-based, top level), offset `offset`, with the keyboard.
  * Arrow keys may stop once more at the other user's cursor widget, so the caret is checked
- * and nudged until it is there (bounded).
+ * and nudged until it is there (bounded), each time once the editor has read it.
  */
 async function caretAt(page: Page, line: number, offset: number): Promise<void> {
   const target = await page.evaluate(
@@ -79,11 +97,25 @@ async function caretAt(page: Page, line: number, offset: number): Promise<void> 
   )
   await keys(page, 'Control+Home', ...Array(line).fill('ArrowDown'), 'Home', ...Array(offset).fill('ArrowRight'))
   for (let i = 0; i < 20; i++) {
-    const head = await page.evaluate(() => window.tandem!.editor.view.state.selection.head)
+    const head = await settledHead(page)
     if (head === target) return
     await page.keyboard.press(head < target ? 'ArrowRight' : 'ArrowLeft')
   }
   throw new Error(`caret did not reach ${target}`)
+}
+
+/** Control+End, then waits until the editor's caret is at the end of the document. */
+async function caretAtEnd(page: Page): Promise<void> {
+  await page.keyboard.press('Control+End')
+  const end = await page.evaluate(() => window.tandem!.editor.view.state.doc.content.size - 1)
+  const head = await settledHead(page)
+  if (head !== end) throw new Error(`Control+End put the caret at ${head}, not at the end (${end})`)
+}
+
+/** Control+b at the caret, then waits until the editor will type bold (its stored marks). */
+async function boldOn(page: Page): Promise<void> {
+  await page.keyboard.press('Control+b')
+  await page.waitForFunction(() => window.tandem!.editor.view.state.storedMarks?.some((m) => m.type.name === 'strong') === true)
 }
 
 /** Both type at once; resolves when both keyboards are done and the pages have converged. */
@@ -97,7 +129,7 @@ async function typeTogether(a: Page, textA: string, b: Page, textB: string): Pro
 describe('two people typing at the same spot at the same time keep their words whole', () => {
   test('end of a paragraph', async () => {
     const [a, b] = await pair('end', 'Hello ')
-    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    await Promise.all([caretAtEnd(a.page), caretAtEnd(b.page)])
     const text = await typeTogether(a.page, ALPHA, b.page, BETA)
     expect(text, JSON.stringify(text)).toContain(ALPHA)
     expect(text, JSON.stringify(text)).toContain(BETA)
@@ -107,7 +139,7 @@ describe('two people typing at the same spot at the same time keep their words w
 
   test('an idle caret stays in front of text typed at it, in its own tab and as the other tab draws it', async () => {
     const [a, b] = await pair('cursor', 'Hello ')
-    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    await Promise.all([caretAtEnd(a.page), caretAtEnd(b.page)])
     const end = 'Hello '.length + 1
     const adaCursorInBob = (): Promise<number> =>
       b.page.evaluate(() => {
@@ -163,7 +195,7 @@ describe('two people typing at the same spot at the same time keep their words w
 
   test('right after Enter: two people starting new paragraphs at the same point end on separate lines', async () => {
     const [a, b] = await pair('enter', 'Title')
-    await Promise.all([keys(a.page, 'Control+End'), keys(b.page, 'Control+End')])
+    await Promise.all([caretAtEnd(a.page), caretAtEnd(b.page)])
     const text = await typeTogether(a.page, '\nalpha one', b.page, '\nbeta two')
     const lines = text.split('\n')
     expect(lines[0], JSON.stringify(text)).toBe('Title')
@@ -195,6 +227,58 @@ describe('two people typing at the same spot at the same time keep their words w
     expect(text, JSON.stringify(text)).toContain('beta two')
     expect(text.startsWith('keep '), JSON.stringify(text)).toBe(true)
     expect(text.endsWith(' keep'), JSON.stringify(text)).toBe(true)
+    await close([a, b])
+  })
+
+  test.each(['from the first key', 'after Bob’s first key reached Ada'] as const)('marks: both press Control+b and type bold at the same spot, together %s', async (start) => {
+    const [a, b] = await pair('bold', 'plain ')
+    await Promise.all([a.page, b.page].map(async (page) => {
+      await caretAtEnd(page)
+      await boldOn(page)
+    }))
+    let betaLeft = BETA
+    if (start !== 'from the first key') {
+      // Ada's caret stays in front of Bob's bold letter, after plain text: the bold she turned
+      // on must survive Bob's keystroke (ProseMirror drops stored marks on any change).
+      await b.page.keyboard.type(BETA[0]!)
+      await a.page.waitForFunction((want) => window.tandem!.editor.view.state.doc.textContent === want, 'plain ' + BETA[0])
+      betaLeft = BETA.slice(1)
+    }
+    const text = await typeTogether(a.page, ALPHA, b.page, betaLeft)
+    const xml = await fragmentXml(a.page)
+    expect(text, xml).toContain(ALPHA)
+    expect(text, xml).toContain(BETA)
+    expect(text, xml).toBe('plain ' + (text.indexOf(ALPHA) < text.indexOf(BETA) ? ALPHA + BETA : BETA + ALPHA))
+    for (const page of [a.page, b.page]) {
+      // What each page shows (the other user's cursor label left out): both words bold, whole;
+      // the text before them plain.
+      const bold = await page.evaluate(() =>
+        [...document.querySelectorAll('.ProseMirror strong')]
+          .map((e) => {
+            const copy = e.cloneNode(true) as Element
+            copy.querySelectorAll('.ProseMirror-yjs-cursor').forEach((c) => c.remove())
+            return copy.textContent
+          })
+          .join(''),
+      )
+      expect(bold, xml).toBe(text.slice('plain '.length))
+    }
+    await close([a, b])
+  })
+
+  test('an empty room: the first text the other types is not selected, so a key does not replace it', async () => {
+    // An editor mounted on an empty room has no block yet; its only selection is a select-all.
+    const [a, b] = await pair('empty-room')
+    await a.page.keyboard.type('plain ', { delay: KEY_DELAY })
+    await waitForText(b.page, 'plain ')
+    await waitForConvergence([a.page, b.page])
+    expect(await b.page.evaluate(() => window.tandem!.editor.view.state.selection.empty)).toBe(true)
+    await b.page.keyboard.type('bob ')
+    await waitForText(a.page, 'bob ')
+    await waitForConvergence([a.page, b.page])
+    const text = await editorText(a.page)
+    expect(text, JSON.stringify(text)).toContain('plain ')
+    expect(text.length, JSON.stringify(text)).toBe('plain bob '.length)
     await close([a, b])
   })
 

@@ -16,9 +16,11 @@ import {
   ySyncPlugin,
   yCursorPlugin,
   yUndoPlugin,
+  undo,
   ySyncPluginKey,
   relativePositionToAbsolutePosition,
   yXmlFragmentToProseMirrorRootNode,
+  initProseMirrorDoc,
   type ProsemirrorBinding,
 } from 'y-prosemirror'
 import { editorSchema } from '../../../editor/schema.ts'
@@ -62,6 +64,14 @@ class HeadlessView {
 /** Which binding an editor runs. */
 export type Flavor = 'tandem' | 'stock'
 
+/**
+ * How the first ProseMirror state is made: `schema` (a document of one empty paragraph, what
+ * `EditorState.create` fills in) or `mounted` (from the fragment with `initProseMirrorDoc`, as
+ * `mountEditor` does: on an empty room that is a document without any block, whose only
+ * selection is a select-all).
+ */
+export type Start = 'schema' | 'mounted'
+
 /** One editor: a Y.Doc, its awareness and a headless ProseMirror view bound to it. */
 export class HeadlessEditor {
   readonly doc: Y.Doc
@@ -73,17 +83,20 @@ export class HeadlessEditor {
     readonly name: string,
     clientID: number,
     readonly flavor: Flavor = 'tandem',
+    start: Start = 'schema',
   ) {
     this.doc = new Y.Doc()
     this.doc.clientID = clientID
     this.fragment = this.doc.getXmlFragment(FRAGMENT)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalStateField('user', { name, color: '#336699' })
+    const initial = start === 'mounted' ? initProseMirrorDoc(this.fragment, editorSchema) : null
+    const options = initial ? { mapping: initial.mapping } : {}
     const plugins: Plugin[] =
       flavor === 'tandem'
-        ? collaborationPlugins(this.fragment, this.awareness)
-        : [ySyncPlugin(this.fragment) as Plugin, yCursorPlugin(this.awareness) as Plugin, yUndoPlugin() as Plugin]
-    this.view = new HeadlessView(EditorState.create({ schema: editorSchema, plugins }))
+        ? collaborationPlugins(this.fragment, this.awareness, options)
+        : [ySyncPlugin(this.fragment, options) as Plugin, yCursorPlugin(this.awareness) as Plugin, yUndoPlugin() as Plugin]
+    this.view = new HeadlessView(EditorState.create({ schema: editorSchema, plugins, ...(initial ? { doc: initial.doc } : {}) }))
   }
 
   get state(): EditorState {
@@ -126,6 +139,11 @@ export class HeadlessEditor {
   /** Turns `mark` on or off for what is typed next (as Mod-b does at a caret). */
   setStoredMarks(marks: readonly Mark[]): void {
     this.view.dispatch(this.state.tr.setStoredMarks(marks))
+  }
+
+  /** Undoes this editor's last change through the Yjs undo manager (Mod-z). */
+  undo(): void {
+    undo(this.state)
   }
 
   /** Replaces the whole document (used to seed a shared starting point). */
@@ -219,9 +237,9 @@ export class Network {
 }
 
 /** `n` connected editors (client ids 1..n) with the given flavours (default all tandem). */
-export function connectedEditors(n: number, flavors: Flavor[] = []): Network {
+export function connectedEditors(n: number, flavors: Flavor[] = [], start: Start = 'schema'): Network {
   const names = ['A', 'B', 'C', 'D', 'E', 'F']
-  const editors = Array.from({ length: n }, (_, i) => new HeadlessEditor(names[i] ?? `E${i}`, i + 1, flavors[i] ?? 'tandem'))
+  const editors = Array.from({ length: n }, (_, i) => new HeadlessEditor(names[i] ?? `E${i}`, i + 1, flavors[i] ?? 'tandem', start))
   return new Network(editors)
 }
 

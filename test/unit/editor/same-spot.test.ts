@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest'
 import type { DecorationSet } from 'prosemirror-view'
+import { AllSelection } from 'prosemirror-state'
 import { yCursorPluginKey } from 'y-prosemirror'
 import { editorSchema } from '../../../editor/schema.ts'
 import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor, type Network } from '../../property/editor/headless-editor.ts'
@@ -163,22 +164,21 @@ describe('two writers at the same spot keep their words whole', () => {
     expect(text.endsWith(' keep')).toBe(true)
   })
 
-  test('marks: both type bold at the same spot', () => {
-    const [a, b] = setup(2, 'tandem', 'plain ')
-    const bold = [editorSchema.marks['strong']!.create()]
-    a!.select(7)
-    b!.select(7)
-    a!.setStoredMarks(bold)
-    b!.setStoredMarks(bold)
-    typeTogether([[a!, ALPHA], [b!, BETA]])
-    const text = expectConverged([a!, b!])
-    expect(text).toContain(ALPHA)
-    expect(text).toContain(BETA)
-    let boldText = ''
-    a!.state.doc.descendants((node) => {
-      if (node.isText && node.marks.some((m) => m.type.name === 'strong')) boldText += node.text
-    })
-    expect(boldText.length).toBe(ALPHA.length + BETA.length)
+  test('the character after the caret deleted meanwhile: the next key still follows the writer’s previous one', () => {
+    const [a, b, c] = setup(3, 'tandem', 'd')
+    for (const e of [a!, b!, c!]) e.select(1)
+    a!.type('a')
+    b!.type('b')
+    // C deletes the "d" after everyone's caret; A sees that before anything from B.
+    c!.view.dispatch(c!.state.tr.delete(1, 2))
+    net!.deliver(2, 0)
+    a!.type('c')
+    net!.flush()
+    const text = expectConverged([a!, b!, c!])
+    // Had "c" followed the deleted "d" instead of "a", B's "b" (typed in front of "d") would
+    // sit between them.
+    expect(text).toContain('ac')
+    expect(text.length).toBe(3)
   })
 
   test('three writers at one spot', () => {
@@ -187,6 +187,125 @@ describe('two writers at the same spot keep their words whole', () => {
     typeTogether([[a!, ALPHA], [b!, BETA], [c!, 'gamma three ']], 2)
     const text = expectConverged([a!, b!, c!])
     for (const t of [ALPHA, BETA, 'gamma three ']) expect(text).toContain(t)
+  })
+})
+
+/** The text of `editor`'s document that is bold, in document order. */
+function boldText(editor: HeadlessEditor): string {
+  let out = ''
+  editor.state.doc.descendants((node) => {
+    if (node.isText && node.marks.some((m) => m.type.name === 'strong')) out += node.text
+  })
+  return out
+}
+
+const BOLD = [editorSchema.marks['strong']!.create()]
+
+describe('marks: each writer pressed Mod-b, then typed at the same spot', () => {
+  // Mod-b at a caret only sets stored marks; ProseMirror drops them on any document change,
+  // so they have to survive the other writer's keystrokes until the first key is typed.
+  test('keys delivered one by one, the first keys typed before anything arrives', () => {
+    const [a, b] = setup(2, 'tandem', 'plain ')
+    a!.select(7)
+    b!.select(7)
+    a!.setStoredMarks(BOLD)
+    b!.setStoredMarks(BOLD)
+    typeTogether([[a!, ALPHA], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    for (const e of [a!, b!]) expect(boldText(e)).toBe(text.slice('plain '.length))
+  })
+
+  test('the other’s first key arrives before one’s own: both words bold everywhere', () => {
+    // The sticky caret keeps B's caret in front of A's bold letter, after the plain text: with
+    // its stored marks dropped, B would type plain. (Stock y-prosemirror moves the caret behind
+    // A's letter, so B inherits A's bold there, and the words shred.)
+    const [a, b] = setup(2, 'tandem', 'plain ')
+    a!.select(7)
+    b!.select(7)
+    a!.setStoredMarks(BOLD)
+    b!.setStoredMarks(BOLD)
+    a!.type(ALPHA[0]!)
+    net!.flush()
+    expect(b!.caret).toBe(7)
+    expect(b!.state.storedMarks?.map((m) => m.type.name)).toEqual(['strong'])
+    typeTogether([[a!, ALPHA.slice(1)], [b!, BETA]])
+    const text = expectConverged([a!, b!])
+    expect(text).toContain(ALPHA)
+    expect(text).toContain(BETA)
+    for (const e of [a!, b!]) expect(boldText(e)).toBe(text.slice('plain '.length))
+  })
+
+  test.each(['tandem', 'stock'] as const)('%s: a change elsewhere in the document keeps a pending Mod-b, and a pending “bold off”', (flavor) => {
+    const [a, b] = setup(2, flavor, 'plain ', 'other line')
+    a!.select(7)
+    a!.setStoredMarks(BOLD)
+    b!.select(9)
+    b!.type('x')
+    net!.flush()
+    a!.type('bold')
+    net!.flush()
+    // A inside its bold word turns bold off; B types again elsewhere before A's next key.
+    a!.setStoredMarks([])
+    b!.type('y')
+    net!.flush()
+    a!.type(' plain')
+    net!.flush()
+    const text = expectConverged([a!, b!])
+    expect(text.split('\n')[0]).toBe('plain bold plain')
+    // Stock y-prosemirror drops stored marks on every remote change: nothing comes out bold.
+    for (const e of [a!, b!]) expect(boldText(e)).toBe(flavor === 'tandem' ? 'bold' : '')
+  })
+
+  test('the other writer undoing its typing is a remote change like any other: a pending Mod-b stays', () => {
+    const [a, b] = setup(2, 'tandem', 'plain ', 'other')
+    b!.select(13)
+    b!.type('zz')
+    net!.flush()
+    a!.select(7)
+    a!.setStoredMarks(BOLD)
+    // B undoes its typing: for A that is a remote change like any other.
+    b!.undo()
+    net!.flush()
+    expect(a!.text).toBe('plain \nother')
+    a!.type('b')
+    net!.flush()
+    expect(boldText(b!)).toBe('b')
+  })
+})
+
+describe('an editor opened on an empty room, as mountEditor makes it', () => {
+  // initProseMirrorDoc gives a document without any block; its only selection is a select-all.
+  test.each(['tandem', 'stock'] as const)(
+    '%s: the first text someone else types is not selected (tandem), so the next key does not replace it',
+    (flavor) => {
+      net = connectedEditors(2, [flavor, flavor], 'mounted')
+      const [a, b] = net.editors
+      expect(b!.state.doc.content.size).toBe(0)
+      expect(b!.state.selection).toBeInstanceOf(AllSelection)
+      a!.type('plain ')
+      net!.flush()
+      expect(b!.text).toBe('plain ')
+      expect(b!.state.selection.empty).toBe(flavor === 'tandem')
+      b!.type('x')
+      net!.flush()
+      const text = expectConverged([a!, b!])
+      // Stock y-prosemirror: B's key replaced everything A wrote.
+      expect(text).toBe(flavor === 'tandem' ? 'xplain ' : 'x')
+    },
+  )
+
+  test('select-all in a document of empty paragraphs: the text others type into it is not selected', () => {
+    const [a, b] = setup(2, 'tandem', '', '')
+    b!.view.dispatch(b!.state.tr.setSelection(new AllSelection(b!.state.doc)))
+    a!.select(1)
+    a!.type('alpha')
+    net!.flush()
+    expect(b!.state.selection.empty).toBe(true)
+    b!.type('b')
+    net!.flush()
+    expect(expectConverged([a!, b!]).replace('b', '')).toBe('alpha\n')
   })
 })
 
