@@ -18,7 +18,10 @@
  *        idle point, default 5000; 0 skips it), --only NAME[,NAME] (servers whose name starts
  *        with one of these), --json PATH (default crdt-bench/results/relay.json),
  *        --seed N (default 1), --quick (= --seconds 3 --idle 500),
- *        --points NAME[,NAME] (load points to run), --profile DIR (servers write a V8 CPU profile there).
+ *        --points NAME[,NAME] (load points to run), --profile DIR (servers write a V8 CPU profile there),
+ *        --repeat N (run every server N times, interleaved — server A, B, …, then A, B, … again — and
+ *        print medians with the min–max of CPU per delivery: one run differs from the next by up
+ *        to ±10 % on 2 shared cores; lost and deliveries are summed over the runs).
  * Quote figures only from a run with nothing else on the machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -45,6 +48,7 @@ const only = argValue('--only')
 const pointsArg = argValue('--points')
 const points = POINTS.filter((p) => !pointsArg || pointsArg.split(',').includes(p.name))
 const profileDir = argValue('--profile')
+const repeat = Math.max(1, Number(argValue('--repeat') ?? 1))
 const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
 
 interface Row { server: string; load: LoadResult[]; peakRssMiB: number; idle: IdleResult | null }
@@ -69,21 +73,72 @@ async function measure(bundle: string, target: Target): Promise<Row> {
 }
 
 const bundle = await bundleServers()
-const rows: Row[] = []
-for (const target of selectTargets(only)) {
-  process.stderr.write(`bench:relay ${target.name} …\n`)
-  rows.push(await measure(bundle, target))
+const targets = selectTargets(only)
+/** runs[r][t]: run r of target t. */
+const runs: Row[][] = []
+for (let r = 0; r < repeat; r++) {
+  const run: Row[] = []
+  for (const target of targets) {
+    process.stderr.write(`bench:relay ${target.name}${repeat > 1 ? ` (run ${r + 1}/${repeat})` : ''} …\n`)
+    run.push(await measure(bundle, target))
+  }
+  runs.push(run)
 }
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+/** One row of medians (lost and deliveries summed) from a target's runs. */
+function medianRow(of: Row[]): Row {
+  const first = of[0]!
+  const pick = <T>(get: (r: Row) => T): T[] => of.map(get)
+  const load = first.load.map((l, i): LoadResult => {
+    const all = pick((r) => r.load[i]!)
+    const m = (get: (x: LoadResult) => number): number => median(all.map(get))
+    return {
+      ...l,
+      writes: all.reduce((n, x) => n + x.writes, 0),
+      deliveries: all.reduce((n, x) => n + x.deliveries, 0),
+      lost: all.reduce((n, x) => n + x.lost, 0),
+      cpuMicrosPerDelivery: m((x) => x.cpuMicrosPerDelivery),
+      writeSyscallsPerDelivery: m((x) => x.writeSyscallsPerDelivery),
+      p50Ms: m((x) => x.p50Ms),
+      p99Ms: m((x) => x.p99Ms),
+      peakRssMiB: m((x) => x.peakRssMiB),
+    }
+  })
+  const idle = first.idle
+    ? {
+        ...first.idle,
+        baselineMiB: median(pick((r) => r.idle!.baselineMiB)),
+        kibPerLoadedRoom: median(pick((r) => r.idle!.kibPerLoadedRoom)),
+        kibPerIdleConnection: median(pick((r) => r.idle!.kibPerIdleConnection)),
+        totalMiB: median(pick((r) => r.idle!.totalMiB)),
+      }
+    : null
+  return { server: first.server, load, peakRssMiB: median(pick((r) => r.peakRssMiB)), idle }
+}
+const rows: Row[] = targets.map((_, t) => medianRow(runs.map((run) => run[t]!)))
 
 const base = rows[0]!
 const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '–')
 const ratio = (n: number, b: number): string => (Number.isFinite(n / b) ? `${(n / b).toFixed(2)}×` : '–')
-console.log(`\nbench:relay — ${seconds} s per load point, seed ${seed}, ${cpus().length} CPUs; ratios against ${base.server}\n`)
+const runsNote = repeat > 1 ? `, medians of ${repeat} interleaved runs` : ''
+console.log(`\nbench:relay — ${seconds} s per load point, seed ${seed}, ${cpus().length} CPUs${runsNote}; ratios against ${base.server}\n`)
 console.log(`| load point | ${rows.map((r) => r.server).join(' | ')} |`)
 console.log(`| --- |${rows.map(() => ' ---: |').join('')}`)
 for (const [i, point] of points.entries()) {
   const cell = (r: Row, pick: (l: LoadResult) => number, d = 1): string => `${fmt(pick(r.load[i]!), d)} (${ratio(pick(r.load[i]!), pick(base.load[i]!))})`
   console.log(`| ${point.name}: CPU µs / delivery | ${rows.map((r) => cell(r, (l) => l.cpuMicrosPerDelivery)).join(' | ')} |`)
+  if (repeat > 1) {
+    const range = (t: number): string => {
+      const all = runs.map((run) => run[t]!.load[i]!.cpuMicrosPerDelivery)
+      return `${fmt(Math.min(...all))}–${fmt(Math.max(...all))}`
+    }
+    console.log(`| ${point.name}: CPU µs / delivery, min–max | ${rows.map((_, t) => range(t)).join(' | ')} |`)
+  }
   console.log(`| ${point.name}: write syscalls / delivery | ${rows.map((r) => cell(r, (l) => l.writeSyscallsPerDelivery, 2)).join(' | ')} |`)
   console.log(`| ${point.name}: p99 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p99Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: p50 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p50Ms)).join(' | ')} |`)
@@ -97,5 +152,5 @@ if (rows.every((r) => r.idle)) {
   console.log(`| idle: RSS MiB with ${base.idle!.connections} connections | ${rows.map((r) => idle(r, (i) => i.totalMiB, 0)).join(' | ')} |`)
 }
 mkdirSync(dirname(jsonPath), { recursive: true })
-writeFileSync(jsonPath, JSON.stringify({ seconds, seed, idleConnections, idleRooms, points, rows, at: new Date().toISOString() }, null, 2))
+writeFileSync(jsonPath, JSON.stringify({ seconds, seed, repeat, idleConnections, idleRooms, points, rows, runs: repeat > 1 ? runs : undefined, at: new Date().toISOString() }, null, 2))
 console.log(`\nwrote ${jsonPath}`)
