@@ -1,7 +1,8 @@
 /**
  * `npm run bench:start`: start-up time and idle memory of the relay, run through tsx (the
  * TypeScript sources, compiled at run time, as `npm start` did before the build step) and as
- * compiled JavaScript (`node dist/relay/cli.js`, what `npm start` runs now).
+ * compiled JavaScript (`node --max-semi-space-size=8 dist/relay/cli.js`, what `npm start` runs now;
+ * the node flags are read from package.json's `start`).
  *
  * Each run spawns the relay on a free port with LevelDB in a fresh temp directory and measures
  * - start-up: spawn → the "listening" line on stdout (the relay accepts connections then);
@@ -16,6 +17,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { tandemNodeFlags } from '../crdt-bench/servers/process.ts'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
@@ -31,7 +33,7 @@ interface Variant {
 }
 const VARIANTS: Variant[] = [
   { name: 'tsx relay/cli.ts', command: join(ROOT, 'node_modules/.bin/tsx'), args: ['relay/cli.ts'] },
-  { name: 'node dist/relay/cli.js', command: process.execPath, args: ['dist/relay/cli.js'] },
+  { name: `node ${tandemNodeFlags().join(' ')} dist/relay/cli.js`, command: process.execPath, args: [...tandemNodeFlags(), 'dist/relay/cli.js'] },
 ]
 
 /** RSS in KiB of `pid` and all its descendants (Linux /proc). */
