@@ -71,12 +71,19 @@ export class RateGate {
 
   /** Accounts one frame of `size` bytes (`isAwareness`: an awareness message); null when within budget. */
   check(size: number, isAwareness: boolean, now = Date.now()): RateHold | null {
-    const waits: [number, RateLimitName][] = [
-      [this.messages.take(1, now), 'messages-per-second'],
-      [this.bytes.take(size, now), 'bytes-per-second'],
-      [isAwareness ? this.awareness.take(1, now) : 0, 'awareness-per-second'],
-    ]
-    const [wait, limit] = waits.reduce((a, b) => (b[0] > a[0] ? b : a))
+    // Runs for every frame: no arrays, the longest wait wins.
+    let wait = this.messages.take(1, now)
+    let limit: RateLimitName = 'messages-per-second'
+    const bytesWait = this.bytes.take(size, now)
+    if (bytesWait > wait) {
+      wait = bytesWait
+      limit = 'bytes-per-second'
+    }
+    const awarenessWait = isAwareness ? this.awareness.take(1, now) : 0
+    if (awarenessWait > wait) {
+      wait = awarenessWait
+      limit = 'awareness-per-second'
+    }
     if (wait === 0) return null
     if (this.heldSince === null || now - this.heldUntil > 1000) this.heldSince = now
     this.heldUntil = Math.max(this.heldUntil, now + wait)
