@@ -6,7 +6,7 @@
  * (header and payload in one buffer), and every later send of the same message writes that
  * buffer to the receiver's socket.
  *
- * It uses `ws` internals (`_socket`, and the sender's `_state` and `_queue`) and only when it
+ * It uses `ws` internals (`_socket`, `_extensions`, and the sender's `_state` and `_queue`) and only when it
  * is safe: no extension negotiated (no permessage-deflate, so the payload goes out as it is)
  * and nothing queued in the sender (the frame cannot overtake another). Otherwise, or with
  * another `ws` version lacking these fields, the frame goes through `ws.send` as before.
@@ -18,6 +18,15 @@ import type { WebSocket } from 'ws'
 interface Internals {
   _socket?: { write(chunk: Uint8Array): boolean; destroyed: boolean }
   _sender?: { _state?: number; _queue?: unknown[] }
+  /** Negotiated extensions by name (`ws.extensions` joins their names: a string per call). */
+  _extensions?: Record<string, unknown>
+}
+
+/** Whether no extension was negotiated (false when that cannot be told). */
+function noExtensions(extensions: Record<string, unknown> | undefined): boolean {
+  if (!extensions) return false
+  for (const _ in extensions) return false
+  return true
 }
 
 const SEND_OPTIONS = { binary: true } as const
@@ -50,8 +59,8 @@ export function binaryFrame(payload: Uint8Array): Buffer {
 
 /** Sends `payload` as one binary message on `ws` (which must be open), framed once per message. */
 export function sendBinary(ws: WebSocket, payload: Uint8Array): void {
-  const { _socket: socket, _sender: sender } = ws as unknown as Internals
-  if (!socket || socket.destroyed || !sender || sender._state !== SENDER_IDLE || !sender._queue || sender._queue.length > 0 || ws.extensions !== '') {
+  const { _socket: socket, _sender: sender, _extensions: extensions } = ws as unknown as Internals
+  if (!socket || socket.destroyed || !sender || sender._state !== SENDER_IDLE || !sender._queue || sender._queue.length > 0 || !noExtensions(extensions)) {
     ws.send(payload, SEND_OPTIONS)
     return
   }

@@ -48,6 +48,19 @@ function receive(ws: WebSocket, count: number): Promise<Buffer[]> {
   })
 }
 
+/** Counts calls of `ws.send` on `sockets` from now on (each still sends). */
+function countWsSends(sockets: WebSocket[]): () => number {
+  let calls = 0
+  for (const ws of sockets) {
+    const send = ws.send.bind(ws)
+    ws.send = ((...args: Parameters<WebSocket['send']>) => {
+      calls++
+      return send(...args)
+    }) as WebSocket['send']
+  }
+  return () => calls
+}
+
 const payload = (length: number, seed: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff)
 
 describe('binaryFrame', () => {
@@ -65,7 +78,9 @@ describe('sendBinary', () => {
     const lengths = [0, 1, 125, 126, 127, 65535, 65536, 200_000]
     const sent = lengths.map((length, i) => payload(length, i))
     const received = Promise.all(clients.map((ws) => receive(ws, sent.length + 1)))
+    const viaWs = countWsSends(server)
     for (const message of sent) for (const ws of server) sendBinary(ws, message)
+    expect(viaWs(), 'framed once and written to the sockets, not through ws.send').toBe(0)
     for (const ws of server) ws.send(Buffer.from('after'), { binary: true })
     for (const got of await received) {
       expect(got.map((b) => b.byteLength)).toEqual([...lengths, 5])
@@ -80,7 +95,9 @@ describe('sendBinary', () => {
     expect(server[0]!.extensions).not.toBe('')
     const message = payload(5000, 7)
     const received = receive(clients[0]!, 1)
+    const viaWs = countWsSends(server)
     sendBinary(server[0]!, message)
+    expect(viaWs()).toBe(1)
     const [got] = await received
     expect(Buffer.compare(got!, Buffer.from(message))).toBe(0)
     clients[0]!.close()
