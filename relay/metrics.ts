@@ -6,15 +6,47 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Health } from './health.ts'
 
+/**
+ * A counter moved on every frame: summed in a plain number and handed to prom-client when the
+ * registry is read (prom-client's `inc` allocates a labels object per call, and this runs once
+ * per delivered frame).
+ */
+class FrameCounter {
+  private pending = 0
+  readonly counter: Counter
+
+  constructor(name: string, help: string, registry: Registry) {
+    const take = (): number => {
+      const n = this.pending
+      this.pending = 0
+      return n
+    }
+    this.counter = new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const n = take()
+        if (n > 0) this.inc(n)
+      },
+    })
+  }
+
+  /** Adds `n` (default 1). */
+  inc(n = 1): void {
+    this.pending += n
+  }
+}
+
 /** Every metric the relay core moves. */
 export class RelayMetrics {
   readonly registry = new Registry()
   readonly connections = new Gauge({ name: 'tandem_connections', help: 'Open client WebSocket connections', registers: [this.registry] })
   readonly roomsLoaded = new Gauge({ name: 'tandem_rooms_loaded', help: 'Rooms loaded in memory', registers: [this.registry] })
-  readonly updatesIn = new Counter({ name: 'tandem_updates_in_total', help: 'Yjs updates accepted (WebSocket and HTTP)', registers: [this.registry] })
-  readonly updatesOut = new Counter({ name: 'tandem_updates_out_total', help: 'Yjs update messages sent to clients', registers: [this.registry] })
-  readonly bytesIn = new Counter({ name: 'tandem_bytes_in_total', help: 'Bytes received from clients', registers: [this.registry] })
-  readonly bytesOut = new Counter({ name: 'tandem_bytes_out_total', help: 'Bytes sent to clients', registers: [this.registry] })
+  readonly updatesIn = new FrameCounter('tandem_updates_in_total', 'Yjs updates accepted (WebSocket and HTTP)', this.registry)
+  readonly updatesOut = new FrameCounter('tandem_updates_out_total', 'Yjs update messages sent to clients', this.registry)
+  readonly bytesIn = new FrameCounter('tandem_bytes_in_total', 'Bytes received from clients', this.registry)
+  readonly bytesOut = new FrameCounter('tandem_bytes_out_total', 'Bytes sent to clients', this.registry)
   readonly storeLatency = new Histogram({
     name: 'tandem_store_latency_seconds',
     help: 'Storage latency by operation',
