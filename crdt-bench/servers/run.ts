@@ -48,7 +48,11 @@ const only = argValue('--only')
 const pointsArg = argValue('--points')
 const points = POINTS.filter((p) => !pointsArg || pointsArg.split(',').includes(p.name))
 const profileDir = argValue('--profile')
-const repeat = Math.max(1, Number(argValue('--repeat') ?? 1))
+const repeat = Number(argValue('--repeat') ?? 1)
+if (!Number.isInteger(repeat) || repeat < 1) {
+  process.stderr.write(`bench:relay: --repeat needs a whole number of runs, 1 or more (got ${argValue('--repeat')})\n`)
+  process.exit(2)
+}
 const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []
 
 interface Row { server: string; load: LoadResult[]; peakRssMiB: number; idle: IdleResult | null }

@@ -10,9 +10,10 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto'
+
 /** jose is loaded on first use: an open relay (no `--auth-secret`) never signs or verifies. */
 const loadJose = (): Promise<typeof import('jose')> => import('jose')
-import { randomUUID } from 'node:crypto'
 
 /** What a token lets its holder do in a room. */
 export type Right = 'read' | 'write'

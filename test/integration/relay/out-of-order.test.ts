@@ -6,12 +6,13 @@
  * the others on a restart.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
-import { startRelay } from '../../fixtures/relay.ts'
+import { startRelay, tempDataDir } from '../../fixtures/relay.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/protocol.ts'
-import { MemoryStorage } from '../../../relay/storage/memory.ts'
+import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -33,24 +34,31 @@ const syncUpdates = (client: RawClient): number => client.frames.filter((f) => f
 
 describe('updates ahead of their dependencies', () => {
   for (const order of ['last-first', 'shuffled'] as const) {
-    it(`are each forwarded and stored when they arrive (${order})`, async () => {
-      const storage = new MemoryStorage()
-      const relay = await startRelay({ storageAdapter: storage, flushMs: 10 })
+    it(`are each forwarded and stored when they arrive (${order}), in LevelDB on disk`, async () => {
+      const data = await tempDataDir()
+      cleanups.push(() => rm(data, { recursive: true, force: true }))
+      const relay = await startRelay({ data, flushMs: 10 })
       cleanups.push(() => relay.stop())
+      const room = `ooo-${order}`
       const { updates, text } = chainOfUpdates(8)
       const sequence = order === 'last-first' ? [...updates].reverse() : [updates[5], updates[2], updates[7], updates[1], updates[6], updates[0], updates[4], updates[3]]
-      const writer = await RawClient.connect(relay.url, `ooo-${order}`)
-      const reader = await RawClient.connect(relay.url, `ooo-${order}`)
-      cleanups.push(() => writer.close(), () => reader.close())
+      const writer = await RawClient.connect(relay.url, room)
+      const reader = await RawClient.connect(relay.url, room)
       for (const update of sequence) writer.send(encodeSyncUpdate(update!))
       await waitFor(() => syncUpdates(reader) >= updates.length, { message: 'every update forwarded' })
-      await relay.relay.rooms.flushAll()
-      // What is stored rebuilds the whole text, with nothing left pending.
-      await waitFor(async () => {
+      writer.close()
+      reader.close()
+      // A graceful stop flushes; what is then on disk rebuilds the whole text, nothing pending.
+      await relay.stop()
+      const storage = await LevelDbStorage.open(data)
+      try {
         const doc = new Y.Doc()
-        for (const u of await storage.load(`ooo-${order}`)) Y.applyUpdate(doc, u)
-        return doc.getText('t').toString() === text && doc.store.pendingStructs === null ? true : null
-      }, { message: 'every update stored' })
+        for (const u of await storage.load(room)) Y.applyUpdate(doc, u)
+        expect(doc.getText('t').toString()).toBe(text)
+        expect(doc.store.pendingStructs).toBeNull()
+      } finally {
+        await storage.close()
+      }
     })
   }
 })

@@ -201,15 +201,21 @@ function boldText(editor: HeadlessEditor): string {
 
 const BOLD = [editorSchema.marks['strong']!.create()]
 
+/** Two tandem editors on "plain ", both carets at its end with Mod-b pressed. */
+function boldAtTheEnd(): HeadlessEditor[] {
+  const editors = setup(2, 'tandem', 'plain ')
+  for (const e of editors) {
+    e.select(7)
+    e.setStoredMarks(BOLD)
+  }
+  return editors
+}
+
 describe('marks: each writer pressed Mod-b, then typed at the same spot', () => {
   // Mod-b at a caret only sets stored marks; ProseMirror drops them on any document change,
   // so they have to survive the other writer's keystrokes until the first key is typed.
   test('keys delivered one by one, the first keys typed before anything arrives', () => {
-    const [a, b] = setup(2, 'tandem', 'plain ')
-    a!.select(7)
-    b!.select(7)
-    a!.setStoredMarks(BOLD)
-    b!.setStoredMarks(BOLD)
+    const [a, b] = boldAtTheEnd()
     typeTogether([[a!, ALPHA], [b!, BETA]])
     const text = expectConverged([a!, b!])
     expect(text).toContain(ALPHA)
@@ -221,11 +227,7 @@ describe('marks: each writer pressed Mod-b, then typed at the same spot', () => 
     // The sticky caret keeps B's caret in front of A's bold letter, after the plain text: with
     // its stored marks dropped, B would type plain. (Stock y-prosemirror moves the caret behind
     // A's letter, so B inherits A's bold there, and the words shred.)
-    const [a, b] = setup(2, 'tandem', 'plain ')
-    a!.select(7)
-    b!.select(7)
-    a!.setStoredMarks(BOLD)
-    b!.setStoredMarks(BOLD)
+    const [a, b] = boldAtTheEnd()
     a!.type(ALPHA[0]!)
     net!.flush()
     expect(b!.caret).toBe(7)

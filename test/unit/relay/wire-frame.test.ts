@@ -1,12 +1,12 @@
 /**
- * relay/wire-frame.ts: a message framed once and written to each receiver's socket arrives, at
- * every frame-length encoding, as the same bytes `ws.send` would deliver, in order with frames
- * `ws` sends itself.
+ * relay/wire-frame.ts: a message framed once and written to each receiver's socket arrives as
+ * the same bytes `ws.send` would deliver, in order with frames `ws` sends itself; large
+ * messages and sockets with an extension go through `ws.send`.
  */
 import { afterEach, describe, expect, test } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
-import { binaryFrame, sendBinary } from '../../../relay/wire-frame.ts'
+import { FRAME_ONCE_LIMIT, sendBinary } from '../../../relay/wire-frame.ts'
 
 const servers: WebSocketServer[] = []
 afterEach(async () => {
@@ -63,24 +63,21 @@ function countWsSends(sockets: WebSocket[]): () => number {
 
 const payload = (length: number, seed: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff)
 
-describe('binaryFrame', () => {
-  test('headers for 7-bit, 16-bit and 64-bit lengths', () => {
-    expect([...binaryFrame(payload(3, 1)).subarray(0, 2)]).toEqual([0x82, 3])
-    expect([...binaryFrame(payload(126, 1)).subarray(0, 4)]).toEqual([0x82, 126, 0, 126])
-    expect([...binaryFrame(payload(65536, 1)).subarray(0, 10)]).toEqual([0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
-    expect(binaryFrame(payload(65536, 1)).byteLength).toBe(65546)
-  })
-})
-
 describe('sendBinary', () => {
   test('every length encoding arrives intact at every receiver, in order with ws.send frames', async () => {
     const { server, clients } = await pair(3)
-    const lengths = [0, 1, 125, 126, 127, 65535, 65536, 200_000]
+    // 7-bit and 16-bit lengths are framed once and written to the sockets; from
+    // FRAME_ONCE_LIMIT on (64-bit lengths included) ws.send writes them without a copy.
+    const small = [0, 1, 125, 126, 127, FRAME_ONCE_LIMIT - 1]
+    const large = [FRAME_ONCE_LIMIT, 65536, 200_000]
+    const lengths = [...small, ...large]
     const sent = lengths.map((length, i) => payload(length, i))
     const received = Promise.all(clients.map((ws) => receive(ws, sent.length + 1)))
     const viaWs = countWsSends(server)
-    for (const message of sent) for (const ws of server) sendBinary(ws, message)
+    for (const message of sent.slice(0, small.length)) for (const ws of server) sendBinary(ws, message)
     expect(viaWs(), 'framed once and written to the sockets, not through ws.send').toBe(0)
+    for (const message of sent.slice(small.length)) for (const ws of server) sendBinary(ws, message)
+    expect(viaWs(), 'large messages through ws.send').toBe(large.length * server.length)
     for (const ws of server) ws.send(Buffer.from('after'), { binary: true })
     for (const got of await received) {
       expect(got.map((b) => b.byteLength)).toEqual([...lengths, 5])
