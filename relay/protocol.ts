@@ -241,6 +241,29 @@ export interface SavedAck {
 }
 
 /**
+ * The state vector of the doc holding `store`: the same bytes as `Y.encodeStateVector(doc)`
+ * (clients by descending id), without Yjs's intermediate map and array of entries. The relay
+ * encodes one for every stored batch.
+ */
+export function encodeStateVectorOf(store: Y.Doc['store']): Uint8Array {
+  const { clients } = store
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, clients.size)
+  if (clients.size === 1) {
+    for (const [client, structs] of clients) writeClientClock(e, client, structs)
+  } else if (clients.size > 1) {
+    for (const client of [...clients.keys()].sort((a, b) => b - a)) writeClientClock(e, client, clients.get(client)!)
+  }
+  return encoding.toUint8Array(e)
+}
+
+function writeClientClock(e: encoding.Encoder, client: number, structs: ReadonlyArray<{ id: { clock: number }; length: number }>): void {
+  const last = structs[structs.length - 1]!
+  encoding.writeVarUint(e, client)
+  encoding.writeVarUint(e, last.id.clock + last.length)
+}
+
+/**
  * Encodes a delete set the way Yjs does (v1, the `ds` part of `Y.encodeSnapshot`):
  * `varUint(clients) { varUint(client) varUint(ranges) { varUint(clock) varUint(len) } }`.
  * Pass `Y.createDeleteSetFromStructStore(doc.store)` or `Y.snapshot(doc).ds`.

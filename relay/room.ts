@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeSyncUpdate, mergeDeleted, type DeletedRanges } from './protocol.ts'
+import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeStateVectorOf, encodeSyncUpdate, mergeDeleted, type DeletedRanges } from './protocol.ts'
 import { RelayError } from './errors.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
@@ -23,6 +23,9 @@ import { FlushTick, type FlushDue } from './flush-tick.ts'
 type PendingMark = readonly [object | null, Uint8Array | null, Uint8Array | null]
 const pendingMark = (store: Y.Doc['store']): PendingMark => [store.pendingStructs, store.pendingStructs?.update ?? null, store.pendingDs]
 const samePending = (a: PendingMark, b: PendingMark): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2]
+
+/** The label of every append latency observation (one object, not one per observation). */
+const APPEND = { op: 'append' } as const
 
 /** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
 const DS_SINCE_MAX = 1024
@@ -80,7 +83,9 @@ export class Room implements FlushDue {
   private onTick = false
   /** A retry after a failed append, on its own backoff. */
   private timer: NodeJS.Timeout | null = null
+  /** The last flush asked for, and how many flushes have not settled yet (0: none runs). */
   private flushChain: Promise<void> = Promise.resolve()
+  private flushesRunning = 0
   private persisted: Uint8Array
   /** Consecutive failed appends (the retry backs off with it). */
   private failures = 0
@@ -139,7 +144,7 @@ export class Room implements FlushDue {
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
-    this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
+    this.persisted = persistedStateVector ?? encodeStateVectorOf(this.doc.store)
   }
 
   /** Applies stored updates (at load; nothing is forwarded or re-stored). Throws on a corrupt log. */
@@ -147,7 +152,7 @@ export class Room implements FlushDue {
     Y.transact(this.doc, () => {
       for (const update of updates) Y.applyUpdate(this.doc, update, 'storage')
     })
-    this.persisted = persistedStateVector ?? Y.encodeStateVector(this.doc)
+    this.persisted = persistedStateVector ?? encodeStateVectorOf(this.doc.store)
     this.snapshotBytes = updates[0]?.byteLength ?? 0
     for (let i = 1; i < updates.length; i++) this.appendedBytes += updates[i]!.byteLength
     this.appendedEntries = Math.max(0, updates.length - 1)
@@ -245,7 +250,7 @@ export class Room implements FlushDue {
 
   /** The room's current state vector. */
   stateVector(): Uint8Array {
-    return Y.encodeStateVector(this.doc)
+    return encodeStateVectorOf(this.doc.store)
   }
 
   /** The room's state (or what a peer with state vector `sv` misses) as one update. */
@@ -317,11 +322,9 @@ export class Room implements FlushDue {
     this.timer.unref()
   }
 
-  /** The flush tick (or the retry timer) fired. */
+  /** The flush tick (or the retry timer) fired. A failure is logged and retried by the flush itself. */
   flushDue(): void {
-    this.flush().catch(() => {
-      /* logged in flush; retried on the next schedule */
-    })
+    void this.flush()
   }
 
   /** Stores every queued update now; resolves once they are durable. Rejects (and keeps them queued) when storage fails. */
@@ -334,9 +337,23 @@ export class Room implements FlushDue {
       this.onTick = false
       this.flushTick.delete(this)
     }
-    const next = this.flushChain.then(() => this.flushOnce())
-    this.flushChain = next.catch(() => undefined)
+    // Flushes run one after another; the first (what the flush tick starts) without a chain.
+    const next = this.flushesRunning === 0 ? this.flushOnce() : this.flushChain.then(this.flushOnceAfter)
+    this.flushesRunning++
+    // Handles the rejection too: the caller may drop `next` (the flush tick does).
+    this.flushChain = next.then(this.flushSettled, this.flushSettled)
     return next
+  }
+
+  private readonly flushOnceAfter = (): Promise<void> => this.flushOnce()
+  private readonly flushSettled = (): void => {
+    this.flushesRunning--
+  }
+
+  /** Whether some client subscribed to saved acknowledgements. */
+  private savedSubscribers(): boolean {
+    for (const client of this.clients) if (client.savedSubscribed) return true
+    return false
   }
 
   private async flushOnce(): Promise<void> {
@@ -344,12 +361,11 @@ export class Room implements FlushDue {
     const { storage, metrics, logger } = this.deps
     const batch = this.queue
     this.queue = []
-    const sv = Y.encodeStateVector(this.doc)
+    const sv = encodeStateVectorOf(this.doc.store)
     // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers,
     // and not while a rebuild runs (the doc may hold part of an update that is never stored).
-    let ds: Uint8Array | null = null
-    if (!this.rebuildLog) for (const c of this.clients) if (c.savedSubscribed) { ds = this.deleteSet(); break }
-    const end = metrics.storeLatency.startTimer({ op: 'append' })
+    const ds = !this.rebuildLog && this.savedSubscribers() ? this.deleteSet() : null
+    const started = performance.now()
     this.storing = true
     try {
       await storage.append(this.name, batch, sv)
@@ -366,7 +382,7 @@ export class Room implements FlushDue {
       throw error
     } finally {
       this.storing = false
-      end()
+      metrics.storeLatency.observe(APPEND, (performance.now() - started) / 1000)
     }
     if (this.failures > 0) {
       logger.warn({ room: this.name, attempts: this.failures + 1, updates: batch.length }, 'storing updates recovered')
@@ -375,13 +391,12 @@ export class Room implements FlushDue {
     }
     this.persisted = sv
     this.persistedDs = ds
-    for (const update of batch) this.appendedBytes += update.byteLength
+    for (let i = 0; i < batch.length; i++) this.appendedBytes += batch[i]!.byteLength
     this.appendedEntries += batch.length
     this.maybeCompact()
-    const subscribed = [...this.clients].filter((c) => c.savedSubscribed)
-    if (subscribed.length > 0) {
+    if (this.savedSubscribers()) {
       const frame = encodeSaved(sv, this.persistedDeleteSet())
-      for (const client of subscribed) client.send(frame)
+      for (const client of this.clients) if (client.savedSubscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
   }

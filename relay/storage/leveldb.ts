@@ -59,8 +59,6 @@ export interface LevelDbOptions {
 /** What a resolved append survives: `sync` — power loss and OS crashes; `process` — a crash of the process only. */
 export type Durability = 'sync' | 'process'
 
-type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
-
 interface Counter {
   /** Next sequence number. */
   next: number
@@ -70,9 +68,33 @@ interface Counter {
   entries: number
 }
 
+/**
+ * A room's sequence numbers. Appends and snapshot compactions take theirs in call order: a
+ * snapshot deletes every entry below its own, so an append must never take a number after a
+ * snapshot asked for before it. Once the counter is loaded and nobody still waits for the load,
+ * numbers are taken at once; until then every caller waits for the load, and the waiters take
+ * theirs in the order they came.
+ */
+interface RoomSeq {
+  /** `log\0<room>\0`, the prefix of every log key of the room. */
+  readonly prefix: string
+  readonly svKey: string
+  loading: Promise<Counter>
+  counter: Counter | null
+  /** Callers waiting for `loading` that have not taken their numbers yet. */
+  waiting: number
+}
+
+/**
+ * One group commit: keys and values in order (a null value deletes the key), and one promise
+ * for every write in it (a LevelDB batch is written whole or not at all).
+ */
 interface Group {
-  ops: Op[]
-  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>
+  keys: string[]
+  values: Array<Uint8Array | null>
+  done: Promise<void>
+  resolve: () => void
+  reject: (error: unknown) => void
 }
 
 /** A {@link StorageAdapter} on an embedded LevelDB directory. */
@@ -81,8 +103,8 @@ export class LevelDbStorage implements StorageAdapter {
   private readonly compactor = new Compactor()
   private readonly compactAfter: number
   private readonly sync: boolean
-  /** Sequence numbers per room, once known. */
-  private readonly nextSeq = new Map<string, Promise<Counter>>()
+  /** Sequence numbers per room, once asked for. */
+  private readonly seqs = new Map<string, RoomSeq>()
   /** Writes waiting for the next group commit. */
   private group: Group | null = null
   private writing = false
@@ -108,24 +130,51 @@ export class LevelDbStorage implements StorageAdapter {
     return storage
   }
 
-  private counter(room: string): Promise<Counter> {
-    let counter = this.nextSeq.get(room)
-    if (!counter) {
-      counter = (async () => {
+  private seq(room: string): RoomSeq {
+    let seq = this.seqs.get(room)
+    if (!seq) {
+      const prefix = logPrefix(room)
+      const loading = (async () => {
         let next = 0
         let first = -1
         let entries = 0
-        for await (const key of this.db.keys({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) {
-          next = parseInt(key.slice(logPrefix(room).length), 16) + 1
+        for await (const key of this.db.keys({ gte: prefix, lt: prefix + '\uffff' })) {
+          next = parseInt(key.slice(prefix.length), 16) + 1
           if (first < 0) first = next - 1
           entries++
         }
         return { next, first: Math.max(first, 0), entries }
       })()
-      this.nextSeq.set(room, counter)
-      counter.catch(() => this.nextSeq.delete(room))
+      const created: RoomSeq = { prefix, svKey: svKey(room), loading, counter: null, waiting: 0 }
+      seq = created
+      this.seqs.set(room, created)
+      loading.then(
+        (counter) => { created.counter = counter },
+        () => { if (this.seqs.get(room) === created) this.seqs.delete(room) },
+      )
     }
-    return counter
+    return seq
+  }
+
+  /**
+   * Runs `take` with the room's counter: at once when it is loaded and nobody waits for it,
+   * else after the load, behind the callers that came first.
+   */
+  private withCounter<T>(seq: RoomSeq, take: (counter: Counter) => T): T | Promise<Awaited<T>> {
+    if (seq.counter !== null && seq.waiting === 0) return take(seq.counter)
+    return this.afterLoad(seq, take)
+  }
+
+  private async afterLoad<T>(seq: RoomSeq, take: (counter: Counter) => T): Promise<Awaited<T>> {
+    seq.waiting++
+    let counter: Counter
+    try {
+      counter = await seq.loading
+    } finally {
+      seq.waiting--
+    }
+    // Taken in the same turn as the wait ends: nobody can take numbers in between.
+    return await take(counter)
   }
 
   async load(room: string): Promise<Uint8Array[]> {
@@ -134,16 +183,22 @@ export class LevelDbStorage implements StorageAdapter {
     return updates
   }
 
-  /** Queues `ops` for the next group commit; resolves once the group is written (and synced). */
-  private write(ops: Op[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (!this.group) {
-        this.group = { ops: [], waiters: [] }
-        if (!this.writing) setImmediate(() => void this.commit())
-      }
-      for (const op of ops) this.group.ops.push(op)
-      this.group.waiters.push({ resolve, reject })
+  /** The group the next commit writes (opened, and its commit scheduled, if none is). */
+  private openGroup(): Group {
+    if (this.group) return this.group
+    let resolve!: () => void
+    let reject!: (error: unknown) => void
+    const done = new Promise<void>((res, rej) => {
+      resolve = res
+      reject = rej
     })
+    // Every write of a group is awaited by its caller; a group nobody awaits must not be an
+    // unhandled rejection.
+    done.catch(() => undefined)
+    const group: Group = { keys: [], values: [], done, resolve, reject }
+    this.group = group
+    if (!this.writing) setImmediate(() => void this.commit())
+    return group
   }
 
   /** Writes the queued group as one atomic batch; a group queued meanwhile follows right after. */
@@ -157,42 +212,56 @@ export class LevelDbStorage implements StorageAdapter {
       // (abstract-level clones and re-encodes each one); measured in bench:relay.
       const batch = this.db.batch()
       try {
-        for (const op of group.ops) {
-          if (op.type === 'put') batch.put(op.key, op.value)
-          else batch.del(op.key)
+        const { keys, values } = group
+        for (let i = 0; i < keys.length; i++) {
+          const value = values[i]
+          if (value) batch.put(keys[i]!, value)
+          else batch.del(keys[i]!)
         }
       } catch (error) {
         await batch.close()
         throw error
       }
       await batch.write({ sync: this.sync })
-      for (const w of group.waiters) w.resolve()
+      group.resolve()
     } catch (error) {
-      for (const w of group.waiters) w.reject(error)
+      group.reject(error)
     } finally {
       this.writing = false
       if (this.group) void this.commit()
     }
   }
 
-  async append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
-    if (this.closing) throw new Error('storage is closing')
-    // Awaited even when known: sequence numbers are taken in call order by appends and
-    // snapshot compactions alike (a snapshot deletes every entry below its own).
-    const counter = await this.counter(room)
-    const ops: Op[] = updates.map((value) => ({ type: 'put', key: logPrefix(room) + seqString(counter.next++), value }))
-    ops.push({ type: 'put', key: svKey(room), value: stateVector })
-    await this.write(ops)
-    counter.entries += updates.length
-    if (counter.entries >= this.compactAfter && !this.compactions.has(room)) {
-      const job = this.compact(room).catch(() => {
-        // A refused or failed background compaction leaves the log as it was; try again
-        // after another `compactAfter` appends rather than on every append.
-        counter.entries = 0
-      })
-      this.background.add(job)
-      void job.finally(() => this.background.delete(job))
-    }
+  append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('storage is closing'))
+    const seq = this.seq(room)
+    const written = this.withCounter(seq, (counter) => {
+      const group = this.openGroup()
+      for (const value of updates) {
+        group.keys.push(seq.prefix + seqString(counter.next++))
+        group.values.push(value)
+      }
+      group.keys.push(seq.svKey)
+      group.values.push(stateVector)
+      return group.done
+    })
+    if (this.compactAfter === Infinity) return written
+    return written.then(() => this.counted(room, seq, updates.length))
+  }
+
+  /** After an append of `n` entries: a merge compaction once `compactAfter` piled up. */
+  private counted(room: string, seq: RoomSeq, n: number): void {
+    const counter = seq.counter
+    if (!counter) return
+    counter.entries += n
+    if (counter.entries < this.compactAfter || this.compactions.has(room)) return
+    const job = this.compact(room).catch(() => {
+      // A refused or failed background compaction leaves the log as it was; try again
+      // after another `compactAfter` appends rather than on every append.
+      counter.entries = 0
+    })
+    this.background.add(job)
+    void job.finally(() => this.background.delete(job))
   }
 
   async getStateVector(room: string): Promise<Uint8Array | null> {
@@ -221,40 +290,52 @@ export class LevelDbStorage implements StorageAdapter {
   }
 
   /** Writes `snapshot` under a fresh seq and deletes every older entry, in one batch. */
-  private async replaceWith(room: string, snapshot: Uint8Array): Promise<void> {
-    if (this.closing) throw new Error('storage is closing')
-    const counter = await this.counter(room)
-    const seq = counter.next++
-    const ops: Op[] = []
-    for (let s = counter.first; s < seq; s++) ops.push({ type: 'del', key: logPrefix(room) + seqString(s) })
-    ops.push({ type: 'put', key: logPrefix(room) + seqString(seq), value: snapshot })
-    const first = counter.first
-    counter.first = seq
-    try {
-      await this.write(ops)
-    } catch (error) {
-      if (counter.first === seq) counter.first = first
-      throw error
-    }
-    counter.entries = 0
+  private replaceWith(room: string, snapshot: Uint8Array): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('storage is closing'))
+    const seq = this.seq(room)
+    return Promise.resolve(this.withCounter(seq, (counter) => {
+      const own = counter.next++
+      const first = counter.first
+      counter.first = own
+      const group = this.openGroup()
+      for (let s = first; s < own; s++) {
+        group.keys.push(seq.prefix + seqString(s))
+        group.values.push(null)
+      }
+      group.keys.push(seq.prefix + seqString(own))
+      group.values.push(snapshot)
+      return group.done.then(
+        () => {
+          counter.entries = 0
+        },
+        (error: unknown) => {
+          if (counter.first === own) counter.first = first
+          throw error
+        },
+      )
+    }))
   }
 
   private async runCompaction(room: string): Promise<void> {
+    const prefix = logPrefix(room)
     const keys: string[] = []
     const values: Uint8Array[] = []
-    for await (const [key, value] of this.db.iterator({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) {
+    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefix + '\uffff' })) {
       keys.push(key)
       values.push(plain(value))
     }
     if (keys.length < 2) return
     const merged = await this.compactor.merge(values)
     if (this.db.status !== 'open') return
-    const last = keys[keys.length - 1] as string
-    await this.write([
-      ...keys.slice(0, -1).map((key) => ({ type: 'del' as const, key })),
-      { type: 'put' as const, key: last, value: merged },
-    ])
-    const counter = await this.counter(room)
+    const group = this.openGroup()
+    for (let i = 0; i < keys.length - 1; i++) {
+      group.keys.push(keys[i]!)
+      group.values.push(null)
+    }
+    group.keys.push(keys[keys.length - 1]!)
+    group.values.push(merged)
+    await group.done
+    const counter = await this.withCounter(this.seq(room), (c) => c)
     counter.entries -= keys.length - 1
   }
 

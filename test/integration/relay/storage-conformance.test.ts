@@ -173,6 +173,28 @@ for (const [name, make] of Object.entries(harnesses)) {
       }
     })
 
+    it('an append asked for after a snapshot compaction is kept, whether it comes before, while or after the store loads the room', async () => {
+      // A freshly opened store learns the room's sequence numbers first. An append asked for
+      // after the compaction, at any point of that, must not take a number below the
+      // snapshot's, which deletes everything below its own.
+      const stored = edits(10, 1).updates
+      let s = await open()
+      await s.append('r', stored, Y.encodeStateVector(docOf(stored)))
+      for (let depth = 0; depth < 12; depth++) {
+        s = storage = await h.reopen(s)
+        // The snapshot covers everything appended so far (the contract); the late append not.
+        const compaction = s.compact('r', Y.encodeStateAsUpdate(docOf(stored)))
+        for (let i = 0; i < depth; i++) await new Promise((r) => setImmediate(r))
+        const late = edits(1, 100 + depth).updates
+        const append = s.append('r', late, Y.encodeStateVector(docOf(late)))
+        await Promise.all([compaction, append])
+        stored.push(...late)
+        const back = await s.load('r')
+        expect(back[back.length - 1], `append ${depth} turns after the compaction`).toEqual(late[0])
+        expect(docOf(back).getText('t').toString()).toBe(docOf(stored).getText('t').toString())
+      }
+    })
+
     it('concurrent appends to many rooms are all stored (one group commit)', async () => {
       const s = await open()
       const rooms = Array.from({ length: 20 }, (_, i) => ({ name: `g${i}`, ...edits(10, i + 1) }))

@@ -9,6 +9,7 @@ import {
   encodeDeleteSet,
   encodeSaved,
   encodeSavedSubscribe,
+  encodeStateVectorOf,
   addDeletions,
   mergeDeleted,
   encodeSyncStep1,
@@ -98,6 +99,25 @@ describe('protocol', () => {
     expect(JSON.stringify(seen.map((ds) => [...ds.clients]))).toBe(before)
     expect(mergeDeleted(seen)).toEqual(mergeDeleted([Y.createDeleteSetFromStructStore(d.store)]))
   })
+  it('encodeStateVectorOf gives the bytes of Y.encodeStateVector (property, seeded)', () => {
+    // Writers by client id and insert length; client ids span one to five varint bytes.
+    const writes = fc.array(fc.tuple(fc.constantFrom(1, 127, 128, 300, 70_000, 2 ** 31 - 1), fc.integer({ min: 1, max: 200 })), { maxLength: 8 })
+    fc.assert(
+      fc.property(writes, (list) => {
+        const doc = new Y.Doc()
+        for (const [client, length] of list) {
+          const writer = new Y.Doc()
+          writer.clientID = client
+          Y.applyUpdate(writer, Y.encodeStateAsUpdate(doc))
+          writer.getText('t').insert(0, 'x'.repeat(length))
+          Y.applyUpdate(doc, Y.encodeStateAsUpdate(writer))
+        }
+        expect(encodeStateVectorOf(doc.store)).toEqual(Y.encodeStateVector(doc))
+      }),
+      { seed: 4242, numRuns: 200 },
+    )
+  })
+
   it('addDeletions in place equals mergeDeleted (property, seeded)', () => {
     const range = fc.record({ clock: fc.nat(60), len: fc.integer({ min: 0, max: 6 }) })
     const set = fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.array(range, { maxLength: 6 })), { maxLength: 3 })
