@@ -175,31 +175,52 @@ function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
   return encoding.toUint8Array(encoder)
 }
 
+/** Bytes of `n` as a lib0 varUint. */
+function varUintSize(n: number): number {
+  let size = 1
+  while (n > 0x7f) {
+    n = Math.floor(n / 0x80)
+    size++
+  }
+  return size
+}
+
+/** Writes `n` as a lib0 varUint at `pos` of `out`; returns the position after it. */
+function putVarUint(out: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    out[pos++] = 0x80 | (n & 0x7f)
+    n = Math.floor(n / 0x80)
+  }
+  out[pos++] = n
+  return pos
+}
+
+/**
+ * A sync message (`varUint(0) varUint(step) varUint8Array(payload)`), written into one buffer
+ * of its exact size: the relay builds one per forwarded update.
+ */
+function syncFrame(step: number, payload: Uint8Array): Uint8Array {
+  const length = payload.byteLength
+  const out = new Uint8Array(2 + varUintSize(length) + length)
+  out[0] = MESSAGE_SYNC
+  out[1] = step
+  out.set(payload, putVarUint(out, 2, length))
+  return out
+}
+
 /** `sync step 1`: the sender's state vector. */
 export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
-  return frame((e) => {
-    encoding.writeVarUint(e, MESSAGE_SYNC)
-    encoding.writeVarUint(e, SYNC_STEP_1)
-    encoding.writeVarUint8Array(e, stateVector)
-  })
+  return syncFrame(SYNC_STEP_1, stateVector)
 }
 
 /** `sync step 2`: what the receiver is missing. */
 export function encodeSyncStep2(update: Uint8Array): Uint8Array {
-  return frame((e) => {
-    encoding.writeVarUint(e, MESSAGE_SYNC)
-    encoding.writeVarUint(e, SYNC_STEP_2)
-    encoding.writeVarUint8Array(e, update)
-  })
+  return syncFrame(SYNC_STEP_2, update)
 }
 
 /** `sync update`: one incremental update. */
 export function encodeSyncUpdate(update: Uint8Array): Uint8Array {
-  return frame((e) => {
-    encoding.writeVarUint(e, MESSAGE_SYNC)
-    encoding.writeVarUint(e, SYNC_UPDATE)
-    encoding.writeVarUint8Array(e, update)
-  })
+  return syncFrame(SYNC_UPDATE, update)
 }
 
 /** An awareness message around an encoded awareness update. */
@@ -247,20 +268,22 @@ export interface SavedAck {
  */
 export function encodeStateVectorOf(store: Y.Doc['store']): Uint8Array {
   const { clients } = store
-  const e = encoding.createEncoder()
-  encoding.writeVarUint(e, clients.size)
-  if (clients.size === 1) {
-    for (const [client, structs] of clients) writeClientClock(e, client, structs)
-  } else if (clients.size > 1) {
-    for (const client of [...clients.keys()].sort((a, b) => b - a)) writeClientClock(e, client, clients.get(client)!)
+  const ids = clients.size > 1 ? [...clients.keys()].sort((a, b) => b - a) : clients.keys()
+  let size = varUintSize(clients.size)
+  for (const [client, structs] of clients) size += varUintSize(client) + varUintSize(nextClock(structs))
+  const out = new Uint8Array(size)
+  let pos = putVarUint(out, 0, clients.size)
+  for (const client of ids) {
+    pos = putVarUint(out, pos, client)
+    pos = putVarUint(out, pos, nextClock(clients.get(client)!))
   }
-  return encoding.toUint8Array(e)
+  return out
 }
 
-function writeClientClock(e: encoding.Encoder, client: number, structs: ReadonlyArray<{ id: { clock: number }; length: number }>): void {
+/** The clock after a client's last struct. */
+function nextClock(structs: ReadonlyArray<{ id: { clock: number }; length: number }>): number {
   const last = structs[structs.length - 1]!
-  encoding.writeVarUint(e, client)
-  encoding.writeVarUint(e, last.id.clock + last.length)
+  return last.id.clock + last.length
 }
 
 /**

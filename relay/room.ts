@@ -26,6 +26,7 @@ const samePending = (a: PendingMark, b: PendingMark): boolean => a[0] === b[0] &
 
 /** The label of every append latency observation (one object, not one per observation). */
 const APPEND = { op: 'append' } as const
+const RESOLVED = Promise.resolve()
 
 /** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
 const DS_SINCE_MAX = 1024
@@ -105,8 +106,8 @@ export class Room implements FlushDue {
    */
   private dsCache: { ds: DeletedRanges; encoded: Uint8Array } | null = null
   private dsSince: Array<Y.Snapshot['ds']> = []
-  /** While an append is in flight (the doc then holds more than is stored). */
-  private storing = false
+  /** The append in flight, if any (the doc then holds more than is stored). */
+  private storing: { batch: Uint8Array[]; sv: Uint8Array; ds: Uint8Array | null; started: number } | null = null
   /** The doc's whole state as one update, until the doc changes. */
   private fullState: Uint8Array | null = null
   private fullStatePending: PendingMark = [null, null, null]
@@ -190,11 +191,17 @@ export class Room implements FlushDue {
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
+    // The stored copy: the update's bytes at the end of the frame when there is one (`update`
+    // itself may be a view into a socket's read buffer, which must not be kept).
+    let stored: Uint8Array
     if (this.clients.size > (this.clients.has(origin as RoomClient) ? 1 : 0)) {
       const frame = encodeSyncUpdate(update)
       this.broadcast(frame, origin)
+      stored = frame.subarray(frame.byteLength - update.byteLength)
+    } else {
+      stored = update.slice()
     }
-    this.queue.push(update.slice())
+    this.queue.push(stored)
     this.scheduleFlush()
     this.deps.hooks.onUpdate(this, update, origin)
   }
@@ -278,7 +285,7 @@ export class Room implements FlushDue {
    * append in flight, no rebuild).
    */
   persistedDeleteSet(): Uint8Array | null {
-    if (this.persistedDs === null && this.queue.length === 0 && !this.storing && !this.rebuildLog) this.persistedDs = this.deleteSet()
+    if (this.persistedDs === null && this.queue.length === 0 && this.storing === null && !this.rebuildLog) this.persistedDs = this.deleteSet()
     return this.persistedDs
   }
 
@@ -356,34 +363,35 @@ export class Room implements FlushDue {
     return false
   }
 
-  private async flushOnce(): Promise<void> {
-    if (this.queue.length === 0) return
-    const { storage, metrics, logger } = this.deps
+  /**
+   * Starts one append of everything queued. Not an async function: the flush tick runs this for
+   * every room with unsaved updates, and the append's state lives in {@link storing} (flushes
+   * run one at a time) rather than in a closure per flush.
+   */
+  private flushOnce(): Promise<void> {
+    if (this.queue.length === 0) return RESOLVED
     const batch = this.queue
     this.queue = []
     const sv = encodeStateVectorOf(this.doc.store)
     // Taken with `sv`, so the ack never claims more than this append stores; only for subscribers,
     // and not while a rebuild runs (the doc may hold part of an update that is never stored).
     const ds = !this.rebuildLog && this.savedSubscribers() ? this.deleteSet() : null
-    const started = performance.now()
-    this.storing = true
+    this.storing = { batch, sv, ds, started: performance.now() }
+    let appended: Promise<void>
     try {
-      await storage.append(this.name, batch, sv)
+      appended = this.deps.storage.append(this.name, batch, sv)
     } catch (error) {
-      // Nothing of the batch is acknowledged: it goes back to the head of the queue and the
-      // append is retried with backoff (or earlier by an explicit flush).
-      this.queue = batch.concat(this.queue)
-      this.failures++
-      metrics.errors.inc({ code: 'store-failed' })
-      this.deps.storageHealth?.failed(this.name, this.queue.length, error)
-      const retryMs = retryDelayMs(this.failures, this.deps.flushMs)
-      logger.error({ room: this.name, err: error, updates: this.queue.length, attempt: this.failures, retryMs }, 'storing updates failed; kept in memory, retrying')
-      this.scheduleFlush(retryMs)
-      throw error
-    } finally {
-      this.storing = false
-      metrics.storeLatency.observe(APPEND, (performance.now() - started) / 1000)
+      appended = Promise.reject(error)
     }
+    return appended.then(this.appended, this.appendFailed)
+  }
+
+  /** The append in flight succeeded: ack it, count it toward compaction. */
+  private readonly appended = (): void => {
+    const { batch, sv, ds, started } = this.storing!
+    this.storing = null
+    const { metrics, logger } = this.deps
+    metrics.storeLatency.observe(APPEND, (performance.now() - started) / 1000)
     if (this.failures > 0) {
       logger.warn({ room: this.name, attempts: this.failures + 1, updates: batch.length }, 'storing updates recovered')
       this.failures = 0
@@ -399,6 +407,25 @@ export class Room implements FlushDue {
       for (const client of this.clients) if (client.savedSubscribed) client.send(frame)
     }
     this.deps.hooks.onStored(this, sv)
+  }
+
+  /**
+   * The append in flight failed: nothing of the batch is acknowledged; it goes back to the head
+   * of the queue and the append is retried with backoff (or earlier by an explicit flush).
+   */
+  private readonly appendFailed = (error: unknown): never => {
+    const { batch, started } = this.storing!
+    this.storing = null
+    const { metrics, logger } = this.deps
+    metrics.storeLatency.observe(APPEND, (performance.now() - started) / 1000)
+    this.queue = batch.concat(this.queue)
+    this.failures++
+    metrics.errors.inc({ code: 'store-failed' })
+    this.deps.storageHealth?.failed(this.name, this.queue.length, error)
+    const retryMs = retryDelayMs(this.failures, this.deps.flushMs)
+    logger.error({ room: this.name, err: error, updates: this.queue.length, attempt: this.failures, retryMs }, 'storing updates failed; kept in memory, retrying')
+    this.scheduleFlush(retryMs)
+    throw error
   }
 
   /**

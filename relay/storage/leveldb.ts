@@ -161,8 +161,13 @@ export class LevelDbStorage implements StorageAdapter {
    * else after the load, behind the callers that came first.
    */
   private withCounter<T>(seq: RoomSeq, take: (counter: Counter) => T): T | Promise<Awaited<T>> {
-    if (seq.counter !== null && seq.waiting === 0) return take(seq.counter)
-    return this.afterLoad(seq, take)
+    const counter = this.ready(seq)
+    return counter ? take(counter) : this.afterLoad(seq, take)
+  }
+
+  /** The room's counter when numbers can be taken at once (loaded, and nobody waits for the load). */
+  private ready(seq: RoomSeq): Counter | null {
+    return seq.waiting === 0 ? seq.counter : null
   }
 
   private async afterLoad<T>(seq: RoomSeq, take: (counter: Counter) => T): Promise<Awaited<T>> {
@@ -235,18 +240,25 @@ export class LevelDbStorage implements StorageAdapter {
   append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
     if (this.closing) return Promise.reject(new Error('storage is closing'))
     const seq = this.seq(room)
-    const written = this.withCounter(seq, (counter) => {
-      const group = this.openGroup()
-      for (const value of updates) {
-        group.keys.push(seq.prefix + seqString(counter.next++))
-        group.values.push(value)
-      }
-      group.keys.push(seq.svKey)
-      group.values.push(stateVector)
-      return group.done
-    })
+    // Not through withCounter: no closure on the path every flush takes.
+    const counter = this.ready(seq)
+    const written = counter
+      ? this.queueAppend(seq, counter, updates, stateVector)
+      : this.afterLoad(seq, (loaded) => this.queueAppend(seq, loaded, updates, stateVector))
     if (this.compactAfter === Infinity) return written
     return written.then(() => this.counted(room, seq, updates.length))
+  }
+
+  /** Puts `updates` under the room's next sequence numbers, and its state vector, in the next group. */
+  private queueAppend(seq: RoomSeq, counter: Counter, updates: Uint8Array[], stateVector: Uint8Array): Promise<void> {
+    const group = this.openGroup()
+    for (const value of updates) {
+      group.keys.push(seq.prefix + seqString(counter.next++))
+      group.values.push(value)
+    }
+    group.keys.push(seq.svKey)
+    group.values.push(stateVector)
+    return group.done
   }
 
   /** After an append of `n` entries: a merge compaction once `compactAfter` piled up. */

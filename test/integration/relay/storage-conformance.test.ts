@@ -195,6 +195,24 @@ for (const [name, make] of Object.entries(harnesses)) {
       }
     })
 
+    it('an update handed over as a view into a larger buffer is stored as exactly its bytes', async () => {
+      // The relay stores the update's part of the frame it forwarded, not a copy of its own.
+      const s = await open()
+      const { doc, updates } = edits(5, 1)
+      const views = updates.map((u, i) => {
+        const around = new Uint8Array(u.byteLength + 7 + i).fill(0xff)
+        around.set(u, 3 + i)
+        return around.subarray(3 + i, 3 + i + u.byteLength)
+      })
+      await s.append('r', views, Y.encodeStateVector(doc))
+      const loaded = await s.load('r')
+      expect(loaded).toEqual(updates)
+      if (h.persistent) {
+        storage = await h.reopen(s)
+        expect(await storage.load('r')).toEqual(updates)
+      }
+    })
+
     it('concurrent appends to many rooms are all stored (one group commit)', async () => {
       const s = await open()
       const rooms = Array.from({ length: 20 }, (_, i) => ({ name: `g${i}`, ...edits(10, i + 1) }))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as Y from 'yjs'
+import * as encoding from 'lib0/encoding'
 import {
   ProtocolError,
   decodeClientMessage,
@@ -99,6 +100,19 @@ describe('protocol', () => {
     expect(JSON.stringify(seen.map((ds) => [...ds.clients]))).toBe(before)
     expect(mergeDeleted(seen)).toEqual(mergeDeleted([Y.createDeleteSetFromStructStore(d.store)]))
   })
+  it('sync frames are the lib0 encoding (varUint type, varUint step, varUint8Array payload) at every length class', () => {
+    for (const length of [0, 1, 127, 128, 200, 16_383, 16_384, 70_000, 2_097_152]) {
+      const payload = new Uint8Array(length).map((_, i) => i * 7)
+      for (const [encode, step] of [[encodeSyncStep1, 0], [encodeSyncStep2, 1], [encodeSyncUpdate, 2]] as const) {
+        const e = encoding.createEncoder()
+        encoding.writeVarUint(e, 0)
+        encoding.writeVarUint(e, step)
+        encoding.writeVarUint8Array(e, payload)
+        expect(encode(payload)).toEqual(encoding.toUint8Array(e))
+      }
+    }
+  })
+
   it('encodeStateVectorOf gives the bytes of Y.encodeStateVector (property, seeded)', () => {
     // Writers by client id and insert length; client ids span one to five varint bytes.
     const writes = fc.array(fc.tuple(fc.constantFrom(1, 127, 128, 300, 70_000, 2 ** 31 - 1), fc.integer({ min: 1, max: 200 })), { maxLength: 8 })
