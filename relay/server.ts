@@ -30,6 +30,7 @@ import type { RelayContext, RelayExtension, UpgradeAuthorizer, UpgradeHandler } 
 import { join } from 'node:path'
 import { Access } from './auth/access.ts'
 import { admitUpgrade } from './auth/admission.ts'
+import type { Grant } from './auth/access.ts'
 import { DenyList } from './auth/deny-list.ts'
 import { parseAuthSecrets } from './auth/tokens.ts'
 import { IpLimits } from './limits.ts'
@@ -61,6 +62,11 @@ export interface CreateRelayOptions {
   /** Use this store instead of the one `config.storage` names (tests: failing stores). */
   storage?: StorageAdapter
   logger?: Logger
+}
+
+/** An 'error' listener for an upgrading socket: destroys it (and captures nothing). */
+function destroyOnError(this: Duplex): void {
+  this.destroy()
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -116,21 +122,32 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const sockets = new Set<WebSocket>()
   let closing = false
 
+  // What stays on a socket for its lifetime (listeners) is made in these two functions, not
+  // inside the upgrade handler: a closure made there would keep the upgrade request, its
+  // headers and URL alive for as long as the connection lasts (about 1 KiB per connection).
+  const acceptClient = (ws: WebSocket, room: string, grant: Grant): void => {
+    if (closing) return ws.close(CLOSE_CODES['going-away'], 'relay is shutting down')
+    const connection = new Connection(ws, room, { rooms, logger, metrics, grant, limits: config })
+    connections.add(connection)
+    ws.on('close', () => connections.delete(connection))
+  }
+  const acceptRoute = (ws: WebSocket, req: IncomingMessage, handler: UpgradeHandler): void => {
+    sockets.add(ws)
+    ws.on('close', () => sockets.delete(ws))
+    handler(ws, req)
+  }
+
   const server = createAdaptorServer({ fetch: app.fetch })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', destroyOnError)
     void (async () => {
-      socket.on('error', () => socket.destroy())
       if (closing) return refuseUpgrade(socket, 503, 'relay is shutting down')
       const url = new URL(req.url ?? '/', 'http://relay')
       const pathname = url.pathname
       const route = routes.get(pathname)
       if (route) {
         if (route.authorize && !(await route.authorize(req))) return refuseUpgrade(socket, 401, 'unauthorized')
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          sockets.add(ws)
-          ws.on('close', () => sockets.delete(ws))
-          route.handler(ws, req)
-        })
+        wss.handleUpgrade(req, socket, head, (ws) => acceptRoute(ws, req, route.handler))
         return
       }
       let room: string
@@ -146,12 +163,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
       const grant = await admitUpgrade(req, socket, url, room, { config, access, ipLimits, metrics, logger })
       if (grant instanceof RelayError) return refuseUpgrade(socket, grant.httpStatus, grant.message)
       if (socket.destroyed) return
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        if (closing) return ws.close(CLOSE_CODES['going-away'], 'relay is shutting down')
-        const connection = new Connection(ws, room, { rooms, logger, metrics, grant, limits: config })
-        connections.add(connection)
-        ws.on('close', () => connections.delete(connection))
-      })
+      wss.handleUpgrade(req, socket, head, (ws) => acceptClient(ws, room, grant))
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'upgrade failed')
       socket.destroy()

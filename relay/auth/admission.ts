@@ -40,6 +40,15 @@ export function upgradeRequest(req: IncomingMessage, url: URL, ip: string): Auth
 }
 
 /**
+ * Counts `ip`'s connection as closed once `socket` closes. A function of its own: a listener made
+ * inside {@link admitUpgrade} would keep the upgrade request (its headers, its URL) alive for as
+ * long as the connection lasts.
+ */
+function releaseOnClose(socket: Duplex, ipLimits: IpLimits, ip: string): void {
+  socket.once('close', () => ipLimits.closeConnection(ip))
+}
+
+/**
  * Admits an upgrade of `socket` to `room`, or returns the refusal (already counted and logged).
  * An admitted connection counts against its IP until `socket` closes.
  */
@@ -55,7 +64,7 @@ export async function admitUpgrade(req: IncomingMessage, socket: Duplex, url: UR
   if (!ipLimits.openConnection(ip)) {
     return refuse(new RelayError('too-many-connections', `more than ${config.maxConnectionsPerIp} connections from this address`), 'connections-per-ip')
   }
-  socket.once('close', () => ipLimits.closeConnection(ip))
+  releaseOnClose(socket, ipLimits, ip)
   if (!originAllowed(config.corsOrigins, req.headers.origin)) return refuse(new RelayError('forbidden', 'origin not allowed'))
   let grant: Grant
   try {
