@@ -76,11 +76,14 @@ describe('bad input', () => {
       ['text frame', 'hello', 4400],
       ['empty frame', new Uint8Array(), 4400],
     ]
+    const doc = r.relay.rooms.peek('shared')!.doc
     for (const [name, frame, code] of cases) {
       const bad = await RawClient.connect(r.url, 'shared')
       bad.send(frame)
       expect(await bad.waitClosed(), name).toBe(code)
     }
+    // Refused before anything of it was integrated: the room's doc was not rebuilt from storage.
+    expect(r.relay.rooms.peek('shared')!.doc).toBe(doc)
     a.doc.getText('t').insert(0, 'still fine')
     await waitConverged([a.doc, b.doc])
     expect(b.doc.getText('t').toString()).toBe('still fine')

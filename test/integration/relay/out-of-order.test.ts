@@ -8,10 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
-import { startRelay, tempDataDir } from '../../fixtures/relay.ts'
+import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { MESSAGE_SAVED, encodeSyncUpdate } from '../../../relay/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
 const cleanups: Array<() => unknown> = []
@@ -61,4 +61,40 @@ describe('updates ahead of their dependencies', () => {
       }
     })
   }
+
+  it('are on disk once the saved acknowledgement covers them, across kill -9 of the relay process', async () => {
+    // No graceful stop: nothing may rely on a last compaction from the live doc. The ack covers
+    // the whole chain only once the last missing update arrived; by then every update of the
+    // chain must have been stored, or the ack claims what a crash loses.
+    const data = await tempDataDir()
+    cleanups.push(() => rm(data, { recursive: true, force: true }))
+    const relay = await spawnRelay({ dataDir: data, args: ['--flush-ms', '10'] })
+    cleanups.push(() => relay.kill('SIGKILL'))
+    const room = 'ooo-kill'
+    const { updates, text } = chainOfUpdates(8)
+    const full = new Y.Doc()
+    for (const u of updates) Y.applyUpdate(full, u)
+    const [client, clock] = [...Y.decodeStateVector(Y.encodeStateVector(full))][0]!
+    const writer = await RawClient.connect(relay.url, room)
+    writer.subscribeSaved()
+    const acks = (): number => writer.frames.filter((f) => f[0] === MESSAGE_SAVED).length
+    for (const i of [6, 3, 7, 1, 5, 2, 4, 0]) {
+      // One flush each (an ack follows every stored batch): each arrives while others wait.
+      const before = acks()
+      writer.send(encodeSyncUpdate(updates[i]!))
+      await waitFor(() => acks() > before, { message: `ack after update ${i}` })
+    }
+    await waitFor(() => (writer.saved?.get(client) ?? 0) >= clock, { message: 'saved ack covering the whole chain' })
+    relay.kill('SIGKILL')
+    expect((await relay.waitExit()).signal).toBe('SIGKILL')
+    const storage = await LevelDbStorage.open(data)
+    try {
+      const doc = new Y.Doc()
+      for (const u of await storage.load(room)) Y.applyUpdate(doc, u)
+      expect(doc.getText('t').toString()).toBe(text)
+      expect(doc.store.pendingStructs).toBeNull()
+    } finally {
+      await storage.close()
+    }
+  })
 })
