@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8
 /**
  * `npm start` and the `tandem` bin (`npx tandem`): parse flags and env once, start the relay
  * (with the topology extension when peers are configured), print the URL, shut down

@@ -108,8 +108,12 @@ export class Room implements FlushDue {
   private dsSince: Array<Y.Snapshot['ds']> = []
   /** The append in flight, if any (the doc then holds more than is stored). */
   private storing: { batch: Uint8Array[]; sv: Uint8Array; ds: Uint8Array | null; started: number } | null = null
-  /** The doc's whole state as one update, until the doc changes. */
-  private fullState: Uint8Array | null = null
+  /**
+   * The doc's whole state as one update, until the doc changes — held weakly: a burst of joins
+   * (clients reconnecting after a restart) encodes it once, but a quiet room does not keep a
+   * second copy of its document (0.2 MiB per automerge-paper-sized room) until its next change.
+   */
+  private fullState: WeakRef<Uint8Array> | null = null
   private fullStatePending: PendingMark = [null, null, null]
   /**
    * Set when a transaction added structs or deletions (pending structs aside). Reset before each
@@ -265,11 +269,13 @@ export class Room implements FlushDue {
     // Most joiners start empty: their answer is the whole state, encoded once per doc change.
     // The buffer is shared; callers copy it (frames) or store it, never change it.
     if (sv === undefined || (sv.length === 1 && sv[0] === 0)) {
-      if (this.fullState === null) {
-        this.fullState = Y.encodeStateAsUpdate(this.doc)
+      let state = this.fullState?.deref()
+      if (state === undefined) {
+        state = Y.encodeStateAsUpdate(this.doc)
+        this.fullState = new WeakRef(state)
         this.fullStatePending = pendingMark(this.doc.store)
       }
-      return this.fullState
+      return state
     }
     return Y.encodeStateAsUpdate(this.doc, sv)
   }

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { tandemNodeFlags } from '../crdt-bench/servers/process.ts'
+import { tandemNodeEnv, tandemNodeFlags } from '../crdt-bench/servers/process.ts'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
@@ -30,10 +30,11 @@ interface Variant {
   name: string
   command: string
   args: string[]
+  env?: Record<string, string>
 }
 const VARIANTS: Variant[] = [
   { name: 'tsx relay/cli.ts', command: join(ROOT, 'node_modules/.bin/tsx'), args: ['relay/cli.ts'] },
-  { name: `node ${tandemNodeFlags().join(' ')} dist/relay/cli.js`, command: process.execPath, args: [...tandemNodeFlags(), 'dist/relay/cli.js'] },
+  { name: `${Object.entries(tandemNodeEnv()).map(([k, v]) => `${k}=${v} `).join('')}node ${tandemNodeFlags().join(' ')} dist/relay/cli.js`, command: process.execPath, args: [...tandemNodeFlags(), 'dist/relay/cli.js'], env: tandemNodeEnv() },
 ]
 
 /** RSS in KiB of `pid` and all its descendants (Linux /proc). */
@@ -72,6 +73,7 @@ async function measure(variant: Variant): Promise<{ startMs: number; rssMiB: num
   const started = performance.now()
   const child = spawn(variant.command, [...variant.args, '--port', '0', '--data', data, '--log-level', 'warn', '--log-format', 'json'], {
     cwd: ROOT,
+    env: { ...process.env, ...variant.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   try {

@@ -27,9 +27,19 @@ export const TANDEM_CLI = join(ROOT, 'dist/relay/cli.js')
  * benchmarks run tandem exactly as `npm start` does.
  */
 export function tandemNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  const words = pkg.scripts.start.split(/\s+/)
+  const words = startWords()
   return words.slice(words.indexOf('node') + 1, words.indexOf('dist/relay/cli.js')).filter((w) => w.startsWith('--'))
+}
+
+/** The environment `npm start` sets for node (its leading `NAME=value` words). */
+export function tandemNodeEnv(): Record<string, string> {
+  const words = startWords()
+  return Object.fromEntries(words.slice(0, words.indexOf('node')).filter((w) => /^\w+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]))
+}
+
+function startWords(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  return pkg.scripts.start.split(/\s+/)
 }
 
 /**
@@ -112,8 +122,8 @@ process.once('exit', () => {
 })
 
 /** Starts `node ...nodeArgs <script> ...args` and waits until it listens on `port`. */
-export async function startServer(script: string, args: string[], port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+export async function startServer(script: string, args: string[], port: number, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } })
   const pid = child.pid!
   running.add(child)
   child.once('exit', () => running.delete(child))

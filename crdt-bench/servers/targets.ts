@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Dialect } from './bench-client.ts'
-import { TANDEM_CLI, freePort, startServer, tandemNodeFlags, type ServerProcess } from './process.ts'
+import { TANDEM_CLI, freePort, startServer, tandemNodeEnv, tandemNodeFlags, type ServerProcess } from './process.ts'
 
 /** A server under test. */
 export interface Target {
@@ -16,8 +16,9 @@ export interface Target {
   dialect: Dialect
   /** Script (in the bundle dir) and its arguments. */
   command: (bundle: string, port: number, dataDir: string) => [string, string[]]
-  /** Flags for `node` itself (tandem: those of `npm start`). */
+  /** Flags for `node` itself and its environment (tandem: those of `npm start`). */
   nodeFlags?: string[]
+  env?: Record<string, string>
 }
 
 /**
@@ -31,9 +32,9 @@ const tandem = (extra: (d: string) => string[]) => (_b: string, p: number, d: st
 
 /** tandem (LevelDB) first: the base of every ratio. */
 export const TARGETS: Target[] = [
-  { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: tandem((d) => ['--data', d]), nodeFlags: tandemNodeFlags() },
-  { name: 'tandem (LevelDB, no fsync)', dialect: 'y-websocket', command: tandem((d) => ['--data', d, '--durability', 'process']), nodeFlags: tandemNodeFlags() },
-  { name: 'tandem (memory)', dialect: 'y-websocket', command: tandem(() => ['--storage', 'memory']), nodeFlags: tandemNodeFlags() },
+  { name: 'tandem (LevelDB)', dialect: 'y-websocket', command: tandem((d) => ['--data', d]), nodeFlags: tandemNodeFlags(), env: tandemNodeEnv() },
+  { name: 'tandem (LevelDB, no fsync)', dialect: 'y-websocket', command: tandem((d) => ['--data', d, '--durability', 'process']), nodeFlags: tandemNodeFlags(), env: tandemNodeEnv() },
+  { name: 'tandem (memory)', dialect: 'y-websocket', command: tandem(() => ['--storage', 'memory']), nodeFlags: tandemNodeFlags(), env: tandemNodeEnv() },
   { name: 'y-websocket 1.5.4', dialect: 'y-websocket', command: (b, p) => [join(b, 'peer-server.js'), ['classic', String(p)]] },
   { name: 'hocuspocus 3', dialect: 'hocuspocus', command: (b, p) => [join(b, 'peer-server.js'), ['hocuspocus', String(p)]] },
   { name: 'forwarder', dialect: 'y-websocket', command: (b, p) => [join(b, 'forwarder.js'), [String(p)]] },
@@ -49,7 +50,7 @@ export async function withServer<T>(bundle: string, target: Target, run: (url: s
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'))
   const [script, args] = target.command(bundle, port, dataDir)
-  const server = await startServer(script, args, port, [...(target.nodeFlags ?? []), ...nodeArgs])
+  const server = await startServer(script, args, port, [...(target.nodeFlags ?? []), ...nodeArgs], target.env)
   try {
     return await run(`ws://127.0.0.1:${port}`, server)
   } finally {
