@@ -28,6 +28,16 @@ const samePending = (a: PendingMark, b: PendingMark): boolean => a[0] === b[0] &
 const APPEND = { op: 'append' } as const
 const RESOLVED = Promise.resolve()
 
+/**
+ * `bytes` to keep until stored. A small message's bytes are a view into a buffer it shares with
+ * other data (a socket read, Node's 8 KiB pool), which a kept view would hold entirely: copied.
+ * A large message (a document uploaded whole) has a buffer of its own, nearly all of it the
+ * update: kept as it is, instead of a second copy of up to the message size limit.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength >= 64 * 1024 && bytes.byteLength >= bytes.buffer.byteLength * 0.9 ? bytes : bytes.slice()
+}
+
 /** Deleting transactions kept for the next delete-set computation before the cache is dropped instead. */
 const DS_SINCE_MAX = 1024
 
@@ -195,15 +205,15 @@ export class Room implements FlushDue {
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
-    // The stored copy: the update's bytes at the end of the frame when there is one (`update`
-    // itself may be a view into a socket's read buffer, which must not be kept).
+    // What is queued for storage: the update's bytes at the end of the frame when there is one,
+    // else the update itself when it fills its buffer, else a copy (see ownBytes).
     let stored: Uint8Array
     if (this.clients.size > (this.clients.has(origin as RoomClient) ? 1 : 0)) {
       const frame = encodeSyncUpdate(update)
       this.broadcast(frame, origin)
       stored = frame.subarray(frame.byteLength - update.byteLength)
     } else {
-      stored = update.slice()
+      stored = ownBytes(update)
     }
     this.queue.push(stored)
     this.scheduleFlush()
