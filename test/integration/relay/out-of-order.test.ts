@@ -29,6 +29,19 @@ function chainOfUpdates(count: number): { updates: Uint8Array[]; text: string } 
   return { updates, text: text.toString() }
 }
 
+/** What LevelDB in `data` holds for `room` rebuilds `text`, with nothing waiting for dependencies. */
+async function expectOnDisk(data: string, room: string, text: string): Promise<void> {
+  const storage = await LevelDbStorage.open(data)
+  try {
+    const doc = new Y.Doc()
+    for (const u of await storage.load(room)) Y.applyUpdate(doc, u)
+    expect(doc.getText('t').toString()).toBe(text)
+    expect(doc.store.pendingStructs).toBeNull()
+  } finally {
+    await storage.close()
+  }
+}
+
 /** Counts the sync updates a raw client received, ignoring everything else. */
 const syncUpdates = (client: RawClient): number => client.frames.filter((f) => f[0] === 0 && f[1] === 2).length
 
@@ -50,15 +63,7 @@ describe('updates ahead of their dependencies', () => {
       reader.close()
       // A graceful stop flushes; what is then on disk rebuilds the whole text, nothing pending.
       await relay.stop()
-      const storage = await LevelDbStorage.open(data)
-      try {
-        const doc = new Y.Doc()
-        for (const u of await storage.load(room)) Y.applyUpdate(doc, u)
-        expect(doc.getText('t').toString()).toBe(text)
-        expect(doc.store.pendingStructs).toBeNull()
-      } finally {
-        await storage.close()
-      }
+      await expectOnDisk(data, room, text)
     })
   }
 
@@ -87,14 +92,6 @@ describe('updates ahead of their dependencies', () => {
     await waitFor(() => (writer.saved?.get(client) ?? 0) >= clock, { message: 'saved ack covering the whole chain' })
     relay.kill('SIGKILL')
     expect((await relay.waitExit()).signal).toBe('SIGKILL')
-    const storage = await LevelDbStorage.open(data)
-    try {
-      const doc = new Y.Doc()
-      for (const u of await storage.load(room)) Y.applyUpdate(doc, u)
-      expect(doc.getText('t').toString()).toBe(text)
-      expect(doc.store.pendingStructs).toBeNull()
-    } finally {
-      await storage.close()
-    }
+    await expectOnDisk(data, room, text)
   })
 })
