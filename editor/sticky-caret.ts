@@ -24,7 +24,7 @@
  */
 import * as Y from 'yjs'
 import { AllSelection, Plugin, PluginKey, type EditorState, type Transaction } from 'prosemirror-state'
-import type { Mark } from 'prosemirror-model'
+import type { Mark, Node as ProseMirrorNode } from 'prosemirror-model'
 import { ySyncPluginKey, absolutePositionToRelativePosition, type ProsemirrorBinding } from 'y-prosemirror'
 
 /** A selection as y-prosemirror's binding stores it between Yjs transactions. */
@@ -62,7 +62,19 @@ export function relativePosition(
 function coversNoText(state: EditorState): boolean {
   const { selection, doc } = state
   if (selection.empty) return true
-  return selection instanceof AllSelection && doc.textBetween(0, doc.content.size, '', '\ufffc') === ''
+  return selection instanceof AllSelection && !holdsLeaf(doc)
+}
+
+/**
+ * Whether `node` holds a leaf (a text node — never empty in ProseMirror — or an atom such as an
+ * image). Stops at the first one: a select-all in a long document costs no walk of its text.
+ */
+function holdsLeaf(node: ProseMirrorNode): boolean {
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i)
+    if (child.isLeaf || holdsLeaf(child)) return true
+  }
+  return false
 }
 
 /**

@@ -309,6 +309,16 @@ describe('an editor opened on an empty room, as mountEditor makes it', () => {
     net!.flush()
     expect(expectConverged([a!, b!]).replace('b', '')).toBe('alpha\n')
   })
+
+  test('select-all over text stays a range over that text when others type (it is not taken for a caret)', () => {
+    const [a, b] = setup(2, 'tandem', 'kept? no', '')
+    b!.view.dispatch(b!.state.tr.setSelection(new AllSelection(b!.state.doc)))
+    a!.select(a!.state.doc.content.size - 1)
+    a!.type('late')
+    net!.flush()
+    expect(b!.state.selection.empty).toBe(false)
+    expect(b!.state.doc.textBetween(b!.state.selection.from, b!.state.selection.to)).toContain('kept? no')
+  })
 })
 
 describe('yjs/y-prosemirror#161: text duplicated when two users edit the start of the same line', () => {
