@@ -8,14 +8,11 @@
  * the room's batch reaches storage — so a change that is stored is also remembered as
  * unsent: a relay cut off from a peer that goes down (kill -9 included) before the heal
  * still pushes its delete-only changes at the heal, without any client opening the room.
- * Removals are written lazily: a stale entry only costs one extra exchange. With `sync` (the
- * relay's `--durability sync`, the default) the file and its directory are fsynced before the
- * rename counts, as the room's batch will be: a power cut keeps the record with the change.
+ * Removals are written lazily: a stale entry only costs one extra exchange.
  *
  * @module
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 
 interface Stored {
@@ -28,7 +25,7 @@ export class DirtyRooms {
   private readonly byPeer = new Map<string, Set<string>>()
   private lazy: NodeJS.Timeout | null = null
 
-  constructor(private readonly file: string | undefined, private readonly logger: Logger, private readonly sync = true) {
+  constructor(private readonly file: string | undefined, private readonly logger: Logger) {
     if (!file) return
     let text: string
     try {
@@ -98,35 +95,10 @@ export class DirtyRooms {
     if (!this.file) return
     const stored: Stored = { version: 1, dirty: Object.fromEntries([...this.byPeer].map(([p, rooms]) => [p, [...rooms]])) }
     try {
-      const tmp = `${this.file}.tmp`
-      const fd = openSync(tmp, 'w')
-      try {
-        writeSync(fd, JSON.stringify(stored))
-        if (this.sync) fsyncSync(fd)
-      } finally {
-        closeSync(fd)
-      }
-      renameSync(tmp, this.file)
-      if (this.sync) syncDirectory(dirname(this.file))
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(stored))
+      renameSync(`${this.file}.tmp`, this.file)
     } catch (err) {
       this.logger.error({ err, file: this.file }, 'writing the dirty-room record failed')
     }
-  }
-}
-
-/** Makes a rename in `dir` durable (fsync of the directory; not possible on every platform). */
-function syncDirectory(dir: string): void {
-  let fd: number
-  try {
-    fd = openSync(dir, 'r')
-  } catch {
-    return
-  }
-  try {
-    fsyncSync(fd)
-  } catch {
-    // Windows cannot fsync a directory; the rename is as durable as the OS makes it.
-  } finally {
-    closeSync(fd)
   }
 }

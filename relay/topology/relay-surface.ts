@@ -31,8 +31,8 @@ export interface TopologyStorage {
 }
 
 export interface TopologyContext {
-  /** Where the relay keeps its data (the topology keeps a small record beside it), and how durably. */
-  config?: { data: string; storage: string; durability?: 'sync' | 'process' }
+  /** Where the relay keeps its data (the topology keeps a small record beside it). */
+  config?: { data: string; storage: string }
   rooms: TopologyRooms
   storage: TopologyStorage
   logger: Logger

@@ -75,7 +75,7 @@ export class TopologyNode {
     this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
     this.metrics = createPeerMetrics(ctx.metrics, () => this.lagReport())
     const dataDir = ctx.config?.storage === 'leveldb' ? ctx.config.data : undefined
-    this.dirty = new DirtyRooms(options.stateFile ?? (dataDir ? join(dataDir, 'tandem-topology.json') : undefined), this.logger, ctx.config?.durability !== 'process')
+    this.dirty = new DirtyRooms(options.stateFile ?? (dataDir ? join(dataDir, 'tandem-topology.json') : undefined), this.logger)
     this.dialers = options.peers.map((url) => {
       const dialer: PeerDialer = new PeerDialer(url, {
         backoff: options.backoff ?? DEFAULT_BACKOFF,
