@@ -109,6 +109,19 @@ for (const [name, make] of Object.entries(harnesses)) {
       expect(await storage.load('r')).toHaveLength(16)
     })
 
+    it('the state vector of the last of many appends survives close and reopen', async () => {
+      const s = await open()
+      const { doc, updates } = edits(12)
+      for (let i = 0; i < updates.length; i += 3) {
+        const upTo = updates.slice(0, i + 3)
+        await s.append('r', updates.slice(i, i + 3), Y.encodeStateVector(docOf(upTo)))
+        expect(await s.getStateVector('r')).toEqual(Y.encodeStateVector(docOf(upTo)))
+      }
+      storage = await h.reopen(s)
+      expect(await storage.getStateVector('r')).toEqual(Y.encodeStateVector(doc))
+      expect(await storage.listRooms()).toEqual(['r'])
+    })
+
     it('compaction keeps the same doc in fewer entries', async () => {
       const s = await open()
       const { doc, updates } = edits(50)

@@ -1,0 +1,171 @@
+/**
+ * LevelDB writes a room's state vector back lazily (see `relay/storage/leveldb.ts`): these
+ * tests kill -9 a process that holds the store (`test/fixtures/storage-child.ts`) at the
+ * points where the vector on disk lags the log, and check that the store opened again reports
+ * every room with the vector of everything its log holds.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ClassicLevel } from 'classic-level'
+import * as Y from 'yjs'
+import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
+import type { StorageStep } from '../../fixtures/storage-child.ts'
+import { tempDataDir } from '../../fixtures/relay.ts'
+import { waitFor } from '../../fixtures/wait.ts'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** A room's edits, one update per character, from its own client. */
+function typing(text: string, clientID: number): Uint8Array[] {
+  const doc = new Y.Doc()
+  doc.clientID = clientID
+  const updates: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => updates.push(u))
+  for (let i = 0; i < text.length; i++) doc.getText('t').insert(i, text[i]!)
+  return updates
+}
+
+function stateVectorOf(updates: Uint8Array[]): Uint8Array {
+  const doc = new Y.Doc()
+  for (const u of updates) Y.applyUpdate(doc, u)
+  return Y.encodeStateVector(doc)
+}
+
+const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64')
+
+/** The appends of `updates` to `room`, `per` at a time, each with the vector of what it completes. */
+function appends(room: string, updates: Uint8Array[], per: number): StorageStep[] {
+  const steps: StorageStep[] = []
+  for (let i = 0; i < updates.length; i += per) {
+    steps.push({ append: room, updates: updates.slice(i, i + per).map(b64), sv: b64(stateVectorOf(updates.slice(0, i + per))) })
+  }
+  return steps
+}
+
+/** Runs `steps` against the store in `dir` in a child process, then kills it with SIGKILL. */
+async function runAndKill(dir: string, steps: StorageStep[], writeBackMs?: number): Promise<void> {
+  const plan = join(dir, '..', `${Date.now()}-${Math.random()}.plan.json`)
+  await writeFile(plan, JSON.stringify(steps))
+  cleanups.push(() => rm(plan, { force: true }))
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/fixtures/storage-child.ts'), dir, plan, ...(writeBackMs === undefined ? [] : [String(writeBackMs)])], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()))
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
+  let gone = false
+  void exited.then(() => (gone = true))
+  await waitFor(() => {
+    if (gone) throw new Error(`storage child exited early:\n${output}`)
+    return output.includes('done\n')
+  }, { timeoutMs: 20_000, message: 'the storage child to carry out its plan' })
+  child.kill('SIGKILL')
+  expect(await exited).toBe('SIGKILL')
+}
+
+/** Runs `read` on the store's LevelDB directly, bypassing the storage (which must be closed). */
+async function raw<T>(dir: string, read: (db: ClassicLevel<string, Uint8Array>) => Promise<T>): Promise<T> {
+  const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  await db.open()
+  try {
+    return await read(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** The raw keys of the store under `prefix`. */
+function rawKeys(dir: string, prefix: string): Promise<string[]> {
+  return raw(dir, async (db) => {
+    const keys: string[] = []
+    for await (const key of db.keys({ gte: prefix, lt: prefix + '\uffff' })) keys.push(key)
+    return keys
+  })
+}
+
+/** The raw persisted state vector of `room` (before any recovery an open would run). */
+function rawStateVector(dir: string, room: string): Promise<Uint8Array | null> {
+  return raw(dir, async (db) => {
+    const sv = await db.get(`sv\u0000${room}`)
+    return sv === undefined ? null : new Uint8Array(sv)
+  })
+}
+
+describe('LevelDB state vector across kill -9', () => {
+  async function storeDir(): Promise<string> {
+    const dir = await tempDataDir('tandem-sv-crash-')
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    return dir
+  }
+
+  it('recomputes the vector of every room appended to since the last write-back', async () => {
+    const dir = await storeDir()
+    const busy = typing('many appends after the first', 7)
+    const once = typing('one', 8)
+    const both = [...typing('before', 9), ...typing('after a write-back', 10)]
+    await runAndKill(dir, [
+      ...appends('busy', busy, 4),
+      ...appends('once', once, 3),
+      ...appends('both', both.slice(0, 6), 2),
+      { writeBack: true },
+      ...appends('both', both, 3).slice(2),
+    ])
+    const storage = await LevelDbStorage.open(dir)
+    cleanups.push(() => storage.close())
+    expect((await storage.listRooms()).sort()).toEqual(['both', 'busy', 'once'])
+    expect(await storage.getStateVector('busy')).toEqual(stateVectorOf(busy))
+    expect(await storage.getStateVector('once')).toEqual(stateVectorOf(once))
+    expect(await storage.getStateVector('both')).toEqual(stateVectorOf(both))
+  })
+
+  it('a write-back stores the newest vector, and the next one clears the mark of a quiet room', async () => {
+    const dir = await storeDir()
+    const quiet = typing('quiet after this', 11)
+    const busy = typing('still typing', 12)
+    await runAndKill(dir, [
+      ...appends('quiet', quiet, 5),
+      ...appends('busy', busy.slice(0, 6), 3),
+      { writeBack: true },
+      ...appends('busy', busy, 3).slice(2),
+      { writeBack: true },
+    ])
+    // Read raw, before any recovery: the quiet room is clean with its newest vector on disk; the
+    // busy one, appended to since the first write-back, stays marked with its vector written.
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual(['dirty\u0000busy'])
+    expect(await rawStateVector(dir, 'quiet')).toEqual(stateVectorOf(quiet))
+    expect(await rawStateVector(dir, 'busy')).toEqual(stateVectorOf(busy))
+    const storage = await LevelDbStorage.open(dir)
+    expect(await storage.getStateVector('busy')).toEqual(stateVectorOf(busy))
+    await storage.close()
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual([])
+  })
+
+  it('with stateVectorWriteBackMs 0 every append writes its vector: current on disk, nothing marked', async () => {
+    const dir = await storeDir()
+    const updates = typing('vector with every append', 14)
+    await runAndKill(dir, appends('r', updates, 4), 0)
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual([])
+    expect(await rawStateVector(dir, 'r')).toEqual(stateVectorOf(updates))
+  })
+
+  it('a clean close leaves every vector current and no room marked', async () => {
+    const dir = await storeDir()
+    const updates = typing('closed cleanly', 13)
+    const storage = await LevelDbStorage.open(dir)
+    for (const step of appends('r', updates, 2)) {
+      if ('append' in step) await storage.append(step.append, step.updates.map((u) => new Uint8Array(Buffer.from(u, 'base64'))), new Uint8Array(Buffer.from(step.sv, 'base64')))
+    }
+    await storage.close()
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual([])
+    expect(await rawStateVector(dir, 'r')).toEqual(stateVectorOf(updates))
+  })
+})
