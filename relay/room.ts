@@ -14,6 +14,7 @@ import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
 import { FlushTick, type FlushDue } from './flush-tick.ts'
+import { RoomDoc } from './room-doc.ts'
 
 /**
  * What the doc holds apart from its integrated structs: updates waiting for missing
@@ -80,7 +81,7 @@ export class Room implements FlushDue {
    * The room's document (everything loaded from storage plus everything accepted since).
    * Replaced by a rebuilt doc if an update that decoded still threw halfway through applying.
    */
-  doc = new Y.Doc()
+  doc: Y.Doc = new RoomDoc()
   /** The room's awareness (the relay itself has no local state). */
   readonly awareness: Awareness
   /** Connected local clients. */
@@ -492,7 +493,7 @@ export class Room implements FlushDue {
       try {
         await this.flush()
         const stored = await storage.load(this.name)
-        const fresh = new Y.Doc({ gc: this.doc.gc })
+        const fresh = new RoomDoc({ gc: this.doc.gc })
         Y.transact(fresh, () => {
           for (const update of stored) Y.applyUpdate(fresh, update, 'storage')
           for (const update of log) Y.applyUpdate(fresh, update, 'storage')
