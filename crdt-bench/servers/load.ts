@@ -31,6 +31,8 @@ export interface LoadResult {
   deliveries: number
   lost: number
   cpuMicrosPerDelivery: number
+  /** Of which the server's main thread (its event loop); the rest ran on its other threads. */
+  eventLoopCpuMicrosPerDelivery: number
   /** Write system calls of the server per delivery (below 1: frames to one client coalesced). */
   writeSyscallsPerDelivery: number
   p50Ms: number
@@ -117,6 +119,7 @@ export async function runLoad(url: string, dialect: Dialect, server: ServerProce
   const start = performance.now()
   for (const w of writers) w.next = start + random() * w.interval // spread the writers' phases
   const cpu0 = server.cpuSeconds()
+  const mainCpu0 = server.mainThreadCpuSeconds()
   const syscalls0 = server.writeSyscalls()
   const end = start + seconds * 1000
   while (performance.now() < end) {
@@ -134,6 +137,7 @@ export async function runLoad(url: string, dialect: Dialect, server: ServerProce
   const expected = writes * (point.clientsPerRoom - 1)
   await waitUntil(() => deliveries >= expected, 15_000)
   const cpu = server.cpuSeconds() - cpu0
+  const mainCpu = server.mainThreadCpuSeconds() - mainCpu0
   const syscalls = server.writeSyscalls() - syscalls0
   const elapsed = (performance.now() - start) / 1000
   for (const c of clients) c.close()
@@ -144,6 +148,7 @@ export async function runLoad(url: string, dialect: Dialect, server: ServerProce
     deliveries,
     lost: expected - deliveries,
     cpuMicrosPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : NaN,
+    eventLoopCpuMicrosPerDelivery: deliveries > 0 ? (mainCpu * 1e6) / deliveries : NaN,
     writeSyscallsPerDelivery: deliveries > 0 ? syscalls / deliveries : NaN,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),

@@ -85,6 +85,8 @@ export interface ServerProcess {
   child: ChildProcess
   /** User + system CPU seconds the process used so far. */
   cpuSeconds(): number
+  /** The same for its main thread alone (the event loop; the rest is storage, GC and compiler threads). */
+  mainThreadCpuSeconds(): number
   /** Write-class system calls (write, writev, …) the process made so far (`syscw` of `/proc/<pid>/io`). */
   writeSyscalls(): number
   /** Resident memory now, MiB (VmRSS of the process itself). */
@@ -115,6 +117,14 @@ function status(pid: number, field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024
 }
 
+/** User + system CPU seconds from a `/proc` stat file (a process's, or one thread's under `task/`). */
+function cpuSecondsOf(statFile: string): number {
+  // Fields after the command name: utime is the 14th field, stime the 15th.
+  const stat = readFileSync(statFile, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
 /** Servers started and not yet exited: killed if the benchmark itself dies. */
 const running = new Set<ChildProcess>()
 process.once('exit', () => {
@@ -137,12 +147,8 @@ export async function startServer(script: string, args: string[], port: number, 
     pid,
     port,
     child,
-    cpuSeconds() {
-      // Fields after the command name: utime is the 14th field, stime the 15th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
-    },
+    cpuSeconds: () => cpuSecondsOf(`/proc/${pid}/stat`),
+    mainThreadCpuSeconds: () => cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`),
     writeSyscalls: () => Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN),
     rssMiB: () => status(pid, 'VmRSS'),
     peakRssMiB: () => status(pid, 'VmHWM'),

@@ -107,6 +107,7 @@ function medianRow(of: Row[]): Row {
       deliveries: all.reduce((n, x) => n + x.deliveries, 0),
       lost: all.reduce((n, x) => n + x.lost, 0),
       cpuMicrosPerDelivery: m((x) => x.cpuMicrosPerDelivery),
+      eventLoopCpuMicrosPerDelivery: m((x) => x.eventLoopCpuMicrosPerDelivery),
       writeSyscallsPerDelivery: m((x) => x.writeSyscallsPerDelivery),
       p50Ms: m((x) => x.p50Ms),
       p99Ms: m((x) => x.p99Ms),
@@ -143,6 +144,7 @@ for (const [i, point] of points.entries()) {
     }
     console.log(`| ${point.name}: CPU µs / delivery, min–max | ${rows.map((_, t) => range(t)).join(' | ')} |`)
   }
+  console.log(`| ${point.name}: of which event-loop thread | ${rows.map((r) => cell(r, (l) => l.eventLoopCpuMicrosPerDelivery)).join(' | ')} |`)
   console.log(`| ${point.name}: write syscalls / delivery | ${rows.map((r) => cell(r, (l) => l.writeSyscallsPerDelivery, 2)).join(' | ')} |`)
   console.log(`| ${point.name}: p99 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p99Ms)).join(' | ')} |`)
   console.log(`| ${point.name}: p50 fan-out ms | ${rows.map((r) => cell(r, (l) => l.p50Ms)).join(' | ')} |`)
