@@ -11,8 +11,9 @@
  * it was last clean) writes its vector and its `dirty` mark in the same batch as its updates;
  * later appends keep their vector in memory, where {@link LevelDbStorage.getStateVector} reads
  * it, and a write-back every `stateVectorWriteBackMs` stores the newest one (and clears the mark
- * of a room with no append since the last write-back). Closing writes every vector and clears
- * every mark. After a crash, opening the store recomputes the vector of every marked room from
+ * of a room with no append since the last write-back). A snapshot compaction marks the room too,
+ * until an append made after it is written. Closing writes every vector and clears every mark
+ * (but a snapshot's). After a crash, opening the store recomputes the vector of every marked room from
  * its log. So the vector read is always current, and a busy room costs one vector write per
  * write-back instead of one per append (`npm run bench:relay:store`: 0.87× the CPU per append).
  *
@@ -42,6 +43,12 @@ const DIRTY = `dirty${SEP}`
 const dirtyKey = (room: string): string => DIRTY + room
 const EMPTY = new Uint8Array(0)
 const seqString = (seq: number): string => seq.toString(16).padStart(16, '0')
+/**
+ * The key range of every key starting with `prefix` (which ends with SEP). Bounded by the prefix
+ * with its SEP raised to \u0001, not by appending '\uffff': keys compare as UTF-8 bytes, and a
+ * room name may start with a character above U+FFFF (UTF-8 F0…, above \uffff's EF BF BF).
+ */
+const under = (prefix: string): { gte: string; lt: string } => ({ gte: prefix, lt: `${prefix.slice(0, -1)}\u0001` })
 
 /** classic-level hands out Buffers; callers get plain Uint8Arrays. */
 const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -112,6 +119,12 @@ interface RoomSeq {
   latestSv: Uint8Array | null
   /** The vector a write-back in flight puts. */
   writingSv: Uint8Array | null
+  /**
+   * A snapshot compaction wrote the live doc, which may hold updates not appended yet: the log may
+   * be ahead of every vector known here until an append queued after it is written. The room
+   * stays marked meanwhile (a crash then recomputes its vector).
+   */
+  snapshotAhead: boolean
 }
 
 /**
@@ -131,6 +144,8 @@ interface Group {
   wroteBackSv: Uint8Array[]
   /** Rooms whose `dirty` mark this group writes. */
   marks: RoomSeq[]
+  /** Rooms with an append queued after their last snapshot compaction (see `snapshotAhead`). */
+  covers: RoomSeq[]
   done: Promise<void>
   resolve: () => void
   reject: (error: unknown) => void
@@ -182,7 +197,7 @@ export class LevelDbStorage implements StorageAdapter {
    */
   private async recover(): Promise<void> {
     const rooms: string[] = []
-    for await (const key of this.db.keys({ gte: DIRTY, lt: DIRTY + '\uffff' })) rooms.push(key.slice(DIRTY.length))
+    for await (const key of this.db.keys(under(DIRTY))) rooms.push(key.slice(DIRTY.length))
     for (const room of rooms) {
       let sv: Uint8Array
       try {
@@ -208,7 +223,7 @@ export class LevelDbStorage implements StorageAdapter {
         let next = 0
         let first = -1
         let entries = 0
-        for await (const key of this.db.keys({ gte: prefix, lt: prefix + '\uffff' })) {
+        for await (const key of this.db.keys(under(prefix))) {
           next = parseInt(key.slice(prefix.length), 16) + 1
           if (first < 0) first = next - 1
           entries++
@@ -217,7 +232,7 @@ export class LevelDbStorage implements StorageAdapter {
       })()
       const created: RoomSeq = {
         prefix, svKey: svKey(room), dirtyKey: dirtyKey(room), loading, counter: null, waiting: 0,
-        marked: false, appending: 0, latestSv: null, writingSv: null,
+        marked: false, appending: 0, latestSv: null, writingSv: null, snapshotAhead: false,
       }
       seq = created
       this.seqs.set(room, created)
@@ -257,7 +272,7 @@ export class LevelDbStorage implements StorageAdapter {
 
   async load(room: string): Promise<Uint8Array[]> {
     const updates: Uint8Array[] = []
-    for await (const value of this.db.values({ gte: logPrefix(room), lt: logPrefix(room) + '\uffff' })) updates.push(plain(value))
+    for await (const value of this.db.values(under(logPrefix(room)))) updates.push(plain(value))
     return updates
   }
 
@@ -273,7 +288,7 @@ export class LevelDbStorage implements StorageAdapter {
     // Every write of a group is awaited by its caller; a group nobody awaits must not be an
     // unhandled rejection.
     done.catch(() => undefined)
-    const group: Group = { keys: [], values: [], appended: [], appendedSv: [], wroteBack: [], wroteBackSv: [], marks: [], done, resolve, reject }
+    const group: Group = { keys: [], values: [], appended: [], appendedSv: [], wroteBack: [], wroteBackSv: [], marks: [], covers: [], done, resolve, reject }
     this.group = group
     if (!this.writing) setImmediate(() => void this.commit())
     return group
@@ -337,22 +352,26 @@ export class LevelDbStorage implements StorageAdapter {
     }
     seq.appending++
     group.appended.push(seq)
-    if (this.writeBackMs === 0) {
+    if (seq.snapshotAhead) group.covers.push(seq)
+    if (this.writeBackMs === 0 || !seq.marked) {
       group.keys.push(seq.svKey)
       group.values.push(stateVector)
       group.appendedSv.push(null)
-    } else if (seq.marked) {
-      group.appendedSv.push(stateVector)
+      if (this.writeBackMs !== 0) this.mark(seq, group)
     } else {
-      group.keys.push(seq.svKey, seq.dirtyKey)
-      group.values.push(stateVector, EMPTY)
-      group.appendedSv.push(null)
-      group.marks.push(seq)
-      seq.marked = true
-      this.marked.add(seq)
-      this.scheduleWriteBack()
+      group.appendedSv.push(stateVector)
     }
     return group.done
+  }
+
+  /** Puts the room's `dirty` mark in `group`. */
+  private mark(seq: RoomSeq, group: Group): void {
+    group.keys.push(seq.dirtyKey)
+    group.values.push(EMPTY)
+    group.marks.push(seq)
+    seq.marked = true
+    this.marked.add(seq)
+    this.scheduleWriteBack()
   }
 
   /** A group was written: its appends' vectors become their rooms' newest, its write-backs are on disk. */
@@ -370,20 +389,30 @@ export class LevelDbStorage implements StorageAdapter {
       if (seq.latestSv === wroteBackSv[i]) seq.latestSv = null
       if (seq.writingSv === wroteBackSv[i]) seq.writingSv = null
     }
+    for (const seq of group.covers) seq.snapshotAhead = false
   }
 
   /**
-   * A group failed whole: its marks are not on disk, nor its write-backs. A room with appends in
-   * the next group gets its mark written again in that group (they must not be written
-   * unmarked); any other room is unmarked, and its next append marks it.
+   * A group failed whole: its marks are not on disk, nor the vectors written with them, nor its
+   * write-backs. A room with appends in the next group gets its mark, and the vector of its last
+   * append there, written in that group (as its first append since clean would have: it must be
+   * listed, and not written unmarked); any other room is unmarked, and its next append marks it.
    */
   private failed(group: Group): void {
     for (const seq of group.appended) seq.appending--
+    const next = this.group
     for (const seq of group.marks) {
-      if (seq.appending > 0 && this.group) {
-        this.group.keys.push(seq.dirtyKey)
-        this.group.values.push(EMPTY)
-        this.group.marks.push(seq)
+      const last = next && seq.appending > 0 ? next.appended.lastIndexOf(seq) : -1
+      if (next && last >= 0) {
+        const sv = next.appendedSv[last]
+        if (sv) {
+          next.keys.push(seq.svKey)
+          next.values.push(sv)
+          next.appendedSv[last] = null
+        }
+        next.keys.push(seq.dirtyKey)
+        next.values.push(EMPTY)
+        next.marks.push(seq)
       } else {
         seq.marked = false
         this.marked.delete(seq)
@@ -422,6 +451,8 @@ export class LevelDbStorage implements StorageAdapter {
       } else if (seq.appending > 0 || seq.writingSv !== null) {
         continue
       }
+      // Kept, even at close: the next open recomputes the vector (cheap, a snapshot's log is short).
+      if (seq.snapshotAhead) continue
       group.keys.push(seq.dirtyKey)
       group.values.push(null)
       seq.marked = false
@@ -455,7 +486,7 @@ export class LevelDbStorage implements StorageAdapter {
 
   async listRooms(): Promise<string[]> {
     const rooms: string[] = []
-    for await (const key of this.db.keys({ gte: `sv${SEP}`, lt: `sv${SEP}\uffff` })) rooms.push(key.slice(3))
+    for await (const key of this.db.keys(under(`sv${SEP}`))) rooms.push(key.slice(3))
     return rooms
   }
 
@@ -488,6 +519,8 @@ export class LevelDbStorage implements StorageAdapter {
       }
       group.keys.push(seq.prefix + seqString(own))
       group.values.push(snapshot)
+      seq.snapshotAhead = true
+      if (!seq.marked) this.mark(seq, group)
       return group.done.then(
         () => {
           counter.entries = 0
@@ -504,7 +537,7 @@ export class LevelDbStorage implements StorageAdapter {
     const prefix = logPrefix(room)
     const keys: string[] = []
     const values: Uint8Array[] = []
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefix + '\uffff' })) {
+    for await (const [key, value] of this.db.iterator(under(prefix))) {
       keys.push(key)
       values.push(plain(value))
     }
@@ -529,9 +562,12 @@ export class LevelDbStorage implements StorageAdapter {
     while (this.group || this.writing) await new Promise((r) => setImmediate(r))
     if (this.writeBackTimer) clearTimeout(this.writeBackTimer)
     this.writeBackTimer = null
-    // Every append is written: each room's newest vector goes to disk and its mark is cleared.
-    await this.writeBack(true)
-    await this.compactor.close()
-    await this.db.close()
+    try {
+      // Every append is written: each room's newest vector goes to disk and its mark is cleared.
+      await this.writeBack(true)
+    } finally {
+      await this.compactor.close()
+      await this.db.close()
+    }
   }
 }

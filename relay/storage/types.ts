@@ -10,11 +10,17 @@ export interface StorageAdapter {
   /** Every stored update of `room`, oldest first (empty when the room was never stored). Rejects when the store cannot be read. */
   load(room: string): Promise<Uint8Array[]>
   /**
-   * Durably appends `updates` to `room`'s log, and records `stateVector` (what the room holds
-   * once these are included) as the room's persisted state vector — atomically.
+   * Durably appends `updates` to `room`'s log; `stateVector` is what the room holds once these
+   * are included. Once the append resolves, {@link getStateVector} reports it — in this process
+   * and after a crash (an adapter may write the vector later, as long as it can rebuild it from
+   * the log when it opens again).
    */
   append(room: string, updates: Uint8Array[], stateVector: Uint8Array): Promise<void>
-  /** The persisted state vector of `room`, or null when the room was never stored. */
+  /**
+   * The state vector given with `room`'s last resolved append — what its log holds (a snapshot
+   * compaction may hold updates whose append is still to come) — or null when the room was never
+   * stored.
+   */
   getStateVector(room: string): Promise<Uint8Array | null>
   /** Every stored room name. */
   listRooms(): Promise<string[]>

@@ -112,19 +112,23 @@ describe('LevelDB state vector across kill -9', () => {
     const busy = typing('many appends after the first', 7)
     const once = typing('one', 8)
     const both = [...typing('before', 9), ...typing('after a write-back', 10)]
+    // A name starting above U+FFFF: its keys sort above '\uffff' as UTF-8.
+    const astral = typing('emoji room', 15)
     await runAndKill(dir, [
       ...appends('busy', busy, 4),
       ...appends('once', once, 3),
       ...appends('both', both.slice(0, 6), 2),
       { writeBack: true },
       ...appends('both', both, 3).slice(2),
+      ...appends('😀 astral', astral, 3),
     ])
     const storage = await LevelDbStorage.open(dir)
     cleanups.push(() => storage.close())
-    expect((await storage.listRooms()).sort()).toEqual(['both', 'busy', 'once'])
+    expect((await storage.listRooms()).sort()).toEqual(['both', 'busy', 'once', '😀 astral'])
     expect(await storage.getStateVector('busy')).toEqual(stateVectorOf(busy))
     expect(await storage.getStateVector('once')).toEqual(stateVectorOf(once))
     expect(await storage.getStateVector('both')).toEqual(stateVectorOf(both))
+    expect(await storage.getStateVector('😀 astral')).toEqual(stateVectorOf(astral))
   })
 
   it('a write-back stores the newest vector, and the next one clears the mark of a quiet room', async () => {
@@ -157,6 +161,25 @@ describe('LevelDB state vector across kill -9', () => {
     expect(await rawStateVector(dir, 'r')).toEqual(stateVectorOf(updates))
   })
 
+  it('a snapshot compaction holding updates not appended yet keeps the room marked', async () => {
+    const dir = await storeDir()
+    const updates = typing('snapshot ahead of the log', 16)
+    const doc = new Y.Doc()
+    for (const u of updates) Y.applyUpdate(doc, u)
+    await runAndKill(dir, [
+      ...appends('r', updates.slice(0, 5), 5),
+      { writeBack: true },
+      { writeBack: true },
+      // The live doc holds every update; only the first 5 were appended when it is compacted.
+      { compact: 'r', snapshot: b64(Y.encodeStateAsUpdate(doc)) },
+      { writeBack: true },
+    ])
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual(['dirty\u0000r'])
+    const storage = await LevelDbStorage.open(dir)
+    cleanups.push(() => storage.close())
+    expect(await storage.getStateVector('r')).toEqual(stateVectorOf(updates))
+  })
+
   it('a clean close leaves every vector current and no room marked', async () => {
     const dir = await storeDir()
     const updates = typing('closed cleanly', 13)
@@ -167,5 +190,101 @@ describe('LevelDB state vector across kill -9', () => {
     await storage.close()
     expect(await rawKeys(dir, 'dirty\u0000')).toEqual([])
     expect(await rawStateVector(dir, 'r')).toEqual(stateVectorOf(updates))
+  })
+})
+
+/**
+ * In-process, with LevelDB's batch writes intercepted: what a failed group, or an append still
+ * being written, leaves on disk. A "crash" closes the LevelDB handle under the store, so nothing
+ * a clean close would write is written.
+ */
+describe('LevelDB state vector with writes failing or in flight', () => {
+  type Write = (options?: unknown) => Promise<void>
+  type Hook = (db: ClassicLevel<string, Uint8Array>, write: () => Promise<void>, close: () => Promise<void>) => Promise<void>
+  const proto = ClassicLevel.prototype as unknown as { batch: (...args: unknown[]) => unknown }
+  const originalBatch = proto.batch
+  let hook: Hook = (_db, write) => write()
+  let lastDb: ClassicLevel<string, Uint8Array> | null = null
+  afterEach(() => {
+    proto.batch = originalBatch
+    hook = (_db, write) => write()
+  })
+  function intercept(): void {
+    proto.batch = function (this: ClassicLevel<string, Uint8Array>, ...args: unknown[]) {
+      const batch = originalBatch.apply(this, args) as { write: Write; close: () => Promise<void> }
+      if (args.length > 0) return batch
+      lastDb = this
+      const write = batch.write.bind(batch)
+      batch.write = (options) => hook(this, () => write(options), () => batch.close())
+      return batch
+    }
+  }
+  const bytes = (step: StorageStep): [Uint8Array[], Uint8Array] => {
+    if (!('append' in step)) throw new Error('not an append')
+    return [step.updates.map((u) => new Uint8Array(Buffer.from(u, 'base64'))), new Uint8Array(Buffer.from(step.sv, 'base64'))]
+  }
+
+  it('a new room whose first group fails is listed, with its vector, once its next append is written', async () => {
+    const dir = await tempDataDir('tandem-sv-fail-')
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    intercept()
+    const storage = await LevelDbStorage.open(dir)
+    cleanups.push(() => storage.close())
+    const updates = typing('fails first', 17)
+    const [first, second] = appends('r', updates, 6).map(bytes)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let entered!: () => void
+    const writing = new Promise<void>((resolve) => (entered = resolve))
+    let writes = 0
+    hook = async (_db, write, close) => {
+      if (++writes > 1) return write()
+      entered()
+      await held
+      await close()
+      throw new Error('disk full')
+    }
+    const failed = expect(storage.append('r', ...first!)).rejects.toThrow('disk full')
+    await writing // the first group is being written (held)
+    const next = storage.append('r', ...second!)
+    release()
+    await failed
+    await next
+    expect(await storage.listRooms()).toEqual(['r'])
+    expect(await storage.getStateVector('r')).toEqual(second![1])
+  })
+
+  it('a write-back while an append is in flight keeps the mark until the append is written', async () => {
+    const dir = await tempDataDir('tandem-sv-inflight-')
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    intercept()
+    const storage = await LevelDbStorage.open(dir, { stateVectorWriteBackMs: 3_600_000 })
+    const updates = typing('in flight', 18)
+    const [first, second] = appends('r', updates, 5).map(bytes)
+    await storage.append('r', ...first!)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let entered!: () => void
+    const writing = new Promise<void>((resolve) => (entered = resolve))
+    let writes = 0
+    hook = async (_db, write) => {
+      if (++writes === 1) {
+        entered()
+        await held
+      }
+      return write()
+    }
+    const inFlight = storage.append('r', ...second!)
+    await writing // its group is being written (held)
+    const backed = storage.writeBack()
+    release()
+    await inFlight
+    await backed
+    // Crash: the handle closes under the store, with the second append's vector only in memory.
+    await lastDb!.close()
+    expect(await rawKeys(dir, 'dirty\u0000')).toEqual(['dirty\u0000r'])
+    const again = await LevelDbStorage.open(dir)
+    cleanups.push(() => again.close())
+    expect(await again.getStateVector('r')).toEqual(stateVectorOf(updates))
   })
 })

@@ -97,6 +97,17 @@ for (const [name, make] of Object.entries(harnesses)) {
       expect((await s.listRooms()).sort()).toEqual(['room', 'room/x'])
     })
 
+    it('a room whose name starts above U+FFFF is listed, loaded and keeps its vector', async () => {
+      const s = await open()
+      const { doc, updates } = edits(5)
+      await s.append('😀 room', updates, Y.encodeStateVector(doc))
+      await s.append('plain', updates.slice(0, 1), Y.encodeStateVector(docOf(updates.slice(0, 1))))
+      storage = await h.reopen(s)
+      expect((await storage.listRooms()).sort()).toEqual(['plain', '😀 room'])
+      expect(docOf(await storage.load('😀 room')).getText('t').toString()).toBe('01234')
+      expect(await storage.getStateVector('😀 room')).toEqual(Y.encodeStateVector(doc))
+    })
+
     it('appends survive close and reopen', async () => {
       const s = await open()
       const { doc, updates } = edits(15)
