@@ -198,6 +198,9 @@ export class LevelDbStorage implements StorageAdapter {
   private async recover(): Promise<void> {
     const rooms: string[] = []
     for await (const key of this.db.keys(under(DIRTY))) rooms.push(key.slice(DIRTY.length))
+    if (rooms.length === 0) return
+    // One batch (one fsync) for every recovered room.
+    const batch = this.db.batch()
     for (const room of rooms) {
       let sv: Uint8Array
       try {
@@ -211,8 +214,9 @@ export class LevelDbStorage implements StorageAdapter {
       } catch {
         continue
       }
-      await this.db.batch().put(svKey(room), sv).del(dirtyKey(room)).write({ sync: this.sync })
+      batch.put(svKey(room), sv).del(dirtyKey(room))
     }
+    await batch.write({ sync: this.sync })
   }
 
   private seq(room: string): RoomSeq {
