@@ -14,7 +14,7 @@ import type { StorageAdapter } from './storage/types.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { retryDelayMs, type StorageHealth } from './storage-health.ts'
 import { FlushTick, type FlushDue } from './flush-tick.ts'
-import { RoomDoc } from './room-doc.ts'
+import { RoomAwareness, RoomDoc } from './room-doc.ts'
 
 /**
  * What the doc holds apart from its integrated structs: updates waiting for missing
@@ -157,7 +157,7 @@ export class Room implements FlushDue {
     this.deps = deps
     this.flushTick = deps.flushTick ?? new FlushTick(deps.flushMs)
     this.doc.on('afterTransaction', this.onTransaction)
-    this.awareness = new Awareness(this.doc)
+    this.awareness = new RoomAwareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
     this.persisted = persistedStateVector ?? encodeStateVectorOf(this.doc.store)

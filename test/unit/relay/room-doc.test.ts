@@ -1,10 +1,12 @@
 /**
- * `RoomDoc` replaces lib0's `emit`: events must reach exactly the listeners lib0 would call,
- * with the same arguments, and the doc must behave as a `Y.Doc` for Yjs itself.
+ * `RoomDoc` and `RoomAwareness` replace lib0's `emit`: events must reach exactly the listeners
+ * lib0 would call, with the same arguments, and the objects must behave as stock ones for Yjs
+ * and y-protocols.
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { RoomDoc } from '../../../relay/room-doc.ts'
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
+import { RoomAwareness, RoomDoc } from '../../../relay/room-doc.ts'
 
 describe('RoomDoc', () => {
   it('delivers Yjs events with their arguments, and syncs like a Y.Doc', () => {
@@ -71,5 +73,33 @@ describe('RoomDoc', () => {
     expect(() => doc.emit('afterAllTransactions', [doc, []])).not.toThrow()
     doc.getText('t').insert(0, 'x')
     expect(doc.getText('t').toString()).toBe('x')
+  })
+})
+
+describe('RoomAwareness', () => {
+  it('delivers change and update events with their arguments, as Awareness does', () => {
+    const awareness = new RoomAwareness(new Y.Doc())
+    awareness.setLocalState(null)
+    const events: string[] = []
+    awareness.on('change', (c: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) =>
+      events.push(`change +${c.added.join()} ~${c.updated.join()} -${c.removed.join()} ${String(origin)}`))
+    awareness.on('update', (c: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) =>
+      events.push(`update +${c.added.join()} ~${c.updated.join()} -${c.removed.join()} ${String(origin)}`))
+    const peerDoc = new Y.Doc()
+    peerDoc.clientID = 42
+    const peer = new Awareness(peerDoc)
+    peer.setLocalState({ cursor: 1 })
+    applyAwarenessUpdate(awareness, encodeAwarenessUpdate(peer, [42]), 'remote')
+    peer.setLocalState({ cursor: 2 })
+    applyAwarenessUpdate(awareness, encodeAwarenessUpdate(peer, [42]), 'remote')
+    removeAwarenessStates(awareness, [42], 'gone')
+    expect(events).toEqual([
+      'change +42 ~ - remote', 'update +42 ~ - remote',
+      'change + ~42 - remote', 'update + ~42 - remote',
+      'change + ~ -42 gone', 'update + ~ -42 gone',
+    ])
+    expect(awareness.getStates().has(42)).toBe(false)
+    peer.destroy()
+    awareness.destroy()
   })
 })
