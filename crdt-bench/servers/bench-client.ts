@@ -9,10 +9,12 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 
 export type Dialect = 'y-websocket' | 'hocuspocus'
 
 const MESSAGE_SYNC = 0
+const MESSAGE_AWARENESS = 1
 const MESSAGE_AUTH = 2
 const HOCUSPOCUS_SYNC_REPLY = 4
 const REMOTE = Symbol('remote')
@@ -25,6 +27,8 @@ export class BenchClient {
   /** Resolves when the server's sync step 2 has been applied. */
   readonly synced = new Promise<void>((resolve) => { this.syncedResolve = resolve })
   readonly opened: Promise<void>
+  /** Made at the first cursor move, once the doc's client id is final. */
+  private awareness: Awareness | null = null
 
   constructor(
     baseUrl: string,
@@ -61,6 +65,17 @@ export class BenchClient {
     })
   }
 
+  /** Sends this client's cursor at `index` as an awareness update, as an editor does after each keystroke. */
+  sendCursor(index: number): void {
+    this.awareness ??= new Awareness(this.doc)
+    this.awareness.setLocalStateField('cursor', { anchor: index, head: index })
+    const update = encodeAwarenessUpdate(this.awareness, [this.doc.clientID])
+    this.send((e) => {
+      encoding.writeVarUint(e, MESSAGE_AWARENESS)
+      encoding.writeVarUint8Array(e, update)
+    })
+  }
+
   private send(write: (e: encoding.Encoder) => void): void {
     const e = encoding.createEncoder()
     if (this.dialect === 'hocuspocus') encoding.writeVarString(e, this.room)
@@ -85,6 +100,7 @@ export class BenchClient {
   }
 
   close(): void {
+    this.awareness?.destroy()
     this.ws.close()
   }
 }

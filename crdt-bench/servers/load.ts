@@ -1,7 +1,8 @@
 /**
  * One load point of `bench:relay`: R rooms x C clients, W writers per room each typing one
  * character into a Y.Text at a fixed rate; every other client of the room must receive every
- * update. Measured: server CPU per delivered update (from `/proc/<pid>/stat`), fan-out latency
+ * update (with `cursors`, each keystroke is followed by the writer's cursor as an awareness
+ * update, which the server forwards too; deliveries count document updates only). Measured: server CPU per delivered update (from `/proc/<pid>/stat`), fan-out latency
  * (writer's local change → each receiver applied it), lost updates, the server's peak RSS.
  *
  * Latency needs no payload: each writer has a fixed client id, its n-th character has clock n,
@@ -22,6 +23,8 @@ export interface LoadPoint {
   writersPerRoom: number
   /** Updates per second per writer. */
   rateHz: number
+  /** Each keystroke is followed by the writer's cursor as an awareness update (what an editor sends). */
+  cursors?: boolean
 }
 
 /** What one load point measured on one server. */
@@ -129,7 +132,9 @@ export async function runLoad(url: string, dialect: Dialect, server: ServerProce
       w.next += w.interval
       const text = w.client.doc.getText('t')
       w.sentAt.push(performance.now())
-      text.insert(Math.floor(random() * (text.length + 1)), String.fromCharCode(97 + Math.floor(random() * 26)))
+      const at = Math.floor(random() * (text.length + 1))
+      text.insert(at, String.fromCharCode(97 + Math.floor(random() * 26)))
+      if (point.cursors) w.client.sendCursor(at + 1)
       writes++
     }
     await new Promise((r) => setTimeout(r, 1))

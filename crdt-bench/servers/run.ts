@@ -9,7 +9,8 @@
  * Each server is bundled to plain JavaScript and runs in its own `node` process (see
  * `process.ts`): CPU and memory are read from `/proc/<pid>` of that process. Per server:
  *   - load points (see `load.ts`): 50 rooms x 10 clients with 1 writer @ 20/s and with
- *     4 writers @ 10/s, and 50 rooms x 20 clients with 1 writer @ 40/s — server CPU µs per
+ *     4 writers @ 10/s, 50 rooms x 20 clients with 1 writer @ 40/s, and 50 x 10 with 1 writer
+ *     @ 20/s whose every keystroke is followed by a cursor move (awareness) — server CPU µs per
  *     delivered update, p50/p99 fan-out ms, lost updates, peak RSS of the server;
  *   - idle point (see `idle.ts`, a fresh process): memory per loaded room and per idle
  *     connection with 5,000 connections.
@@ -36,6 +37,7 @@ const POINTS: LoadPoint[] = [
   { name: '50x10-1w20', rooms: 50, clientsPerRoom: 10, writersPerRoom: 1, rateHz: 20 },
   { name: '50x10-4w10', rooms: 50, clientsPerRoom: 10, writersPerRoom: 4, rateHz: 10 },
   { name: '50x20-1w40', rooms: 50, clientsPerRoom: 20, writersPerRoom: 1, rateHz: 40 },
+  { name: '50x10-1w20-cursor', rooms: 50, clientsPerRoom: 10, writersPerRoom: 1, rateHz: 20, cursors: true },
 ]
 
 const quick = process.argv.includes('--quick')
