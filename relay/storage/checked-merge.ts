@@ -8,7 +8,8 @@
  */
 import * as Y from 'yjs'
 
-function replay(updates: Uint8Array[]): Y.Doc {
+/** A fresh doc (no GC) holding `updates` applied in order, in one transaction. */
+export function replay(updates: Uint8Array[]): Y.Doc {
   const doc = new Y.Doc({ gc: false })
   Y.transact(doc, () => {
     for (const update of updates) Y.applyUpdate(doc, update)

@@ -35,6 +35,7 @@ import { ClassicLevel } from 'classic-level'
 import * as Y from 'yjs'
 import type { StorageAdapter } from './types.ts'
 import { Compactor } from './compactor.ts'
+import { replay } from './checked-merge.ts'
 
 const SEP = '\u0000'
 const logPrefix = (room: string): string => `log${SEP}${room}${SEP}`
@@ -204,11 +205,7 @@ export class LevelDbStorage implements StorageAdapter {
     for (const room of rooms) {
       let sv: Uint8Array
       try {
-        const doc = new Y.Doc({ gc: false })
-        const updates = await this.load(room)
-        Y.transact(doc, () => {
-          for (const update of updates) Y.applyUpdate(doc, update)
-        })
+        const doc = replay(await this.load(room))
         sv = Y.encodeStateVector(doc)
         doc.destroy()
       } catch {
@@ -364,6 +361,7 @@ export class LevelDbStorage implements StorageAdapter {
       if (this.writeBackMs !== 0) this.mark(seq, group)
     } else {
       group.appendedSv.push(stateVector)
+      this.scheduleWriteBack()
     }
     return group.done
   }
@@ -437,33 +435,40 @@ export class LevelDbStorage implements StorageAdapter {
   /**
    * Writes the newest state vector of every marked room that has one in memory, and clears the
    * mark of every room whose vector on disk is current and that has no append in flight (a room
-   * quiet since the last write-back). Resolves once written. The timer calls it; so can a test.
+   * quiet since the last write-back). Resolves once written, at once when there is nothing to
+   * write (no empty group, no fsync). Schedules the next one while a room still needs one; a
+   * room's next lazy append schedules it otherwise. The timer calls it; so can a test.
    */
   writeBack(all = false): Promise<void> {
-    if (this.marked.size === 0) return Promise.resolve()
-    const group = this.openGroup()
+    let group: Group | null = null
+    let again = false
     for (const seq of this.marked) {
       const sv = seq.latestSv
-      if (sv !== null) {
-        if (sv === seq.writingSv) continue
+      if (sv !== null && sv !== seq.writingSv) {
         seq.writingSv = sv
+        group ??= this.openGroup()
         group.keys.push(seq.svKey)
         group.values.push(sv)
         group.wroteBack.push(seq)
         group.wroteBackSv.push(sv)
-        if (!all) continue
-      } else if (seq.appending > 0 || seq.writingSv !== null) {
+        if (!all) {
+          again = true
+          continue
+        }
+      } else if (sv !== null || seq.appending > 0 || seq.writingSv !== null) {
+        again = true
         continue
       }
       // Kept, even at close: the next open recomputes the vector (cheap, a snapshot's log is short).
       if (seq.snapshotAhead) continue
+      group ??= this.openGroup()
       group.keys.push(seq.dirtyKey)
       group.values.push(null)
       seq.marked = false
       this.marked.delete(seq)
     }
-    if (this.marked.size > 0) this.scheduleWriteBack()
-    return group.done
+    if (again) this.scheduleWriteBack()
+    return group ? group.done : Promise.resolve()
   }
 
   /** After an append of `n` entries: a merge compaction once `compactAfter` piled up. */

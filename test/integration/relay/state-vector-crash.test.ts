@@ -287,4 +287,28 @@ describe('LevelDB state vector with writes failing or in flight', () => {
     cleanups.push(() => again.close())
     expect(await again.getStateVector('r')).toEqual(stateVectorOf(updates))
   })
+
+  it('a write-back with nothing to write writes no batch (no fsync for an idle, snapshot-marked room)', async () => {
+    const dir = await tempDataDir('tandem-sv-idle-')
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    intercept()
+    const storage = await LevelDbStorage.open(dir, { stateVectorWriteBackMs: 3_600_000 })
+    cleanups.push(() => storage.close())
+    const updates = typing('compacted', 19)
+    const [first] = appends('r', updates, updates.length).map(bytes)
+    await storage.append('r', ...first!)
+    const doc = new Y.Doc()
+    for (const u of updates) Y.applyUpdate(doc, u)
+    await storage.compact('r', Y.encodeStateAsUpdate(doc))
+    let writes = 0
+    hook = (_db, write) => {
+      writes++
+      return write()
+    }
+    // The room stays marked (a snapshot), with nothing in memory to write: nothing is written.
+    await storage.writeBack()
+    await storage.writeBack()
+    expect(writes).toBe(0)
+    expect(await storage.getStateVector('r')).toEqual(stateVectorOf(updates))
+  })
 })
