@@ -16,11 +16,11 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
-import { loadTrace } from '../sim/traces.ts'
+import { applyPatches, loadTrace } from '../sim/traces.ts'
 import { RoomAwareness, RoomDoc } from '../../relay/room-doc.ts'
 import { argValue } from './targets.ts'
+import { median } from './median.ts'
 
-type Patch = readonly [number, number, string]
 const trace = loadTrace('automerge-paper')
 const txnCount = Math.min(Number(argValue('--txns') ?? 50_000), trace.txns.length)
 const moves = Number(argValue('--moves') ?? 3_000)
@@ -31,14 +31,7 @@ const writer = new Y.Doc()
 const updates: Uint8Array[] = []
 writer.on('update', (u: Uint8Array) => updates.push(u))
 const text = writer.getText('t')
-for (const txn of trace.txns.slice(0, txnCount)) {
-  writer.transact(() => {
-    for (const [pos, del, ins] of txn.patches as readonly Patch[]) {
-      if (del > 0) text.delete(pos, del)
-      if (ins.length > 0) text.insert(pos, ins)
-    }
-  })
-}
+for (const txn of trace.txns.slice(0, txnCount)) writer.transact(() => applyPatches(text, txn.patches))
 const expected = text.toString()
 
 const cursors: Uint8Array[] = []
@@ -81,7 +74,6 @@ function measureAwareness(make: (doc: Y.Doc) => Awareness): number {
   return (used.user + used.system) / cursors.length
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 interface Pair { stock: number[]; room: number[] }
 const doc: Pair = { stock: [], room: [] }
 const awareness: Pair = { stock: [], room: [] }

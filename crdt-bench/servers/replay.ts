@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import * as Y from 'yjs'
-import { loadTrace } from '../sim/traces.ts'
+import { applyPatches, loadTrace } from '../sim/traces.ts'
 import { BenchClient } from './bench-client.ts'
 import { bundleServers } from './process.ts'
 import { argValue, selectTargets, withServer } from './targets.ts'
@@ -29,12 +29,7 @@ const txns: ReadonlyArray<readonly Patch[]> = trace.txns.slice(0, txnCount).map(
 
 function type(doc: Y.Doc, patches: readonly Patch[]): void {
   const text = doc.getText('t')
-  doc.transact(() => {
-    for (const [pos, del, ins] of patches) {
-      if (del > 0) text.delete(pos, del)
-      if (ins.length > 0) text.insert(pos, ins)
-    }
-  })
+  doc.transact(() => applyPatches(text, patches))
 }
 
 /** Yjs alone: one doc typing every transaction; with `replicas`, each update applied to them too. */

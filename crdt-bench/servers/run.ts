@@ -30,6 +30,7 @@ import { cpus } from 'node:os'
 import { dirname } from 'node:path'
 import { bundleServers } from './process.ts'
 import { argValue, selectTargets, withServer, type Target } from './targets.ts'
+import { median } from './median.ts'
 import { runLoad, type LoadPoint, type LoadResult } from './load.ts'
 import { runIdle, type IdleResult } from './idle.ts'
 
@@ -91,11 +92,6 @@ for (let r = 0; r < repeat; r++) {
   runs.push(run)
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 /** One row of medians (lost and deliveries summed) from a target's runs. */
 function medianRow(of: Row[]): Row {
   const first = of[0]!

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path'
 import * as Y from 'yjs'
 import { LevelDbStorage, type Durability } from '../../relay/storage/leveldb.ts'
 import { argValue } from './targets.ts'
+import { median } from './median.ts'
 
 const ROOMS = 50
 const rounds = Number(argValue('--rounds') ?? 5)
@@ -61,7 +62,6 @@ async function measure(writeBackMs: number | undefined): Promise<number> {
   return (used.user + used.system) / (appends * ROOMS)
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const perAppend: number[] = []
 const lazy: number[] = []
 for (let i = 0; i < rounds; i++) {

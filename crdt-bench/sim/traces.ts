@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import * as Y from 'yjs'
 
-type Patch = [number, number, string]
+type Patch = readonly [number, number, string]
 interface Txn { readonly patches: readonly Patch[], readonly parents?: readonly number[], readonly agent?: number }
 interface Trace { readonly endContent: string, readonly txns: readonly Txn[], readonly numAgents?: number }
 
@@ -38,7 +38,8 @@ export function loadTrace (name: string): Trace {
   return JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as Trace
 }
 
-function applyPatches (text: Y.Text, patches: readonly Patch[]): void {
+/** Applies one trace transaction's patches (position, deleted count, inserted text) to `text`. */
+export function applyPatches (text: Y.Text, patches: readonly Patch[]): void {
   for (const [pos, del, ins] of patches) {
     if (del > 0) text.delete(pos, del)
     if (ins.length > 0) text.insert(pos, ins)

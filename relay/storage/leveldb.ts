@@ -15,7 +15,7 @@
  * until an append made after it is written. Closing writes every vector and clears every mark
  * (but a snapshot's). After a crash, opening the store recomputes the vector of every marked room from
  * its log. So the vector read is always current, and a busy room costs one vector write per
- * write-back instead of one per append (`npm run bench:relay:store`: 0.84× the CPU per append).
+ * write-back instead of one per append (`npm run bench:relay:store`: 0.85× the CPU per append).
  *
  * Writes are group-committed: every append (and snapshot compaction) made in one turn of the
  * event loop, or while the previous write was in flight, goes into one atomic LevelDB batch,
