@@ -172,6 +172,11 @@ export class LevelDbStorage implements StorageAdapter {
   private writeBackTimer: NodeJS.Timeout | null = null
 
   private constructor(location: string, options: LevelDbOptions) {
+    const writeBackMs = options.stateVectorWriteBackMs ?? 1000
+    if (!Number.isFinite(writeBackMs) || writeBackMs < 0) {
+      throw new RangeError(`stateVectorWriteBackMs must be a finite number of ms, 0 or more (got ${writeBackMs})`)
+    }
+    this.writeBackMs = writeBackMs
     this.db = new ClassicLevel<string, Uint8Array>(location, {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
@@ -180,7 +185,6 @@ export class LevelDbStorage implements StorageAdapter {
     })
     this.compactAfter = options.compactAfter ?? Infinity
     this.sync = (options.durability ?? 'sync') === 'sync'
-    this.writeBackMs = options.stateVectorWriteBackMs ?? 1000
   }
 
   /** Opens (creating if needed) the store at `location`. */

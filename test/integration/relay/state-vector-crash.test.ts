@@ -180,6 +180,16 @@ describe('LevelDB state vector across kill -9', () => {
     expect(await storage.getStateVector('r')).toEqual(stateVectorOf(updates))
   })
 
+  it('refuses a write-back period that is negative or not a number, before opening anything', async () => {
+    const dir = await storeDir()
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      await expect(LevelDbStorage.open(dir, { stateVectorWriteBackMs: bad })).rejects.toThrow(RangeError)
+    }
+    // Nothing was left open: the store opens.
+    const storage = await LevelDbStorage.open(dir, { stateVectorWriteBackMs: 0 })
+    await storage.close()
+  })
+
   it('a clean close leaves every vector current and no room marked', async () => {
     const dir = await storeDir()
     const updates = typing('closed cleanly', 13)
