@@ -54,8 +54,26 @@ export interface RelayConfig {
   durability: 'sync' | 'process'
   /** Compact a room's stored log from its live doc once this many bytes were appended since the last compaction (`--compact-bytes`). */
   compactBytes: number
-  /** Redis URL shared by relays that share rooms (`--redis`, `TANDEM_REDIS_URL`); none = no Redis. */
+  /**
+   * Redis URL shared by relays that share rooms (`--redis`, `TANDEM_REDIS_URL`); none = no Redis.
+   * `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS; the password is never logged.
+   */
   redis: string | undefined
+  /** CA certificate file (PEM) a `rediss://` Redis's certificate is verified against (`--redis-ca`, `TANDEM_REDIS_CA`); default: the system's CAs. */
+  redisCa?: string | undefined
+  /**
+   * Serve the peer endpoint `/_peer` on its own address, `HOST:PORT`, and not on the client port
+   * (`--peer-listen`, `TANDEM_PEER_LISTEN`), for example a private interface.
+   */
+  peerListen?: string | undefined
+  /** Certificate chain (PEM) to serve TLS with: https:// and wss://, the peer listener too (`--tls-cert`, `TANDEM_TLS_CERT`); needs `tlsKey`. */
+  tlsCert?: string | undefined
+  /** Private key (PEM) of `tlsCert` (`--tls-key`, `TANDEM_TLS_KEY`). */
+  tlsKey?: string | undefined
+  /** CA certificate file (PEM) that `wss://` peers' certificates are verified against (`--peer-ca`, `TANDEM_PEER_CA`); default: the system's CAs. */
+  peerCa?: string | undefined
+  /** Name a `wss://` peer's certificate must carry, when it differs from the URL's host (`--peer-servername`, `TANDEM_PEER_SERVERNAME`). */
+  peerServername?: string | undefined
   /** `--help` was given. */
   help: boolean
   /**
@@ -92,7 +110,11 @@ export interface RelayConfig {
   maxBufferedBytes: number
   /** Largest HTTP request body (`--max-http-body-bytes`). */
   maxHttpBodyBytes: number
-  /** Addresses the per-IP limits do not apply to (`--per-ip-exempt`; default loopback; `none` = limit every address). */
+  /**
+   * Addresses the per-IP limits do not apply to (`--per-ip-exempt`, comma-separated). Default
+   * none: every address is limited, loopback included (a TLS proxy on the same machine should
+   * pass its address here only if it enforces per-client limits itself).
+   */
   perIpExempt: string[]
 }
 
@@ -130,7 +152,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxAwarenessPerSecond: 60,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxHttpBodyBytes: 1024 * 1024,
-  perIpExempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+  perIpExempt: [],
 }
 
 /** `--help` text. */
@@ -170,8 +192,15 @@ Options (flag / environment variable, default):
   --max-awareness-per-second N   TANDEM_MAX_AWARENESS_PER_SECOND 60
   --max-buffered-bytes N         TANDEM_MAX_BUFFERED_BYTES       8388608 (8 MiB)
   --max-http-body-bytes N        TANDEM_MAX_HTTP_BODY_BYTES      1048576 (1 MiB)
-  --per-ip-exempt IP,IP|none     TANDEM_PER_IP_EXEMPT            127.0.0.1,::1,::ffff:127.0.0.1
-  --redis redis://HOST:PORT      TANDEM_REDIS_URL           (none; share rooms with every relay on it)
+  --per-ip-exempt IP,IP|none     TANDEM_PER_IP_EXEMPT            none (loopback is limited too)
+  --peer-listen HOST:PORT        TANDEM_PEER_LISTEN         (none: /_peer on the client port)
+  --tls-cert FILE                TANDEM_TLS_CERT            (none: plain http/ws)
+  --tls-key FILE                 TANDEM_TLS_KEY             (none)
+  --peer-ca FILE                 TANDEM_PEER_CA             (system CAs: verifies wss:// peers)
+  --peer-servername NAME         TANDEM_PEER_SERVERNAME     (the peer URL's host)
+  --redis redis[s]://[USER:PASS@]HOST:PORT
+                                 TANDEM_REDIS_URL           (none; share rooms with every relay on it)
+  --redis-ca FILE                TANDEM_REDIS_CA            (system CAs: verifies rediss://)
   --help                         print this text
   --version                      print the version
 `
@@ -212,6 +241,9 @@ function checkCombinations(c: RelayConfig, explicitId: boolean): void {
   if (c.topology === 'ring' && c.peers.length === 0) throw new ConfigError('--topology ring needs --peers (the next relay of the ring)')
   const clustered = c.peers.length > 0 || c.topology !== 'mesh' || c.hub !== undefined
   if (clustered && !c.peerSecret) throw new ConfigError('peer links (--peers, --topology, --hub) need --peer-secret or TANDEM_PEER_SECRET')
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new ConfigError('--tls-cert and --tls-key go together')
+  if (c.redisCa !== undefined && !c.redis?.startsWith('rediss://')) throw new ConfigError('--redis-ca needs a rediss:// --redis URL')
+  if (c.peerListen !== undefined && !c.peerSecret) throw new ConfigError('--peer-listen needs --peer-secret or TANDEM_PEER_SECRET')
   if (c.faultStorage !== undefined && c.storage !== 'leveldb') throw new ConfigError('--fault-storage needs --storage leveldb')
 }
 
@@ -261,6 +293,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'max-http-body-bytes': { type: 'string' },
         'per-ip-exempt': { type: 'string' },
         redis: { type: 'string' },
+        'redis-ca': { type: 'string' },
+        'peer-listen': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'peer-ca': { type: 'string' },
+        'peer-servername': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -331,6 +369,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     maxBufferedBytes: limit('max-buffered-bytes', d.maxBufferedBytes),
     maxHttpBodyBytes: limit('max-http-body-bytes', d.maxHttpBodyBytes),
     perIpExempt: addressList(pick('per-ip-exempt', 'TANDEM_PER_IP_EXEMPT'), d.perIpExempt),
+    redisCa: pick('redis-ca', 'TANDEM_REDIS_CA'),
+    peerListen: hostPort('--peer-listen', pick('peer-listen', 'TANDEM_PEER_LISTEN')),
+    tlsCert: pick('tls-cert', 'TANDEM_TLS_CERT'),
+    tlsKey: pick('tls-key', 'TANDEM_TLS_KEY'),
+    peerCa: pick('peer-ca', 'TANDEM_PEER_CA'),
+    peerServername: pick('peer-servername', 'TANDEM_PEER_SERVERNAME'),
   }
   if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config
@@ -340,6 +384,20 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     const raw = pick(flag, `TANDEM_${flag.toUpperCase().replaceAll('-', '_')}`)
     return raw === undefined ? fallback : integer(`--${flag}`, raw, min)
   }
+}
+
+/** `HOST:PORT` (IPv6 hosts in brackets, `[::1]:7000`), checked; undefined stays undefined. */
+function hostPort(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(value.trim())
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(`${name} must be HOST:PORT (IPv6 as [::1]:PORT), got ${JSON.stringify(value)}`)
+  return value.trim()
+}
+
+/** Splits a checked `HOST:PORT` into its parts (brackets of an IPv6 host removed). */
+export function splitHostPort(value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':')
+  return { host: value.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(i + 1)) }
 }
 
 /** `--per-ip-exempt`: comma-separated addresses, or `none`. */

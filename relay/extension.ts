@@ -14,6 +14,7 @@ import type { RoomManager } from './rooms.ts'
 import type { StorageAdapter } from './storage/types.ts'
 import type { Health } from './health.ts'
 import type { Authorize } from './auth/access.ts'
+import type { DenyList } from './auth/deny-list.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -30,6 +31,11 @@ export interface RelayContext {
   metrics: Registry
   /** Report the extension's own health here (shown by `GET /health`). */
   health: Health
+  /**
+   * The relay's deny list: replicating edges (peer links, Redis) send its changes to the rest
+   * of the cluster and merge what they receive, so a revocation holds on every relay.
+   */
+  denyList: DenyList
   /** Claims WebSocket path `path` (exact match, e.g. `/_peer`) before room routing. */
   routeUpgrade(path: string, handler: UpgradeHandler, authorize?: UpgradeAuthorizer): void
 }

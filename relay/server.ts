@@ -183,6 +183,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     logger,
     metrics: metrics.registry,
     health,
+    denyList,
     routeUpgrade(path, handler, authorize) {
       routes.set(path, { handler, ...(authorize ? { authorize } : {}) })
     },
