@@ -11,7 +11,9 @@ import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
 export { TopologyNode, type TopologyOptions } from './topology-node.ts'
 export { forwardTargets, parseTopology, type Topology, type UpdateSource, type PolicyView, type ForwardDecision } from './policy.ts'
 export { PeerOrigin } from './peer-origin.ts'
-export { PEER_PATH, peerEndpoint } from './peer-link.ts'
+export { PEER_PATH, peerEndpoint, type PeerTlsOptions } from './peer-link.ts'
+export { PeerListener, type PeerListenerOptions } from './peer-listener.ts'
+export { peerExposure, isLoopbackHost, type ExposureInput, type PeerExposure } from './peer-exposure.ts'
 export { PEER_CLOSE, PeerProtocolError, decodeFrame, encodeFrame, type PeerFrame } from './peer-protocol.ts'
 export type { TopologyContext, TopologyRoom, TopologyRooms, TopologyStorage } from './relay-surface.ts'
 
@@ -19,11 +21,11 @@ export type { TopologyContext, TopologyRoom, TopologyRooms, TopologyStorage } fr
 export interface TopologyExtension {
   name: 'topology'
   node: TopologyNode | null
-  onStart(ctx: TopologyContext): void
+  onStart(ctx: TopologyContext): Promise<void>
   onRoomLoaded(room: TopologyRoom): void
   onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void
   onStored(room: TopologyRoom, persistedStateVector: Uint8Array): void
-  onStop(): void
+  onStop(): Promise<void>
 }
 
 /**
@@ -33,17 +35,19 @@ export interface TopologyExtension {
 export function topologyExtension(options: TopologyOptions): TopologyExtension {
   if (options.topology === 'star' && !options.hub) throw new ConfigError("--topology star needs --hub (the hub relay's id)")
   if (!options.id) throw new ConfigError('topology needs a relay id (--id)')
+  // An empty secret would link with any relay that also has none: refuse rather than run unauthenticated.
+  if (!options.peerSecret) throw new ConfigError('peer links need a peer secret (--peer-secret or TANDEM_PEER_SECRET)')
   const ext: TopologyExtension = {
     name: 'topology',
     node: null,
-    onStart(ctx) {
+    async onStart(ctx) {
       ext.node = new TopologyNode(options, ctx)
-      ext.node.start()
+      await ext.node.start()
     },
     onRoomLoaded(room) { ext.node?.onRoomLoaded(room) },
     onUpdate(room, update, origin) { ext.node?.onUpdate(room, update, origin) },
     onStored(room, sv) { ext.node?.onStored(room, sv) },
-    onStop() { ext.node?.stop() },
+    async onStop() { await ext.node?.stop() },
   }
   return ext
 }

@@ -3,16 +3,21 @@
  *
  * Every frame is `varUint(kind)` followed by the kind's fields, written with lib0
  * encoding (no JSON on the wire). Room frames name their room, so one connection
- * multiplexes every room.
+ * multiplexes every room. `hello` and `auth` travel in the clear; every frame after the
+ * handshake is sealed (peer-seal.ts), and a frame that does not open closes the link.
  *
- * - `hello`   version, sender id, 32-byte nonce (the challenge for the other side)
- * - `auth`    HMAC-SHA256(secret, "tandem-peer/1" | peer nonce | sender id | receiver id)
+ * - `hello`   version, sender id, 32-byte nonce (the layout every version keeps, so a relay
+ *             of another version can read the version and refuse clearly)
+ * - `auth`    the sender's proof: HMAC-SHA256 of the transcript hash with its role's key
+ *             (peer-auth.ts); the dialer sends it first, the listener after verifying it
  * - `digest`  complete?, (room, state vector, flags)*: every room the sender stores (complete,
  *             on link up) or a few rooms it suspects are behind (partial) — anti-entropy
  * - `sync1`   room, state vector: "send me what I lack" (sent when a room is loaded)
  * - `sync2`   room, path, update: an answer to a digest or sync1 (what the receiver lacks)
  * - `update`  room, path, update: a live update forwarded by policy
  * - `ack`     room, persisted state vector of the sender (replication-lag accounting)
+ * - `deny`    (jti, until, at, lifted)*: deny-list entries, the whole list on link up and
+ *             each change as it happens (one trust domain for the cluster)
  *
  * `path` lists the ids of the relays the update has passed, oldest first (ring/tree
  * forwarding drops what already carries its own id).
@@ -22,8 +27,11 @@
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 
-/** Protocol version sent in `hello`; a peer with another version is refused. */
-export const PEER_PROTOCOL_VERSION = 1
+/**
+ * Protocol version sent in `hello`; a peer with another version is refused (close code
+ * `incompatible`, logged on both sides). 2: transcript-bound handshake and sealed frames.
+ */
+export const PEER_PROTOCOL_VERSION = 2
 export const NONCE_BYTES = 32
 export const MAC_BYTES = 32
 export const MAX_ROOM_NAME_BYTES = 256
@@ -39,6 +47,7 @@ export const FrameKind = {
   sync2: 4,
   update: 5,
   ack: 6,
+  deny: 7,
 } as const
 export type FrameKindName = keyof typeof FrameKind
 
@@ -54,6 +63,16 @@ export interface DigestEntry {
   flags: number
 }
 
+/** One deny-list entry on the wire (see auth/deny-list.ts). */
+export interface DenyWireEntry {
+  jti: string
+  until: number
+  at: number
+  lifted?: boolean
+}
+
+export const MAX_JTI_BYTES = 256
+
 export type PeerFrame =
   | { kind: 'hello'; version: number; id: string; nonce: Uint8Array }
   | { kind: 'auth'; mac: Uint8Array }
@@ -62,6 +81,7 @@ export type PeerFrame =
   | { kind: 'sync2'; room: string; path: string[]; update: Uint8Array }
   | { kind: 'update'; room: string; path: string[]; update: Uint8Array }
   | { kind: 'ack'; room: string; stateVector: Uint8Array }
+  | { kind: 'deny'; entries: DenyWireEntry[] }
 
 /** Reasons a frame is refused; each maps to the close code `PEER_CLOSE.protocol`. */
 export type PeerProtocolErrorCode =
@@ -87,8 +107,10 @@ export const PEER_CLOSE = {
   goingAway: 1001,
   /** A frame failed to decode or arrived out of order (e.g. data before auth). */
   protocol: 4400,
-  /** Handshake proof did not verify: wrong or missing peer secret. */
+  /** Handshake proof did not verify: wrong or missing peer secret, or a relayed/reflected/replayed handshake. */
   unauthorized: 4401,
+  /** A frame after the handshake failed to open: altered, injected, dropped or reordered on the way. */
+  badFrame: 4402,
   /** Handshake did not finish in time. */
   handshakeTimeout: 4408,
   /** Another link to the same peer is kept; this one is closed. */
@@ -129,6 +151,15 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
       encoding.writeVarUint(e, frame.path.length)
       for (const id of frame.path) encoding.writeVarString(e, id)
       encoding.writeVarUint8Array(e, frame.update)
+      break
+    case 'deny':
+      encoding.writeVarUint(e, frame.entries.length)
+      for (const entry of frame.entries) {
+        encoding.writeVarString(e, entry.jti)
+        encoding.writeFloat64(e, entry.until)
+        encoding.writeFloat64(e, entry.at)
+        encoding.writeUint8(e, entry.lifted ? 1 : 0)
+      }
       break
   }
   return encoding.toUint8Array(e)
@@ -195,6 +226,21 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
       const path = readPath(d)
       const update = readBytes(d)
       return { kind: kind === FrameKind.sync2 ? 'sync2' : 'update', room, path, update }
+    }
+    case FrameKind.deny: {
+      const n = decoding.readVarUint(d)
+      // Every entry takes at least 18 bytes (name length, a byte of name, two floats, a flag).
+      if (n * 18 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `deny list of ${n} entries`)
+      const entries: DenyWireEntry[] = []
+      for (let i = 0; i < n; i++) {
+        const jti = readString(d, MAX_JTI_BYTES, 'bad-id')
+        const until = decoding.readFloat64(d)
+        const at = decoding.readFloat64(d)
+        const lifted = decoding.readUint8(d)
+        if (!Number.isFinite(until) || !Number.isFinite(at) || lifted > 1) throw new PeerProtocolError('bad-length', 'deny entry out of range')
+        entries.push({ jti, until, at, ...(lifted === 1 ? { lifted: true } : {}) })
+      }
+      return { kind: 'deny', entries }
     }
     default:
       throw new PeerProtocolError('unknown-kind', `unknown frame kind ${kind}`)

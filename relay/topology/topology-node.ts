@@ -9,14 +9,18 @@ import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import { join } from 'node:path'
+import { splitHostPort } from '../config.ts'
 import { DirtyRooms } from './dirty-rooms.ts'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts'
 import { roomsToSend } from './catch-up.ts'
 import { LagTracker } from './replication-lag.ts'
 import { PeerConnection } from './peer-connection.ts'
-import { PeerDialer } from './peer-link.ts'
+import { PEER_PATH, PeerDialer } from './peer-link.ts'
+import { PeerListener } from './peer-listener.ts'
+import { peerExposure } from './peer-exposure.ts'
 import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
 import { PeerOrigin } from './peer-origin.ts'
+import { DenyReplication } from './deny-replication.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
@@ -51,7 +55,20 @@ export interface TopologyOptions {
   missingRequestMs?: number
   /** Ask peers for missing dependencies at all (default true; tests of the held path turn it off). */
   askMissing?: boolean
+  /**
+   * `HOST:PORT` (`--peer-listen`): serve `/_peer` on its own server at that address (TLS with the
+   * relay's certificate when it has one) and not on the client port, where it answers 404.
+   * Port 0 picks a free one ({@link TopologyNode.peerListenUrl} says which).
+   */
+  peerListen?: string | undefined
+  /** CA certificates (PEM contents of `--peer-ca`) `wss://` peers are verified against; default: the system's CAs. */
+  peerCa?: string | Buffer | undefined
+  /** Name `wss://` peers' certificates must carry (`--peer-servername`); default: each URL's host. */
+  peerServername?: string | undefined
 }
+
+/** Below this many bytes the peer secret is reported as guessable (a recorded handshake allows offline guessing). */
+export const MIN_SECRET_BYTES = 16
 
 export class TopologyNode {
   private readonly links = new Map<string, PeerConnection>()
@@ -68,8 +85,12 @@ export class TopologyNode {
   readonly metrics: PeerMetrics
   private readonly logger: Logger
   private stopped = false
+  /** The deny list on the peer links (when the relay has one). */
+  private deny: DenyReplication | null = null
   private readonly probed = new Map<string, Map<string, number>>()
   private watchdog: NodeJS.Timeout | null = null
+  /** The `--peer-listen` server, while started. */
+  private listener: PeerListener | null = null
 
   constructor(private readonly options: TopologyOptions, private readonly ctx: TopologyContext) {
     this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
@@ -82,6 +103,7 @@ export class TopologyNode {
         random: options.random ?? Math.random,
         logger: this.logger,
         maxMessageBytes: options.maxMessageBytes ?? 16 * 1024 * 1024,
+        tls: { ca: options.peerCa, servername: options.peerServername },
         isUp: (id) => this.links.has(id),
         open: (ws, onClosed) => this.accept(ws, 'out', onClosed, dialer),
       })
@@ -89,8 +111,16 @@ export class TopologyNode {
     })
   }
 
-  start(): void {
-    this.ctx.routeUpgrade('/_peer', (ws: WebSocket, _req: IncomingMessage) => { this.accept(ws, 'in') })
+  async start(): Promise<void> {
+    if (Buffer.byteLength(this.options.peerSecret ?? '') < MIN_SECRET_BYTES) {
+      this.logger.warn({ bytes: Buffer.byteLength(this.options.peerSecret ?? ''), recommended: MIN_SECRET_BYTES },
+        'the peer secret is short: someone who records a handshake can try to guess it offline; use 32 random bytes (openssl rand -hex 32)')
+    }
+    if (this.ctx.denyList) {
+      this.deny = new DenyReplication(this.ctx.denyList, () => this.links.values(), this.logger,
+        (conn, n) => this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n))
+    }
+    await this.servePeerEndpoint()
     for (const d of this.dialers) d.start()
     const every = this.options.resyncAfterMs ?? 3000
     this.watchdog = setInterval(() => this.probeStale(every), Math.max(50, every / 2))
@@ -98,12 +128,43 @@ export class TopologyNode {
     this.logger.info({ topology: this.options.topology, peers: this.options.peers, hub: this.options.hub }, 'topology started')
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true
+    this.deny?.stop()
     this.dirty.save()
     if (this.watchdog) clearInterval(this.watchdog)
     for (const d of this.dialers) d.stop()
     for (const c of this.connections) c.close(PEER_CLOSE.goingAway, 'relay shutting down')
+    await this.listener?.close()
+  }
+
+  /**
+   * Serves `/_peer`: on the client port, or with `peerListen` on its own listener only (the
+   * client port then answers 404 there). Warns once when peer links cross the network in clear.
+   */
+  private async servePeerEndpoint(): Promise<void> {
+    const onSocket = (ws: WebSocket, _req: IncomingMessage): void => { this.accept(ws, 'in') }
+    if (this.options.peerListen === undefined) this.ctx.routeUpgrade(PEER_PATH, onSocket)
+    else {
+      const { host, port } = splitHostPort(this.options.peerListen)
+      this.listener = new PeerListener({
+        host, port, tls: this.ctx.tls, maxPayload: this.options.maxMessageBytes ?? 16 * 1024 * 1024, logger: this.logger, onSocket,
+      })
+      await this.listener.listen()
+    }
+    const exposure = peerExposure({
+      peers: this.options.peers,
+      acceptsPeers: Boolean(this.options.peerSecret),
+      host: this.ctx.config?.host ?? '127.0.0.1',
+      peerListen: this.options.peerListen,
+      tls: this.ctx.tls !== undefined,
+    })
+    if (exposure) this.logger.warn({ servedInClear: exposure.servedInClear, dialledInClear: exposure.dialledInClear }, exposure.message)
+  }
+
+  /** `ws(s)://HOST:PORT` of the `--peer-listen` listener once started (peers dial it); null without one. */
+  get peerListenUrl(): string | null {
+    return this.listener?.url ?? null
   }
 
   /** Ids of peers with an authenticated link now. */
@@ -165,6 +226,7 @@ export class TopologyNode {
     }
     if (!this.lag.has(peer)) this.lag.set(peer, new LagTracker())
     this.dirty.know(peer, this.touched)
+    this.deny?.linkUp(conn)
     void this.sendDigest(conn).catch((err) => this.logger.error({ err, peer }, 'digest failed'))
   }
 
@@ -274,6 +336,9 @@ export class TopologyNode {
         if (room.doc?.store.pendingStructs && this.options.askMissing !== false) this.requestMissing(room)
         return
       }
+      case 'deny':
+        await this.deny?.receive(conn, frame.entries)
+        return
       case 'ack':
         this.lag.get(peer)?.acked(frame.room, frame.stateVector)
         return
