@@ -22,10 +22,12 @@ export interface Target {
 }
 
 /**
- * The load comes from one address and uploads whole large documents, so the per-IP limits and
- * the message size are raised past what the benchmark needs (the other servers have none).
+ * The load comes from one address (loopback) and uploads whole large documents. Loopback is
+ * limited per IP by default (issue 21), so it is exempted here explicitly, as the README's
+ * figures were measured (no per-IP bookkeeping; the other servers have none); the per-IP limits
+ * are raised as well, and the message size and rates past what the benchmark needs.
  */
-const LOAD_LIMITS = ['--max-connections-per-ip', '100000', '--max-rooms-per-minute', '1000000', '--max-message-bytes', String(256 * 1024 * 1024), '--max-bytes-per-second', String(1024 * 1024 * 1024), '--max-messages-per-second', '1000000']
+const LOAD_LIMITS = ['--per-ip-exempt', '127.0.0.1,::1,::ffff:127.0.0.1', '--max-connections-per-ip', '100000', '--max-rooms-per-minute', '1000000', '--max-message-bytes', String(256 * 1024 * 1024), '--max-bytes-per-second', String(1024 * 1024 * 1024), '--max-messages-per-second', '1000000']
 
 const tandem = (extra: (d: string) => string[]) => (_b: string, p: number, d: string): [string, string[]] =>
   [TANDEM_CLI, ['--port', String(p), '--log-level', 'warn', '--static', join(d, 'no-static'), ...LOAD_LIMITS, ...extra(d)]]

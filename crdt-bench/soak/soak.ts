@@ -79,8 +79,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   // y-websocket adds a process 'exit' listener per provider (removed on destroy).
   process.setMaxListeners(Math.max(process.getMaxListeners(), options.rooms + options.concurrency + 10))
   const dataDir = await mkdtemp(join(tmpdir(), 'tandem-soak-'))
+  // Every session comes from 127.0.0.1, which the per-IP limits cover by default (issue 21): the
+  // soak exempts loopback explicitly, as it ran before, so it measures rooms and connections, not
+  // the per-IP bookkeeping's own window of room names.
   const relay = await createRelay(
-    { host: '127.0.0.1', port: 0, data: dataDir, idleMs: 100, static: dataDir, logLevel: 'silent', maxConnectionsPerIp: 100_000, maxRoomsPerMinute: 100_000 },
+    { host: '127.0.0.1', port: 0, data: dataDir, idleMs: 100, static: dataDir, logLevel: 'silent', maxConnectionsPerIp: 100_000, maxRoomsPerMinute: 100_000, perIpExempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
     { logger: createLogger('silent') },
   )
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseAuthSecrets, roomMatches, signToken, verifyToken } from '../../../relay/auth/tokens.ts'
-import { parseConfig, ConfigError, HELP } from '../../../relay/config.ts'
+import { parseConfig, resolveConfig, ConfigError, HELP } from '../../../relay/config.ts'
 import { RateGate, TokenBucket } from '../../../relay/limits.ts'
 import { SignJWT } from 'jose'
 import { execFileSync } from 'node:child_process'
@@ -92,7 +92,10 @@ describe('limits', () => {
       expect(HELP).toContain(`--${flag}`)
     }
     expect(parseConfig(['--cors-origins', 'https://a, https://b'], {}).corsOrigins).toEqual(['https://a', 'https://b'])
-    expect(parseConfig([], {}).perIpExempt).toContain('127.0.0.1')
+    // Default: no address is exempt, loopback included (issue 21: a TLS proxy on the same host was unlimited).
+    expect(parseConfig([], {}).perIpExempt).toEqual([])
+    expect(resolveConfig({}).perIpExempt).toEqual([])
+    expect(parseConfig(['--per-ip-exempt', '127.0.0.1, ::1'], {}).perIpExempt).toEqual(['127.0.0.1', '::1'])
     expect(parseConfig(['--per-ip-exempt', 'none'], {}).perIpExempt).toEqual([])
     expect(parseConfig([], { TANDEM_PER_IP_EXEMPT: '10.0.0.1' }).perIpExempt).toEqual(['10.0.0.1'])
   })

@@ -36,7 +36,7 @@ function updates(n: number, size = 1): Uint8Array[] {
 
 describe('limits: each refused with its close code, a log line and a metric', () => {
   it('message size (1009), connections per IP (429), rooms per IP per minute (429, WS and HTTP)', async () => {
-    const r = await relay({ maxMessageBytes: 1024, maxConnectionsPerIp: 3, maxRoomsPerMinute: 4, perIpExempt: [] })
+    const r = await relay({ maxMessageBytes: 1024, maxConnectionsPerIp: 3, maxRoomsPerMinute: 4 })
     const big = await RawClient.connect(r.url, 'r1')
     big.send(new Uint8Array(2048))
     expect(await big.waitClosed()).toBe(1009)
@@ -69,11 +69,48 @@ describe('limits: each refused with its close code, a log line and a metric', ()
     expect(await limitHits(r, 'rooms-per-minute')).toBe(2)
   })
 
-  it('per-IP limits do not apply to --per-ip-exempt addresses (default: loopback)', async () => {
-    const r = await relay({ maxConnectionsPerIp: 1, maxRoomsPerMinute: 1 })
-    const open = [await tryUpgrade(r.url, 'e1'), await tryUpgrade(r.url, 'e2'), await tryUpgrade(r.url, 'e3')]
+  it('loopback is limited by default (429 past the connections and the rooms per minute, WS and HTTP)', async () => {
+    // No --per-ip-exempt: 127.0.0.1 is counted like any other address (issue 21: a TLS proxy or
+    // any process on the relay's host got unlimited connections and room opens). One relay per
+    // limit, so that one budget running out cannot be mistaken for the other.
+    const conns = await relay({ maxConnectionsPerIp: 2 })
+    const held = [await tryUpgrade(conns.url, 'c1'), await tryUpgrade(conns.url, 'c2')]
+    expect(held.map((o) => o.status)).toEqual([101, 101])
+    const over = await tryUpgrade(conns.url, 'c1')
+    expect(over.status).toBe(429)
+    expect(over.body).toMatch(/more than 2 connections/)
+    expect(await limitHits(conns, 'connections-per-ip')).toBe(1)
+    for (const o of held) o.ws.close()
+
+    const rooms = await relay({ maxRoomsPerMinute: 3 })
+    const opened = [await tryUpgrade(rooms.url, 'r1'), await tryUpgrade(rooms.url, 'r2')]
+    expect((await fetch(`${rooms.httpUrl}/api/rooms/r3`)).status).toBe(404)
+    const fourth = await tryUpgrade(rooms.url, 'r4')
+    expect(fourth.status).toBe(429)
+    expect(fourth.body).toMatch(/more than 3 rooms a minute/)
+    expect((await fetch(`${rooms.httpUrl}/api/rooms/r5`)).status).toBe(429)
+    expect(rooms.relay.rooms.peek('r4')).toBeUndefined()
+    const again = await tryUpgrade(rooms.url, 'r1') // a room already opened this minute is fine
+    expect([...opened, again].map((o) => o.status)).toEqual([101, 101, 101])
+    expect(await limitHits(rooms, 'rooms-per-minute')).toBe(2)
+    expect(await limitHits(rooms, 'connections-per-ip')).toBe(0)
+    for (const o of [...opened, again]) o.ws.close()
+  })
+
+  it('--per-ip-exempt lifts the per-IP limits for the addresses it lists, and only those', async () => {
+    const exempt = await relay({ maxConnectionsPerIp: 1, maxRoomsPerMinute: 1, perIpExempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] })
+    const open = await Promise.all(['e1', 'e2', 'e3'].map((room) => tryUpgrade(exempt.url, room)))
     expect(open.map((o) => o.status)).toEqual([101, 101, 101])
+    expect((await fetch(`${exempt.httpUrl}/api/rooms/e4`)).status).toBe(404)
+    expect(await limitHits(exempt, 'connections-per-ip')).toBe(0)
+    expect(await limitHits(exempt, 'rooms-per-minute')).toBe(0)
     for (const o of open) o.ws.close()
+    // A list that names another address leaves loopback limited (addresses match exactly).
+    const other = await relay({ maxConnectionsPerIp: 1, maxRoomsPerMinute: 1, perIpExempt: ['10.0.0.1', '::1'] })
+    const first = await tryUpgrade(other.url, 'o1')
+    expect(first.status).toBe(101)
+    expect((await tryUpgrade(other.url, 'o1')).status).toBe(429)
+    first.ws.close()
   })
 
   it('HTTP body size: 413 with and without Content-Length, nothing stored', async () => {
