@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from './config.ts'
 import { createRelay } from './server.ts'
 import { createLogger } from './logger.ts'
+import { readPemFile } from './pem-files.ts'
 import type { RelayExtension } from './extension.ts'
 
 /** The nearest directory above this module holding a package.json: the tandem package. */
@@ -24,6 +25,13 @@ function packageRoot(): string {
     dir = parent
   }
   return dir
+}
+
+/** A ConfigError found after parsing (a file named by a flag that cannot be read): one line on stderr, exit 2. */
+function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`tandem relay: ${error.message} (see --help)\n`)
+  process.exit(2)
 }
 
 let config
@@ -53,6 +61,12 @@ const extensions: RelayExtension[] = []
 // Both are imported only when configured: a relay without peers or Redis never loads them (nor ioredis).
 if (config.peers.length > 0 || config.hub || config.peerSecret) {
   const { topologyExtension, parseTopology } = await import('./topology/index.ts')
+  let peerCa: Buffer | undefined
+  try {
+    peerCa = config.peerCa === undefined ? undefined : readPemFile('--peer-ca', config.peerCa)
+  } catch (error) {
+    exitOnConfigError(error)
+  }
   extensions.push(
     topologyExtension({
       id: config.id,
@@ -61,6 +75,9 @@ if (config.peers.length > 0 || config.hub || config.peerSecret) {
       hub: config.hub,
       peerSecret: config.peerSecret,
       maxMessageBytes: config.maxMessageBytes,
+      peerListen: config.peerListen,
+      peerCa,
+      peerServername: config.peerServername,
     }),
   )
 }
@@ -68,7 +85,7 @@ if (config.redis) {
   const { redisExtension } = await import('./redis/index.ts')
   extensions.push(redisExtension({ url: config.redis, id: config.id }))
 }
-const relay = await createRelay(config, { extensions, logger })
+const relay = await createRelay(config, { extensions, logger }).catch(exitOnConfigError)
 logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)
 process.stdout.write(`tandem relay listening on ${relay.httpUrl} (ws ${relay.url}/<room>)\n`)
 

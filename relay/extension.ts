@@ -15,6 +15,7 @@ import type { StorageAdapter } from './storage/types.ts'
 import type { Health } from './health.ts'
 import type { Authorize } from './auth/access.ts'
 import type { DenyList } from './auth/deny-list.ts'
+import type { TlsMaterial } from './pem-files.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -36,6 +37,8 @@ export interface RelayContext {
    * of the cluster and merge what they receive, so a revocation holds on every relay.
    */
   denyList: DenyList
+  /** The relay's certificate and key when it serves TLS (`--tls-cert`/`--tls-key`), read once at start: an extension's own listener serves TLS with them too. */
+  tls?: TlsMaterial
   /** Claims WebSocket path `path` (exact match, e.g. `/_peer`) before room routing. */
   routeUpgrade(path: string, handler: UpgradeHandler, authorize?: UpgradeAuthorizer): void
 }

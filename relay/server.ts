@@ -9,11 +9,13 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { mkdir } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
 import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Hono } from 'hono'
 import type { Logger } from 'pino'
-import { resolveConfig, type RelayConfig } from './config.ts'
+import { ConfigError, resolveConfig, type RelayConfig } from './config.ts'
+import { readTlsMaterial, type TlsMaterial } from './pem-files.ts'
 import { createLogger } from './logger.ts'
 import { RelayMetrics } from './metrics.ts'
 import { RoomManager } from './rooms.ts'
@@ -37,9 +39,9 @@ import { IpLimits } from './limits.ts'
 
 /** A running relay. */
 export interface Relay {
-  /** `ws://host:port` — append `/<room>`. */
+  /** `ws://host:port` (`wss://` with TLS) — append `/<room>`. */
   url: string
-  /** `http://host:port`. */
+  /** `http://host:port` (`https://` with TLS). */
   httpUrl: string
   port: number
   config: RelayConfig
@@ -77,6 +79,13 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   )
 }
 
+/**
+ * Paths that are never rooms, even when no extension claims them: a relay that serves its peer
+ * endpoint elsewhere (`--peer-listen`), or has none, answers 404 there rather than opening a
+ * room named `_peer`.
+ */
+const RESERVED_UPGRADE_PATHS = new Set(['/_peer'])
+
 /** Waits until every upgraded socket closed (close handshake done), terminating stragglers after `ms`. */
 async function waitForSockets(wss: WebSocketServer, ms: number): Promise<void> {
   const open = [...wss.clients]
@@ -91,6 +100,8 @@ async function waitForSockets(wss: WebSocketServer, ms: number): Promise<void> {
 /** Starts a relay. Unset config fields take the defaults of {@link parseConfig}. */
 export async function createRelay(partial: Partial<RelayConfig> = {}, options: CreateRelayOptions = {}): Promise<Relay> {
   const config = resolveConfig(partial)
+  // Read before anything is opened: a missing or unreadable file stops the start with its name.
+  const tls = readTlsMaterial(config)
   const logger = options.logger ?? createLogger(config.logLevel)
   const extensions = options.extensions ?? []
   const metrics = new RelayMetrics()
@@ -137,7 +148,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     handler(ws, req)
   }
 
-  const server = createAdaptorServer({ fetch: app.fetch })
+  const server = createServer(app, tls)
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError)
     void (async () => {
@@ -149,6 +160,10 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
         if (route.authorize && !(await route.authorize(req))) return refuseUpgrade(socket, 401, 'unauthorized')
         wss.handleUpgrade(req, socket, head, (ws) => acceptRoute(ws, req, route.handler))
         return
+      }
+      if (RESERVED_UPGRADE_PATHS.has(pathname)) {
+        logger.debug({ path: pathname }, 'upgrade refused: path not served on this port')
+        return refuseUpgrade(socket, 404, `${pathname} is not served on this port`)
       }
       let room: string
       try {
@@ -184,6 +199,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     metrics: metrics.registry,
     health,
     denyList,
+    ...(tls ? { tls } : {}),
     routeUpgrade(path, handler, authorize) {
       routes.set(path, { handler, ...(authorize ? { authorize } : {}) })
     },
@@ -239,8 +255,8 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   }
 
   return {
-    url: `ws://${host}:${port}`,
-    httpUrl: `http://${host}:${port}`,
+    url: `${tls ? 'wss' : 'ws'}://${host}:${port}`,
+    httpUrl: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     config,
     app,
@@ -251,5 +267,15 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     access,
     health,
     close,
+  }
+}
+
+/** The HTTP server of `app`: HTTPS with `tls` (a key that does not match its certificate is a ConfigError). */
+function createServer(app: Hono, tls: TlsMaterial | undefined): ReturnType<typeof createAdaptorServer> {
+  if (!tls) return createAdaptorServer({ fetch: app.fetch })
+  try {
+    return createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+  } catch (error) {
+    throw new ConfigError(`--tls-cert/--tls-key: ${(error as Error).message}`)
   }
 }

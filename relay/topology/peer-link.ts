@@ -2,7 +2,8 @@
  * The outgoing side of a peer link: one reconnecting WebSocket per configured peer URL,
  * with exponential backoff and jitter. While a link to the same peer is up through
  * another connection (the peer dialled us and that connection was kept), the dialer
- * parks and is woken when that link goes down.
+ * parks and is woken when that link goes down. `wss://` peers are dialled with certificate
+ * verification always on (`ca`, `servername` from `--peer-ca`, `--peer-servername`).
  *
  * @module
  */
@@ -13,8 +14,18 @@ import type { PeerConnection } from './peer-connection.ts'
 
 export const PEER_PATH = '/_peer'
 
+/** How `wss://` peers are verified. The certificate is always verified (`rejectUnauthorized`). */
+export interface PeerTlsOptions {
+  /** CA certificates (PEM) peers' certificates are verified against; default: the system's CAs. */
+  ca?: string | Buffer | undefined
+  /** Name the peer's certificate must carry; default: the URL's host. */
+  servername?: string | undefined
+}
+
 export interface PeerDialerOptions {
   backoff: BackoffOptions
+  /** Verification of `wss://` peers (ignored for `ws://`). */
+  tls?: PeerTlsOptions
   random: () => number
   logger: Logger
   maxMessageBytes: number
@@ -37,6 +48,8 @@ export class PeerDialer {
   private current: PeerConnection | null = null
   private stopped = true
   private parked = false
+  /** The last failure logged at warn, so a peer that keeps failing the same way is logged once. */
+  private lastFailure: string | null = null
 
   constructor(readonly url: string, private readonly options: PeerDialerOptions) {}
 
@@ -74,8 +87,14 @@ export class PeerDialer {
       this.parked = true
       return
     }
-    const ws = new WebSocket(peerEndpoint(this.url), { maxPayload: this.options.maxMessageBytes })
-    ws.on('error', (err) => this.options.logger.debug({ err: err.message, url: this.url }, 'peer dial failed'))
+    const tls = this.options.tls
+    const ws = new WebSocket(peerEndpoint(this.url), {
+      maxPayload: this.options.maxMessageBytes,
+      rejectUnauthorized: true,
+      ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls?.servername !== undefined ? { servername: tls.servername } : {}),
+    })
+    ws.on('error', (err: NodeJS.ErrnoException) => this.failed(err))
     this.current = this.options.open(ws, (conn) => {
       if (conn.authenticated) this.attempt = 0
       if (conn.peerId !== null && conn.authenticated) this.knownId = conn.peerId
@@ -90,5 +109,21 @@ export class PeerDialer {
   authenticated(conn: PeerConnection): void {
     if (conn.peerId !== null) this.knownId = conn.peerId
     this.attempt = 0
+    this.lastFailure = null
+  }
+
+  /**
+   * A dial failed. A certificate the peer cannot be verified by (wrong CA, a name it does not
+   * carry, expired) is a configuration error: logged at warn, once per distinct failure;
+   * refused connections and the like while a peer is down stay at debug.
+   */
+  private failed(err: NodeJS.ErrnoException): void {
+    const code = err.code ?? ''
+    const tlsFailure = code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(code)
+    const fields = { err: err.message, code: code || undefined, url: this.url }
+    if (!tlsFailure) return this.options.logger.debug(fields, 'peer dial failed')
+    if (this.lastFailure === err.message) return this.options.logger.debug(fields, 'peer TLS verification failed again')
+    this.lastFailure = err.message
+    this.options.logger.warn(fields, 'peer dial failed: the peer\'s TLS certificate did not verify (check --peer-ca and --peer-servername)')
   }
 }

@@ -31,8 +31,13 @@ export interface TopologyStorage {
 }
 
 export interface TopologyContext {
-  /** Where the relay keeps its data (the topology keeps a small record beside it). */
-  config?: { data: string; storage: string }
+  /**
+   * Where the relay keeps its data (the topology keeps a small record beside it), and the
+   * interface its client port listens on (where `/_peer` is served without `--peer-listen`).
+   */
+  config?: { data: string; storage: string; host?: string }
+  /** The relay's TLS certificate and key, when it serves TLS: the peer listener serves it too. */
+  tls?: { cert: Buffer; key: Buffer }
   rooms: TopologyRooms
   storage: TopologyStorage
   logger: Logger
