@@ -105,6 +105,10 @@ export interface MemberOptions {
   resyncAfterMs?: number
   /** Ask peers for missing dependencies (default true). */
   askMissing?: boolean
+  /** Close a peer socket whose handshake has not finished after this long (default 10 s). */
+  handshakeTimeoutMs?: number
+  /** Token secret (`--auth-secret`): the relay checks tokens. */
+  authSecret?: string
 }
 
 /** An in-process relay with the topology extension, real LevelDB in a temp dir. */
@@ -136,9 +140,10 @@ export async function startMember(o: MemberOptions): Promise<Member> {
     id: o.id, peers: o.peers, topology: o.topology, hub: o.hub, peerSecret: o.secret ?? SECRET,
     backoff: { initialMs: 50, maxMs: 400 }, resyncAfterMs: o.resyncAfterMs ?? 1000,
     ...(o.askMissing === false ? { askMissing: false } : {}),
+    ...(o.handshakeTimeoutMs ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
   })
   const relay = await createRelay(
-    { host: '127.0.0.1', port: o.port, data: dataDir, logLevel: 'silent' },
+    { host: '127.0.0.1', port: o.port, data: dataDir, logLevel: 'silent', ...(o.authSecret ? { authSecret: o.authSecret } : {}) },
     { extensions: [ext] },
   )
   return {
@@ -167,6 +172,7 @@ export async function spawnMember(o: MemberOptions): Promise<Proc> {
     '--topology', o.topology, '--data', dataDir, '--log-level', 'info']
   if (o.hub) args.push('--hub', o.hub)
   if (o.peers.length > 0) args.push('--peers', o.peers.join(','))
+  if (o.authSecret) args.push('--auth-secret', o.authSecret)
   const child: ChildProcess = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TANDEM_PEER_SECRET: o.secret ?? SECRET, LOG_LEVEL: 'info' },
