@@ -52,6 +52,13 @@ const CASES: Array<{ name: string; args: string[]; env?: Record<string, string>;
   { name: 'empty id', args: ['--id', ''], match: /--id must not be empty/ },
   { name: 'fault storage on memory', args: ['--storage', 'memory', '--fault-storage', '/tmp/x'], match: /--fault-storage needs --storage leveldb/ },
   { name: 'bad env value', args: [], env: { TANDEM_FLUSH_MS: 'soon' }, match: /--flush-ms must be an integer/ },
+  { name: '--tls-cert without --tls-key', args: ['--tls-cert', 'package.json'], match: /--tls-cert and --tls-key go together/ },
+  { name: '--peer-listen without a port', args: ['--peer-listen', '127.0.0.1'], env: SECRET, match: /--peer-listen must be HOST:PORT/ },
+  { name: '--peer-listen port out of range', args: ['--peer-listen', '127.0.0.1:70000'], env: SECRET, match: /--peer-listen must be HOST:PORT/ },
+  { name: '--peer-listen without a peer secret', args: ['--peer-listen', '127.0.0.1:0'], match: /--peer-listen needs --peer-secret/ },
+  { name: 'a --tls-cert file that does not exist', args: ['--storage', 'memory', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], match: /--tls-cert \/nonexistent\/cert\.pem: cannot read it \(ENOENT\)/ },
+  { name: 'a --tls-cert that is not PEM', args: ['--storage', 'memory', '--tls-cert', 'test/integration/relay/bad-flags.test.ts', '--tls-key', 'package.json'], match: /--tls-cert .*bad-flags\.test\.ts: not a PEM file/ },
+  { name: 'a --peer-ca file that does not exist', args: ['--storage', 'memory', '--peer-ca', '/nonexistent/ca.pem'], env: SECRET, match: /--peer-ca \/nonexistent\/ca\.pem: cannot read it \(ENOENT\)/ },
 ]
 
 describe('bad flag combinations fail with one clear line', () => {
