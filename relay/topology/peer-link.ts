@@ -119,11 +119,12 @@ export class PeerDialer {
    */
   private failed(err: NodeJS.ErrnoException): void {
     const code = err.code ?? ''
-    const tlsFailure = code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(code)
+    // EPROTO: the TLS handshake itself failed (e.g. a wss:// URL for a peer that speaks plain ws).
+    const tlsFailure = code === 'EPROTO' || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME/.test(code)
     const fields = { err: err.message, code: code || undefined, url: this.url }
     if (!tlsFailure) return this.options.logger.debug(fields, 'peer dial failed')
     if (this.lastFailure === err.message) return this.options.logger.debug(fields, 'peer TLS verification failed again')
     this.lastFailure = err.message
-    this.options.logger.warn(fields, 'peer dial failed: the peer\'s TLS certificate did not verify (check --peer-ca and --peer-servername)')
+    this.options.logger.warn(fields, 'peer dial failed: TLS with the peer did not verify (check --peer-ca, --peer-servername and that the peer serves TLS)')
   }
 }

@@ -80,6 +80,17 @@ describe('peers over wss://', () => {
     expect(await tryUpgrade(`${a.relay.url}/room`, { ca: certs.ca })).toEqual({ outcome: 'open' })
   })
 
+  it('a wss:// URL for a relay that speaks plain ws never links, and says TLS failed', async () => {
+    const a = await member({ id: 'a' })
+    const b = await member({ id: 'b', peers: [a.relay.url.replace(/^ws:/, 'wss:')], peerCa: certs.ca })
+    await until('b failed the TLS handshake several times', () => {
+      if (b.linked().length > 0) throw new Error('b linked to a')
+      return b.logged(/peer TLS verification failed again/).length >= 3
+    })
+    expect(b.logged(/TLS with the peer did not verify/)).toHaveLength(1)
+    expect(a.linked()).toEqual([])
+  })
+
   // Each dialer retries with backoff; the test waits for repeated failures (not for time) and
   // then checks that no link exists on either side.
   const NEVER: Array<{ name: string; dialer: (url: string) => Parameters<typeof startSecureMember>[0]; error: RegExp }> = [
