@@ -136,7 +136,10 @@ export class RedisNode {
       protocol: 2 as const,
       lazyConnect: true,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      // A command in flight when the connection drops fails at once. With 1, ioredis kept it
+      // through the first redial and, not resending it (below), never settled it: a blocking
+      // read lost to a blip whose first redial succeeded hung the read loop for good.
+      maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times: number) => backoffDelay(times - 1, backoff, random),
     }
