@@ -105,6 +105,8 @@ export class PeerProtocolError extends Error {
 export const PEER_CLOSE = {
   /** Graceful shutdown of the relay. */
   goingAway: 1001,
+  /** Too many incoming handshakes pending at once: come back later. */
+  tryAgainLater: 1013,
   /** A frame failed to decode or arrived out of order (e.g. data before auth). */
   protocol: 4400,
   /** Handshake proof did not verify: wrong or missing peer secret, or a relayed/reflected/replayed handshake. */

@@ -69,6 +69,8 @@ export interface TopologyOptions {
 
 /** Below this many bytes the peer secret is reported as guessable (a recorded handshake allows offline guessing). */
 export const MIN_SECRET_BYTES = 16
+/** Incoming peer sockets allowed to be mid-handshake at once; more are closed with 1013 at once. */
+export const MAX_PENDING_HANDSHAKES = 64
 
 export class TopologyNode {
   private readonly links = new Map<string, PeerConnection>()
@@ -195,7 +197,19 @@ export class TopologyNode {
     })
     this.connections.add(conn)
     if (this.stopped) conn.close(PEER_CLOSE.goingAway, 'relay shutting down')
+    else if (direction === 'in' && this.unauthenticatedIn() > MAX_PENDING_HANDSHAKES) {
+      // Strangers holding sockets open until the handshake timeout cannot crowd out real peers for long.
+      this.metrics.refused.inc({ reason: 'too many pending handshakes' })
+      this.logger.warn({ pending: MAX_PENDING_HANDSHAKES }, 'peer socket refused: too many handshakes pending')
+      conn.close(PEER_CLOSE.tryAgainLater, 'too many handshakes pending')
+    }
     return conn
+  }
+
+  private unauthenticatedIn(): number {
+    let n = 0
+    for (const c of this.connections) if (c.direction === 'in' && !c.authenticated) n++
+    return n
   }
 
   /** Exactly one link per pair: the one dialled by the smaller id; same dialer → the newer. */

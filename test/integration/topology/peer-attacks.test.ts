@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { PEER_CLOSE, decodeFrame, encodeFrame, topologyExtension, type PeerFrame } from '../../../relay/topology/index.ts'
 import { PEER_PROTOCOL_VERSION } from '../../../relay/topology/peer-protocol.ts'
+import { MAX_PENDING_HANDSHAKES } from '../../../relay/topology/topology-node.ts'
 import { createNonce } from '../../../relay/topology/peer-auth.ts'
 import { startTamperProxy, type TamperProxy } from '../../fixtures/tamper-proxy.ts'
 import {
@@ -302,6 +303,23 @@ describe('bad input on the peer endpoint', () => {
     expect(await b.relay.storage.listRooms()).toEqual([])
     await writeLocal(a, 'after-fuzz', (d) => d.getMap('m').set('ok', true))
     await until('the genuine link still carries writes', async () => (await b.relay.storage.listRooms()).includes('after-fuzz'))
+  })
+
+  it('a flood of silent sockets is capped: past 64 pending handshakes a stranger is closed at once (1013), and a real peer still links', async () => {
+    const [pa, pb] = await freePorts(2) as [number, number]
+    const b = await startMember({ id: 'b', port: pb, peers: [], topology: 'mesh' })
+    members.push(b)
+    const silent: RawPeer[] = []
+    for (let i = 0; i < MAX_PENDING_HANDSHAKES; i++) silent.push(await rawPeer(b.url))
+    await Promise.all(silent.map((p) => p.message(0)))
+    const extra = await rawPeer(b.url)
+    expect((await extra.closed).code).toBe(PEER_CLOSE.tryAgainLater)
+    expect(await refusals(b, 'too many pending handshakes')).toBe(1)
+    // The silent ones go; a genuine peer links.
+    for (const p of silent) p.ws.terminate()
+    const a = await startMember({ id: 'a', port: pa, peers: [b.url], topology: 'mesh' })
+    members.push(a)
+    await until('a real peer links', () => b.ext.node!.linkedPeers().includes('a'))
   })
 
   it('no secret, no link: a topology without a peer secret does not start', () => {
