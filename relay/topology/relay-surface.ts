@@ -30,6 +30,24 @@ export interface TopologyStorage {
   getStateVector(room: string): Promise<Uint8Array | null>
 }
 
+/** A deny-list entry as the topology carries it (see auth/deny-list.ts). */
+export interface TopologyDenyEntry {
+  jti: string
+  until: number
+  at: number
+  lifted?: boolean
+}
+
+/** Where a deny-list change came from: the relay's own API, or an edge (`from`: the peer it came from). */
+export type TopologyDenySource = 'local' | { edge: string; from?: string }
+
+/** The relay's deny list, as the topology replicates it. */
+export interface TopologyDenyList {
+  entries(): TopologyDenyEntry[]
+  merge(entries: readonly unknown[], source: TopologyDenySource): Promise<TopologyDenyEntry[]>
+  onChange(listener: (changed: TopologyDenyEntry[], source: TopologyDenySource) => void): () => void
+}
+
 export interface TopologyContext {
   /**
    * Where the relay keeps its data (the topology keeps a small record beside it), and the
@@ -42,6 +60,8 @@ export interface TopologyContext {
   storage: TopologyStorage
   logger: Logger
   metrics: Registry
+  /** The relay's deny list: its changes go to every peer, and peers' changes are merged in. */
+  denyList?: TopologyDenyList
   routeUpgrade(
     path: string,
     handler: (ws: WebSocket, req: IncomingMessage) => void,
