@@ -83,7 +83,13 @@ if (config.peers.length > 0 || config.hub || config.peerSecret) {
 }
 if (config.redis) {
   const { redisExtension } = await import('./redis/index.ts')
-  extensions.push(redisExtension({ url: config.redis, id: config.id }))
+  let ca: Buffer | undefined
+  try {
+    ca = config.redisCa === undefined ? undefined : readPemFile('--redis-ca', config.redisCa)
+  } catch (error) {
+    exitOnConfigError(error)
+  }
+  extensions.push(redisExtension({ url: config.redis, id: config.id, ...(ca ? { ca } : {}) }))
 }
 const relay = await createRelay(config, { extensions, logger }).catch(exitOnConfigError)
 logger.info({ url: relay.url, http: relay.httpUrl, data: config.storage === 'leveldb' ? config.data : null, storage: config.storage }, `tandem relay ready at ${relay.httpUrl} (WebSocket rooms at ${relay.url}/<room>)`)

@@ -23,6 +23,10 @@ export interface RedisKeys {
   idLease(id: string): string
   /** A relay instance's wake-up stream (interrupts its blocking read when it starts reading a new room). */
   wake(instance: string): string
+  /** Hash of the cluster's deny list: token id (`jti`) → JSON of its entry (last writer wins by `at`). */
+  readonly deny: string
+  /** Pub/sub channel of deny-list changes: JSON `{from, entries}`. */
+  readonly denyChannel: string
 }
 
 export function redisKeys(prefix = 'tandem:'): RedisKeys {
@@ -34,6 +38,8 @@ export function redisKeys(prefix = 'tandem:'): RedisKeys {
     epoch: `${prefix}epoch`,
     wake: (instance) => `${prefix}wake:${instance}`,
     idLease: (id) => `${prefix}relay:${id}`,
+    deny: `${prefix}deny`,
+    denyChannel: `${prefix}deny:changes`,
   }
 }
 

@@ -15,6 +15,9 @@
  * - Redis away: clients keep being served and acknowledged from local storage; rooms whose
  *   updates could not be appended are republished in full on reconnect; a Redis that came
  *   back empty (new epoch) makes every relay republish its loaded rooms and re-read from 0.
+ * - The deny list (revoked tokens) is one for every relay on the Redis (deny-bridge.ts).
+ * - Credentials and TLS come from the URL and `ca` (redis-url.ts); logs show the URL with its
+ *   password redacted, and a refused password is logged and shown in `/health` as such.
  *
  * @module
  */
@@ -26,14 +29,21 @@ import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
 import { validateRoomName } from '../room-name.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
 import { AwarenessBridge } from './awareness-bridge.ts'
+import { DenyBridge } from './deny-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
 import { createRedisMetrics, type RedisMetrics } from './redis-metrics.ts'
+import { isAuthFailure, redactRedisUrl, redisError, tlsOptions } from './redis-url.ts'
 import { RedisOrigin, type RedisContext, type RedisRoom } from './surface.ts'
 
 /** Options of the Redis edge. */
 export interface RedisOptions {
-  /** `redis://HOST:PORT` (or `rediss://`). */
+  /**
+   * `redis://[USER:PASSWORD@]HOST:PORT[/DB]`, or `rediss://` for TLS (the server's certificate
+   * is verified). With a password but no user, the default user; with both, an ACL user.
+   */
   url: string
+  /** CA certificate(s), PEM, a `rediss://` server's certificate is verified against (default: the system's CAs). */
+  ca?: string | Buffer
   /** This relay's id, stable across restarts and unique among the relays on this Redis. */
   id: string
   /** Key prefix (default `tandem:`). */
@@ -91,6 +101,7 @@ export class RedisNode {
   private readonly reader: Redis
   private readonly sub: Redis
   private readonly awareness: AwarenessBridge
+  private readonly deny: DenyBridge
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
   private readonly dirty = new Set<string>()
@@ -111,6 +122,8 @@ export class RedisNode {
   private downs = 0
   private liveWaiters: Array<() => void> = []
   private reportedDown = false
+  /** Why Redis last refused this relay's credentials (cleared once connected). */
+  private authFailure: string | null = null
   private checkpointTimer: NodeJS.Timeout | null = null
   private checkpointing = false
   private readLoopDone: Promise<void> = Promise.resolve()
@@ -142,14 +155,19 @@ export class RedisNode {
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       retryStrategy: (times: number) => backoffDelay(times - 1, backoff, random),
+      ...tlsOptions(options.url, options.ca),
     }
     // socketTimeout: a Redis that went silent (no RST) is treated as gone and redialled.
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
-    // Pub/sub for awareness only, on its own connection (subscriptions are renewed on 'ready').
+    // Pub/sub for awareness and deny-list changes, on its own connection (subscriptions are renewed on 'ready').
     this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
-    this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral */ })
+    this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral, the deny list syncs on 'ready' */ })
     this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
+    this.deny = new DenyBridge({
+      instance: this.instance, hash: this.keys.deny, channel: this.keys.denyChannel,
+      cmd: this.cmd, sub: this.sub, denyList: ctx.denyList, metrics: this.metrics, logger: this.logger,
+    })
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
       client.on('error', (err: Error) => this.down(`${name}: ${err.message}`))
@@ -176,6 +194,8 @@ export class RedisNode {
       await Promise.allSettled([...this.rooms.values()].filter((s) => s.reading).map((s) => this.ack(s, true)))
     }
     this.stopped = true
+    this.deny.stop()
+    await this.deny.idle()
     if (this.live && this.ackId === this.options.id) {
       // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
       await this.cmd.call('EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
@@ -241,14 +261,20 @@ export class RedisNode {
 
   private down(reason: string): void {
     if (this.stopped) return
-    if (!this.reportedDown) {
+    const authFailure = isAuthFailure(reason)
+    if (authFailure && this.authFailure === null) {
+      this.logger.error({ reason, url: redactRedisUrl(this.options.url) }, 'Redis refused the credentials in --redis (user and password): serving local clients only, retrying')
+    } else if (!this.reportedDown && !authFailure) {
       this.logger.warn({ reason }, 'Redis unreachable: serving local clients only, will catch up on reconnect')
-      this.reportedDown = true
     }
+    this.reportedDown = true
+    if (authFailure) this.authFailure = reason
     this.live = false
     this.downs++
     this.metrics.up.set(0)
-    this.ctx.health.set('redis', { ok: false, detail: reason })
+    // The connection closing after a refused AUTH must not hide why it was refused.
+    const detail = this.authFailure !== null && reason.endsWith('connection closed') ? this.authFailure : reason
+    this.ctx.health.set('redis', { ok: false, detail })
   }
 
   private maybeResync(): void {
@@ -276,9 +302,10 @@ export class RedisNode {
     this.everLive = true
     this.live = true
     this.reportedDown = false
+    this.authFailure = null
     this.metrics.up.set(1)
     this.ctx.health.set('redis', { ok: true })
-    this.logger.info({ url: this.options.url, rooms: this.rooms.size }, 'Redis connected and caught up')
+    this.logger.info({ url: redactRedisUrl(this.options.url), rooms: this.rooms.size }, 'Redis connected and caught up')
     for (const wake of this.liveWaiters.splice(0)) wake()
   }
 
@@ -294,6 +321,7 @@ export class RedisNode {
     if (reset) {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
+      this.deny.sync() // emptied without a reconnect (FLUSHALL): refill the deny list too
       this.generation++
       this.askPos = STREAM_START
       this.wakePos = STREAM_START
@@ -566,6 +594,7 @@ export class RedisNode {
 
   private failed(err: unknown, what: string): void {
     if (this.stopped) return
-    this.logger.warn({ err, what }, 'Redis step failed; retried on reconnect')
+    // Not the error object itself: ioredis errors carry the failed command's arguments.
+    this.logger.warn({ err: redisError(err), what }, 'Redis step failed; retried on reconnect')
   }
 }

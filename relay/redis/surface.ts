@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Awareness } from 'y-protocols/awareness'
 import type { ComponentHealth } from '../health.ts'
+import type { DenyEntry, DenySource } from '../auth/deny-list.ts'
 
 export interface RedisRoom {
   readonly name: string
@@ -29,9 +30,21 @@ export interface RedisStorage {
   getStateVector(room: string): Promise<Uint8Array | null>
 }
 
+/** The relay's deny list (relay/auth/deny-list.ts), shared with every relay on the Redis. */
+export interface RedisDenyList {
+  /** Every entry, tombstones of lifted revocations included. */
+  entries(): DenyEntry[]
+  /** Applies entries heard from Redis (last writer wins per `jti`); resolves with those that changed the list. */
+  merge(incoming: readonly unknown[], source: DenySource): Promise<DenyEntry[]>
+  /** Hears every change and who made it; returns the unsubscribe. */
+  onChange(listener: (changed: DenyEntry[], source: DenySource) => void): () => void
+}
+
 export interface RedisContext {
   rooms: RedisRooms
   storage: RedisStorage
+  /** Revoked token ids: the edge writes changes made here to Redis and merges those made elsewhere. */
+  denyList: RedisDenyList
   logger: Logger
   metrics: Registry
   health: { set(component: string, state: ComponentHealth): void; delete(component: string): void }

@@ -8,9 +8,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRelay, type Relay } from '../../../relay/server.ts'
+import { createLogger } from '../../../relay/logger.ts'
+import type { RelayConfig } from '../../../relay/config.ts'
 import { redisExtension, type RedisExtension } from '../../../relay/redis/index.ts'
 import { freePorts, until, wsUrl, type Client } from '../topology/cluster.ts'
 
@@ -26,16 +30,18 @@ export function redisServerPath(): string {
   throw new Error('redis-server not found: install Debian\'s redis-server package (.ci/run does) or set REDIS_SERVER')
 }
 
-async function pingable(port: number): Promise<boolean> {
+/** True once redis-server answers PING (a password-protected one answers NOAUTH: up too). */
+async function pingable(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
+    // Only "is it up": the tests verify the certificate through the relay, not here.
+    const socket = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1')
     let buf = ''
-    socket.on('connect', () => socket.write('PING\r\n'))
+    socket.on(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'))
     socket.on('data', (d) => {
       buf += d.toString()
       if (buf.includes('\r\n')) {
         socket.destroy()
-        resolve(buf.startsWith('+PONG'))
+        resolve(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'))
       }
     })
     socket.on('error', () => resolve(false))
@@ -52,24 +58,44 @@ export interface RedisServer {
   start(): Promise<void>
 }
 
-export async function startRedis(port?: number): Promise<RedisServer> {
+/** TLS files of a redis-server (see test-certs.ts). */
+export interface RedisTlsFiles {
+  cert: string
+  key: string
+  ca: string
+}
+
+/** What {@link startRedis} takes beside the port. */
+export interface RedisStartOptions {
+  port?: number
+  /** Extra redis-server arguments, e.g. `['--requirepass', 'pw']` or `['--user', 'alice', 'on', '>pw', '~*', '&*', '+@all']`. */
+  args?: string[]
+  /** Serve TLS only (`--tls-port`, plain port 0, no client certificates); the url is then `rediss://`. */
+  tls?: RedisTlsFiles
+}
+
+export async function startRedis(portOrOptions?: number | RedisStartOptions): Promise<RedisServer> {
+  const o: RedisStartOptions = typeof portOrOptions === 'number' ? { port: portOrOptions } : portOrOptions ?? {}
   const bin = redisServerPath()
-  const p = port ?? (await freePorts(1))[0] as number
+  const p = o.port ?? (await freePorts(1))[0] as number
+  const listen = o.tls
+    ? ['--port', '0', '--tls-port', String(p), '--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key, '--tls-ca-cert-file', o.tls.ca, '--tls-auth-clients', 'no']
+    : ['--port', String(p)]
   let child: ChildProcess | null = null
   let exited: Promise<void> = Promise.resolve()
   const server: RedisServer = {
     port: p,
-    url: `redis://127.0.0.1:${p}`,
+    url: `${o.tls ? 'rediss' : 'redis'}://127.0.0.1:${p}`,
     async start() {
       let out = ''
-      const c = spawn(bin, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const c = spawn(bin, [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...o.args ?? []], { stdio: ['ignore', 'pipe', 'pipe'] })
       child = c
       c.stdout?.on('data', (d: Buffer) => { out += d.toString() })
       c.stderr?.on('data', (d: Buffer) => { out += d.toString() })
       exited = new Promise((r) => c.once('exit', () => r()))
       await until(`redis-server on ${p}`, async () => {
         if (c.exitCode !== null) throw new Error(`redis-server exited: ${out}`)
-        return pingable(p)
+        return pingable(p, o.tls !== undefined)
       }, 10_000)
     },
     async stop() {
@@ -99,12 +125,44 @@ export interface RedisMember {
   stop(wipe?: boolean): Promise<void>
 }
 
-export async function startRedisMember(o: { id: string; redisUrl: string; dataDir?: string; idleMs?: number; port?: number }): Promise<RedisMember> {
+/** Every line a relay logged, for tests that read its logs ({@link startRedisMember}'s `logs`). */
+export class LogLines {
+  readonly lines: string[] = []
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      this.lines.push(...chunk.toString().split('\n').filter((l) => l !== ''))
+      done()
+    },
+  })
+
+  /** The lines whose JSON `msg` contains `text`. */
+  withMessage(text: string): Array<Record<string, unknown>> {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).includes(text))
+  }
+
+  text(): string {
+    return this.lines.join('\n')
+  }
+}
+
+export async function startRedisMember(o: {
+  id: string
+  redisUrl: string
+  dataDir?: string
+  idleMs?: number
+  port?: number
+  /** CA (PEM) for a `rediss://` Redis. */
+  ca?: Buffer
+  /** Relay settings beside the fixture's (e.g. `authSecret`). */
+  config?: Partial<RelayConfig>
+  /** Collect the relay's logs (level info) here instead of discarding them. */
+  logs?: LogLines
+}): Promise<RedisMember> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), `tandem-redis-${o.id}-`))
-  const ext = redisExtension({ url: o.redisUrl, id: o.id, backoff: { initialMs: 50, maxMs: 300 }, checkpointMs: 200 })
+  const ext = redisExtension({ url: o.redisUrl, id: o.id, backoff: { initialMs: 50, maxMs: 300 }, checkpointMs: 200, ...(o.ca ? { ca: o.ca } : {}) })
   const relay = await createRelay(
-    { host: '127.0.0.1', port: o.port ?? 0, data: dataDir, logLevel: 'silent', id: o.id, idleMs: o.idleMs ?? 30_000 },
-    { extensions: [ext] },
+    { host: '127.0.0.1', port: o.port ?? 0, data: dataDir, logLevel: o.logs ? 'info' : 'silent', id: o.id, idleMs: o.idleMs ?? 30_000, ...o.config },
+    { extensions: [ext], ...(o.logs ? { logger: createLogger('info', o.logs.stream, { format: 'json' }) } : {}) },
   )
   return {
     id: o.id, url: relay.url, httpUrl: relay.httpUrl, dataDir, relay, ext,
@@ -127,10 +185,10 @@ export interface RedisProc {
   exited: Promise<number | null>
 }
 
-export async function spawnRedisMember(o: { id: string; redisUrl: string; port: number; dataDir?: string }): Promise<RedisProc> {
+export async function spawnRedisMember(o: { id: string; redisUrl: string; port: number; dataDir?: string; args?: string[] }): Promise<RedisProc> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), `tandem-redis-${o.id}-`))
   const args = ['--import', 'tsx', 'relay/cli.ts', '--host', '127.0.0.1', '--port', String(o.port), '--id', o.id,
-    '--data', dataDir, '--redis', o.redisUrl, '--log-level', 'info']
+    '--data', dataDir, '--redis', o.redisUrl, '--log-level', 'info', ...o.args ?? []]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
   let out = ''
   child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
