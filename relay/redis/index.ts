@@ -9,7 +9,9 @@ import { RedisNode, type RedisOptions } from './redis-node.ts'
 import type { RedisContext, RedisRoom } from './surface.ts'
 
 export { RedisNode, type RedisOptions } from './redis-node.ts'
-export { RedisOrigin, type RedisContext, type RedisRoom, type RedisRooms, type RedisStorage } from './surface.ts'
+export { RedisOrigin, type RedisContext, type RedisDenyList, type RedisRoom, type RedisRooms, type RedisStorage } from './surface.ts'
+export { DenyBridge } from './deny-bridge.ts'
+export { redactRedisUrl } from './redis-url.ts'
 export { redisKeys, compareStreamIds, type RedisKeys } from './keys.ts'
 
 /** The relay extension of the Redis edge; `node` is set once the relay started it. */
@@ -24,10 +26,12 @@ export interface RedisExtension {
 }
 
 /**
- * Creates the Redis extension: `url` is `redis://HOST:PORT`; `id` (default: the relay's
+ * Creates the Redis extension: `url` is `redis[s]://[USER:PASSWORD@]HOST:PORT` (`ca`: PEM a
+ * `rediss://` certificate is verified against); `id` (default: the relay's
  * `--id`) must be stable across restarts and unique among the relays on that Redis.
  * The relay starts and serves its clients whether or not Redis is reachable; `/health`
- * shows component `redis` degraded and `tandem_redis_up` is 0 while it is not.
+ * shows component `redis` degraded and `tandem_redis_up` is 0 while it is not. The relay's deny
+ * list is shared with every relay on the same Redis.
  */
 export function redisExtension(options: Omit<RedisOptions, 'id'> & { id?: string }): RedisExtension {
   const ext: RedisExtension = {
