@@ -332,7 +332,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const idRaw = pick('id', 'TANDEM_ID')
   const redis = pick('redis', 'TANDEM_REDIS_URL')
   if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis)) {
-    throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`)
+    // Whatever sits before an @ may be a password: never echo it.
+    throw new ConfigError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redis.replace(/\/\/[^@/]*@/, '//***@'))}`)
   }
   const config: RelayConfig = {
     host,

@@ -58,6 +58,7 @@ const CASES: Array<{ name: string; args: string[]; env?: Record<string, string>;
   { name: '--peer-listen without a peer secret', args: ['--peer-listen', '127.0.0.1:0'], match: /--peer-listen needs --peer-secret/ },
   { name: 'a --tls-cert file that does not exist', args: ['--storage', 'memory', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], match: /--tls-cert \/nonexistent\/cert\.pem: cannot read it \(ENOENT\)/ },
   { name: 'a --tls-cert that is not PEM', args: ['--storage', 'memory', '--tls-cert', 'test/integration/relay/bad-flags.test.ts', '--tls-key', 'package.json'], match: /--tls-cert .*bad-flags\.test\.ts: not a PEM file/ },
+  { name: 'a mistyped --redis URL does not echo its password', args: ['--redis', 'http://alice:hunter2@127.0.0.1:6379'], match: /--redis must be a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/\*\*\*@127\.0\.0\.1:6379"/ },
   { name: 'a --peer-ca file that does not exist', args: ['--storage', 'memory', '--peer-ca', '/nonexistent/ca.pem'], env: SECRET, match: /--peer-ca \/nonexistent\/ca\.pem: cannot read it \(ENOENT\)/ },
 ]
 
