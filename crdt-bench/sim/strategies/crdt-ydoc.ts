@@ -11,6 +11,7 @@ import type { Outbox, Replica, ReplicaEnv, Strategy } from './strategy.ts'
 export const crdtYdocStrategy: Strategy = {
   name: 'crdt-ydoc',
   description: 'crdt/ types embedded in a Y.Doc (counter, orSet, orMap, mvRegister), synced by Yjs updates',
+  loses: 'Nothing, for the same reason as crdt: the same types, carried as Yjs updates inside a Y.Doc.',
   create (env: ReplicaEnv): Replica {
     const doc = new Y.Doc()
     doc.clientID = env.index + 1

@@ -68,6 +68,7 @@ const registerKind: Kind<core.MVRegister<string>> = {
 export const crdtStrategy: Strategy = {
   name: 'crdt',
   description: 'crdt/ types: PNCounter, add-wins ORSet, ORMap of registers, MVRegister',
+  loses: 'Nothing: every type merges operations, not values (a counter per replica, adds a remove did not see survive, concurrent writes of a register or field are kept as siblings).',
   create (env: ReplicaEnv): Replica {
     const kind = ({ counter: counterKind, set: setKind, map: mapKind, register: registerKind } as Record<string, Kind<unknown>>)[env.kind]!
     const states = new Map<string, unknown>()

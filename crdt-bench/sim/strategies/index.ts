@@ -4,13 +4,14 @@ import { yjsMapStrategy } from './yjs-map.ts'
 import { crdtStrategy } from './crdt.ts'
 import { crdtYdocStrategy } from './crdt-ydoc.ts'
 import { siblingsStrategy, customStrategy, mergeHandler } from './siblings.ts'
-import { homeLeaderStrategy, homeOf } from './home-leader.ts'
+import { homeLeaderStrategy, singleLeaderStrategy, homeOf } from './leader.ts'
+import { syncQuorumStrategy } from './sync-quorum.ts'
 import type { Strategy, StrategyName } from './strategy.ts'
 
-export type { Strategy, StrategyName, Replica, ReplicaEnv, Outbox } from './strategy.ts'
+export type { Strategy, StrategyName, Replica, ReplicaEnv, Outbox, WriteOutcome } from './strategy.ts'
 export { mergeHandler, homeOf }
 
-export const strategies: readonly Strategy[] = [lwwStrategy, yjsMapStrategy, crdtStrategy, crdtYdocStrategy, siblingsStrategy, customStrategy, homeLeaderStrategy]
+export const strategies: readonly Strategy[] = [lwwStrategy, yjsMapStrategy, crdtStrategy, crdtYdocStrategy, siblingsStrategy, customStrategy, homeLeaderStrategy, singleLeaderStrategy, syncQuorumStrategy]
 
 /** The strategy named `name`. */
 export function strategy (name: StrategyName): Strategy {

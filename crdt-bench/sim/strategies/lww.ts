@@ -12,6 +12,7 @@ const { LWWRegister } = core
 export const lwwStrategy: Strategy = {
   name: 'lww',
   description: 'last-writer-wins by timestamp (replica clock, skew applies)',
+  loses: 'Each write replaces the whole value, so of concurrent writes the one with the latest timestamp erases the others (increments, adds, fields alike), and a writer whose clock runs behind loses even to a write it had already seen.',
   create (env: ReplicaEnv): Replica {
     const regs = new Map<string, core.LWWRegister<unknown>>()
     const get = (k: string) => regs.get(k) ?? LWWRegister.empty<unknown>()

@@ -68,11 +68,13 @@ function siblingsReplica (env: ReplicaEnv, resolve: 'pick' | 'handler'): Replica
 export const siblingsStrategy: Strategy = {
   name: 'siblings',
   description: 'MVRegister per key, siblings surfaced, resolved on read by the app',
+  loses: 'Concurrent writes are all kept, but a read-modify-write must build on one sibling (here the first), so the other branches\' increments and adds are dropped when the next write supersedes them; register and field writes stay visible as siblings and are not lost.',
   create: env => siblingsReplica(env, 'pick'),
 }
 
 export const customStrategy: Strategy = {
   name: 'custom',
   description: 'MVRegister + merge handler (numbers add, strings concat sorted, arrays union)',
+  loses: 'The handler merges values, not operations: two concurrent increments of a counter at v become (v+1)+(v+1), counting the shared past twice, and a union of two sets brings back an element that one side had removed.',
   create: env => siblingsReplica(env, 'handler'),
 }

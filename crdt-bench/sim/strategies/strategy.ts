@@ -21,12 +21,33 @@ export interface ReplicaEnv {
   readonly clock: () => number
   /** Records that this replica's state now reflects `opIds`. */
   readonly observe: (opIds: readonly number[]) => void
+  /**
+   * Whether a message sent now from this replica to `to` along its route crosses no partition
+   * (and the reply's route neither): a perfect failure detector. Strategies that refuse writes
+   * they cannot commit (single-leader, sync-quorum) ask it when a write is attempted.
+   */
+  readonly reachable: (to: number) => boolean
+  /** Tells the writer's user that its pending write `opId` is committed (see {@link WriteOutcome}). */
+  readonly accepted: (opId: number) => void
+  /**
+   * The next position in the run's one agreed log. It stands in for the ordering a consensus
+   * protocol agrees on (sync-quorum asks for it once a majority has a write); nothing else uses it.
+   */
+  readonly order: () => number
 }
+
+/**
+ * What `local` tells the writer: nothing (or `'accepted'`), the write is taken at once;
+ * `'pending'`, it is taken when this replica first reflects it (a leader's version comes back)
+ * or calls {@link ReplicaEnv.accepted}; `'refused'`, the user is told it failed and it must never
+ * show up anywhere.
+ */
+export type WriteOutcome = 'accepted' | 'pending' | 'refused'
 
 /** One replica under one strategy. */
 export interface Replica {
   /** Applies a local operation (`id` is its op id) and sends what it must. */
-  local (id: number, key: string, op: Op, out: Outbox): void
+  local (id: number, key: string, op: Op, out: Outbox): WriteOutcome | void
   /** Applies bytes from the network; may send more (e.g. a home leader's new version). */
   receive (bytes: Uint8Array, out: Outbox): void
   /** The value of `key` as the application reads it (after the strategy's resolution). */
@@ -44,8 +65,10 @@ export interface Strategy {
   readonly name: StrategyName
   /** One-line description for the report. */
   readonly description: string
+  /** One sentence: what it loses and why (printed by `--explain`, quoted in the README). */
+  readonly loses: string
   create (env: ReplicaEnv): Replica
 }
 
 /** The strategies compared. */
-export type StrategyName = 'lww' | 'yjs-map' | 'crdt' | 'crdt-ydoc' | 'siblings' | 'custom' | 'home-leader'
+export type StrategyName = 'lww' | 'yjs-map' | 'crdt' | 'crdt-ydoc' | 'siblings' | 'custom' | 'home-leader' | 'single-leader' | 'sync-quorum'

@@ -10,6 +10,7 @@ import { applyOp } from './rmw.ts'
 export const yjsMapStrategy: Strategy = {
   name: 'yjs-map',
   description: 'plain Y.Map (replica-id precedence), real Yjs',
+  loses: 'Each key is one Y.Map entry written read-modify-write; of concurrent sets Yjs keeps the one of the higher client id, so the others\' increments, adds and fields vanish without a conflict ever being shown.',
   create (env: ReplicaEnv): Replica {
     const doc = new Y.Doc()
     doc.clientID = env.index + 1

@@ -50,7 +50,7 @@ describe('network model', () => {
 describe('clock skew changes LWW outcomes', () => {
   const run = (clocks: number[]): unknown => {
     const sent: Uint8Array[][] = [[], []]
-    const reps = clocks.map((c, index) => lwwStrategy.create({ index, replicas: 2, kind: 'register', clock: () => c, observe: () => {} }))
+    const reps = clocks.map((c, index) => lwwStrategy.create({ index, replicas: 2, kind: 'register', clock: () => c, observe: () => {}, reachable: () => true, accepted: () => {}, order: () => 0 }))
     const out = (i: number) => ({ broadcast: (b: Uint8Array) => sent[i]!.push(b), unicast: () => {} })
     reps[0]!.local(0, 'k', { t: 'write', value: 'first' }, out(0))
     for (const b of sent[0]!) reps[1]!.receive(b, out(1))
