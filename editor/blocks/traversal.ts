@@ -1,0 +1,311 @@
+/**
+ * ProseMirror tree ↔ flat sequence of the block layout (see `layout.ts`), both directions,
+ * deterministic. Imports prosemirror-model and `layout.ts` only (no Yjs).
+ *
+ * - {@link toTokens}: the blocks of a document (or of a run of its top-level children) as
+ *   tokens; container identities come from a callback, since ProseMirror nodes carry none.
+ * - {@link fromTokens}: any token sequence as a document valid under the schema, repaired as
+ *   `layout.ts` describes, with the number of Y.Text units each top-level node was read from
+ *   (`spans`: what a writer needs to find a node's units when a repair made them differ from
+ *   the node's own flattening).
+ */
+import { Fragment, Mark, type MarkType, type Node as PMNode, type NodeType, type Schema } from 'prosemirror-model'
+import { CONTAINER_TYPES, tokenLength, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
+
+/** Gives a container node (at position `pos` of the document walked) its identity. */
+export type IdOf = (node: PMNode, pos: number) => string
+
+function marksToSet(marks: readonly Mark[]): MarkSet {
+  const set: MarkSet = {}
+  for (const mark of marks) set[mark.type.name] = { ...mark.attrs }
+  return set
+}
+
+/**
+ * Appends the tokens of `node` (a block or container at position `pos`, inside `parents`) to
+ * `out`.
+ */
+function walkBlock(node: PMNode, pos: number, parents: ParentRef[], idOf: IdOf, out: Token[]): void {
+  if (CONTAINER_TYPES.has(node.type.name)) {
+    const chain = [...parents, { id: idOf(node, pos), type: node.type.name, attrs: { ...node.attrs } }]
+    node.forEach((child, offset) => walkBlock(child, pos + 1 + offset, chain, idOf, out))
+    return
+  }
+  out.push({ kind: 'block', block: { type: node.type.name, attrs: { ...node.attrs }, parents } })
+  node.forEach((child) => {
+    const marks = marksToSet(child.marks)
+    if (child.isText) {
+      const last = out[out.length - 1]
+      if (last?.kind === 'text' && sameMarks(last.marks, marks)) last.text += child.text ?? ''
+      else out.push({ kind: 'text', text: child.text ?? '', marks })
+    } else out.push({ kind: 'inline', type: child.type.name, attrs: { ...child.attrs }, marks })
+  })
+}
+
+function sameMarks(a: MarkSet, b: MarkSet): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  return ka.every((k) => b[k] !== undefined && JSON.stringify(a[k]) === JSON.stringify(b[k]))
+}
+
+/**
+ * The tokens of the top-level children `from` (inclusive) to `to` (exclusive) of `doc`
+ * (default: all of them).
+ */
+export function toTokens(doc: PMNode, idOf: IdOf, from = 0, to = doc.childCount): Token[] {
+  const out: Token[] = []
+  let pos = 0
+  for (let i = 0; i < to; i++) {
+    const child = doc.child(i)
+    if (i >= from) walkBlock(child, pos, [], idOf, out)
+    pos += child.nodeSize
+  }
+  return out
+}
+
+/** Number of Y.Text units the flattening of `node` takes; cached per (immutable) node. */
+const unitCache = new WeakMap<PMNode, number>()
+export function flatSize(node: PMNode): number {
+  const cached = unitCache.get(node)
+  if (cached !== undefined) return cached
+  let size: number
+  if (node.isText) size = node.text?.length ?? 0
+  else if (node.isInline) size = 1
+  else if (CONTAINER_TYPES.has(node.type.name) || node.type === node.type.schema.topNodeType) {
+    size = 0
+    node.forEach((child) => (size += flatSize(child)))
+  } else {
+    size = 1
+    node.forEach((child) => (size += flatSize(child)))
+  }
+  unitCache.set(node, size)
+  return size
+}
+
+/**
+ * The flat index (units before it, in the flattening of `doc`) of ProseMirror position `pos`:
+ * a position inside a textblock counts the block's marker; a position between blocks does not
+ * count the marker of the block after it.
+ */
+export function flatIndex(doc: PMNode, pos: number): number {
+  let index = 0
+  let node = doc
+  let start = 0 // position of node's content start
+  for (;;) {
+    let offset = start
+    let entered = false
+    for (let i = 0; i < node.childCount; i++) {
+      const child = node.child(i)
+      const end = offset + child.nodeSize
+      if (pos >= end) {
+        index += flatSize(child)
+        offset = end
+        continue
+      }
+      if (pos <= offset || child.isLeaf) return index
+      // pos is inside child
+      if (!CONTAINER_TYPES.has(child.type.name)) {
+        index += 1 // the marker
+        let inner = offset + 1
+        for (let j = 0; j < child.childCount && inner < pos; j++) {
+          const c = child.child(j)
+          const take = Math.min(pos - inner, c.nodeSize)
+          index += c.isText ? take : take > 0 ? 1 : 0
+          inner += c.nodeSize
+        }
+        return index
+      }
+      node = child
+      start = offset + 1
+      entered = true
+      break
+    }
+    if (!entered) return index
+  }
+}
+
+// ---- reading ----
+
+/** A block as read: its marker data (null: text before any marker) and its inline tokens. */
+interface ReadBlock {
+  data: BlockData | null
+  inline: Token[]
+  units: number
+}
+
+/** Whether `value` passes an attribute spec's `validate` (a type list such as `string|null`, or a function). */
+function validAttr(spec: { validate?: string | ((value: unknown) => void) } | undefined, value: unknown): boolean {
+  const validate = spec?.validate
+  if (!validate) return true
+  if (typeof validate === 'function') {
+    try {
+      validate(value)
+      return true
+    } catch {
+      return false
+    }
+  }
+  return validate.split('|').includes(value === null ? 'null' : typeof value)
+}
+
+/**
+ * `attrs` restricted to the attributes `type` declares, each checked against the schema's
+ * validation and replaced by its default when it fails or is missing; null when a required
+ * attribute has no valid value.
+ */
+function checkedAttrs(type: NodeType | MarkType, attrs: Attrs): Attrs | null {
+  const specs = (type.spec.attrs ?? {}) as Record<string, { default?: unknown; validate?: string | ((value: unknown) => void) }>
+  const out: Attrs = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = attrs[name]
+    if (value !== undefined && validAttr(spec, value)) out[name] = value
+    else if ('default' in spec) out[name] = spec.default
+    else return null
+  }
+  return out
+}
+
+function markSet(schema: Schema, parent: NodeType, marks: MarkSet): readonly Mark[] {
+  const out: Mark[] = []
+  for (const name of Object.keys(marks).sort()) {
+    const type = schema.marks[name]
+    if (!type || !parent.allowsMarkType(type)) continue
+    // malformed mark attributes (a link without href): the mark is not shown
+    const attrs = checkedAttrs(type, marks[name] ?? {})
+    if (attrs) out.push(type.create(attrs))
+  }
+  return Mark.setFrom(out)
+}
+
+/** The inline content of a textblock of type `type` from `tokens`. */
+function inlineContent(schema: Schema, type: NodeType, tokens: readonly Token[]): PMNode[] {
+  const out: PMNode[] = []
+  const textOnly = type.spec.code === true || type.spec.content === 'text*'
+  for (const t of tokens) {
+    if (t.kind === 'text') {
+      if (t.text) out.push(schema.text(t.text, markSet(schema, type, t.marks)))
+    } else if (t.kind === 'inline') {
+      const leafType = schema.nodes[t.type]
+      if (textOnly) {
+        if (t.type === 'hard_break') out.push(schema.text('\n'))
+        continue
+      }
+      if (!leafType || !leafType.isInline || leafType.isText) continue
+      const attrs = checkedAttrs(leafType, t.attrs)
+      if (attrs) out.push(leafType.create(attrs, null, markSet(schema, type, t.marks)))
+    }
+  }
+  return out
+}
+
+/** The textblock or leaf block node of `block`, read as `asParagraph` forces. */
+function blockNode(schema: Schema, block: ReadBlock, asParagraph: boolean): PMNode[] {
+  const paragraph = schema.nodes['paragraph']!
+  let type = block.data ? (schema.nodes[block.data.type] ?? paragraph) : paragraph
+  if (!type.isBlock || CONTAINER_TYPES.has(type.name) || type === schema.topNodeType) type = paragraph
+  if (asParagraph && type.isTextblock) type = paragraph
+  if (type.isLeaf) {
+    const attrs = checkedAttrs(type, block.data?.attrs ?? {}) ?? {}
+    const nodes = [type.create(attrs)]
+    if (asParagraph) nodes.unshift(paragraph.create())
+    // text after a leaf block's marker: a paragraph after it
+    if (block.inline.length) nodes.push(paragraph.create(null, Fragment.fromArray(inlineContent(schema, paragraph, block.inline))))
+    return nodes
+  }
+  const attrs = checkedAttrs(type, block.data?.attrs ?? {}) ?? {}
+  return [type.create(attrs, Fragment.fromArray(inlineContent(schema, type, block.inline)))]
+}
+
+function isList(type: string): boolean {
+  return type === 'bullet_list' || type === 'ordered_list'
+}
+
+/** The parent chain of a block, repaired: see `layout.ts` ("Reading"). */
+function repairChain(parents: readonly ParentRef[], blockIndex: number): ParentRef[] {
+  const out: ParentRef[] = []
+  for (let i = 0; i < parents.length; i++) {
+    const p = parents[i]!
+    if (!CONTAINER_TYPES.has(p.type)) continue
+    const prev = out[out.length - 1]
+    if (p.type === 'list_item' && (!prev || !isList(prev.type))) continue
+    if (p.type !== 'list_item' && prev && isList(prev.type)) {
+      out.push({ id: `${prev.id}/item@${blockIndex}`, type: 'list_item', attrs: {} })
+    }
+    out.push(p)
+  }
+  const last = out[out.length - 1]
+  if (last && isList(last.type)) out.push({ id: `${last.id}/item@${blockIndex}`, type: 'list_item', attrs: {} })
+  return out
+}
+
+interface Frame {
+  ref: ParentRef
+  children: PMNode[]
+}
+
+/** The document `tokens` describe, and the Y.Text units each top-level node was read from. */
+export function fromTokens(schema: Schema, tokens: readonly Token[]): { doc: PMNode; spans: number[] } {
+  const blocks: ReadBlock[] = []
+  for (const t of tokens) {
+    if (t.kind === 'block') blocks.push({ data: t.block, inline: [], units: 1 })
+    else {
+      let current = blocks[blocks.length - 1]
+      if (!current) {
+        current = { data: null, inline: [], units: 0 }
+        blocks.push(current)
+      }
+      current.inline.push(t)
+      current.units += tokenLength(t)
+    }
+  }
+  const top: PMNode[] = []
+  const spans: number[] = []
+  const stack: Frame[] = []
+  let pendingUnits = 0
+
+  const close = (depth: number): void => {
+    while (stack.length > depth) {
+      const frame = stack.pop()!
+      const type = schema.nodes[frame.ref.type]!
+      const attrs = checkedAttrs(type, frame.ref.attrs) ?? {}
+      const node = type.create(attrs, Fragment.fromArray(frame.children))
+      if (stack.length) stack[stack.length - 1]!.children.push(node)
+      else {
+        top.push(node)
+        spans.push(pendingUnits)
+        pendingUnits = 0
+      }
+    }
+  }
+
+  blocks.forEach((block, index) => {
+    const chain = repairChain(block.data?.parents ?? [], index)
+    let common = 0
+    while (common < stack.length && common < chain.length && stack[common]!.ref.id === chain[common]!.id && stack[common]!.ref.type === chain[common]!.type) common++
+    close(common)
+    for (let d = common; d < chain.length; d++) {
+      const parent = stack[stack.length - 1]
+      // a list item must start with a paragraph: a nested list opened first gets one before it
+      if (parent && parent.ref.type === 'list_item' && parent.children.length === 0) parent.children.push(schema.nodes['paragraph']!.create())
+      stack.push({ ref: chain[d]!, children: [] })
+    }
+    const parent = stack[stack.length - 1]
+    const firstInItem = parent !== undefined && parent.ref.type === 'list_item' && parent.children.length === 0
+    const nodes = blockNode(schema, block, firstInItem)
+    pendingUnits += block.units
+    if (parent) parent.children.push(...nodes)
+    else {
+      for (const [i, node] of nodes.entries()) {
+        top.push(node)
+        spans.push(i === 0 ? pendingUnits : 0)
+        if (i === 0) pendingUnits = 0
+      }
+    }
+  })
+  close(0)
+  if (top.length === 0) {
+    top.push(schema.nodes['paragraph']!.create())
+    spans.push(pendingUnits)
+  }
+  return { doc: schema.topNodeType.create(null, Fragment.fromArray(top)), spans }
+}
