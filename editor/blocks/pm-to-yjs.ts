@@ -1,0 +1,313 @@
+/**
+ * Local ProseMirror changes → edits of the block layout's Y.Text (see `layout.ts`).
+ * Imports yjs, prosemirror-model/-transform, `layout.ts` and `traversal.ts`.
+ *
+ * A transaction is written as the smallest set of unit edits between the Y.Text's units of the
+ * changed top-level nodes and the flattening of their new versions:
+ * - the changed window: the top-level children between the first and the last one that differ
+ *   (node identity, then `eq`); unchanged children are not walked;
+ * - the window's old units (read from the Y.Text) and new tokens are aligned unit by unit:
+ *   characters match characters with the same text, markers match markers, leaves match leaves
+ *   of the same type; a single `ReplaceStep` pins the alignment to where the step happened, so
+ *   typing `a` before an `a` is written before it (the y-prosemirror diff put it after);
+ * - aligned characters whose marks changed are formatted, aligned markers whose type, attributes
+ *   or parents changed are updated in place, unaligned old units are deleted, unaligned new
+ *   tokens inserted. So Enter inserts one marker, Backspace at a block start deletes one,
+ *   setBlockType / wrap / lift update markers, and no text is deleted to be written again.
+ * Container identities: a container of the new window takes the id that the aligned markers
+ * under it had at the same nesting (its k-th list, k-th item, k-th blockquote), the first
+ * claimant in document order wins; a container with no such id (a new list, the second half of a
+ * split list) gets a new one.
+ */
+import * as Y from 'yjs'
+import type { Node as PMNode } from 'prosemirror-model'
+import { ReplaceStep, type Step } from 'prosemirror-transform'
+import { CONTAINER_TYPES, createMarker, jsonEqual, readMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
+import { flatIndex, flatSize, toTokens } from './traversal.ts'
+
+/** One unit of the sequence: a character, a marker or an inline leaf. */
+type Unit =
+  | { kind: 'char'; ch: string; marks: MarkSet }
+  | { kind: 'block'; block: BlockData; marker?: Y.Map<unknown> }
+  | { kind: 'inline'; type: string; attrs: Attrs; marks: MarkSet; embed?: unknown }
+
+/** Options of {@link writeChange}. */
+export interface WriteOptions {
+  /** The transaction's steps (a single ReplaceStep pins the alignment). */
+  steps?: readonly Step[]
+  /** New container ids (default: random). */
+  newId?: () => string
+}
+
+/** A random container id (12 base-36 characters). */
+export function randomId(): string {
+  const bytes = new Uint8Array(8)
+  globalThis.crypto.getRandomValues(bytes)
+  let s = ''
+  for (const b of bytes) s += b.toString(36).padStart(2, '0')
+  return s.slice(0, 12)
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
+  const marks: MarkSet = {}
+  for (const [key, value] of Object.entries(attributes ?? {})) if (value !== null && value !== undefined) marks[key] = isRecord(value) ? value : {}
+  return marks
+}
+
+/** The units `index` … `index + length` of `ytext`, walking its items (formatting tracked). */
+function readUnits(ytext: Y.Text, index: number, length: number): Unit[] {
+  const out: Unit[] = []
+  const attrs = new Map<string, unknown>()
+  let pos = 0
+  const end = index + length
+  for (let item = ytext._start; item !== null && pos < end; item = item.right) {
+    const content = item.content
+    if (content instanceof Y.ContentFormat) {
+      if (!item.deleted) {
+        if (content.value === null) attrs.delete(content.key)
+        else attrs.set(content.key, content.value)
+      }
+      continue
+    }
+    if (item.deleted || !item.countable) continue
+    const len = item.length
+    if (pos + len <= index) {
+      pos += len
+      continue
+    }
+    const marks = (): MarkSet => marksOf(Object.fromEntries(attrs))
+    if (content instanceof Y.ContentString) {
+      for (let i = Math.max(0, index - pos); i < len && pos + i < end; i++) out.push({ kind: 'char', ch: content.str[i]!, marks: marks() })
+    } else if (content instanceof Y.ContentType && content.type instanceof Y.Map) {
+      out.push({ kind: 'block', block: readMarker(content.type as Y.Map<unknown>), marker: content.type as Y.Map<unknown> })
+    } else if (content instanceof Y.ContentEmbed) {
+      const embed = content.embed as unknown
+      const type = isRecord(embed) && typeof embed['inline'] === 'string' ? embed['inline'] : 'unknown'
+      const a = isRecord(embed) && isRecord(embed['attrs']) ? embed['attrs'] : {}
+      out.push({ kind: 'inline', type, attrs: a, marks: marks(), embed })
+    } else {
+      for (let i = 0; i < len; i++) out.push({ kind: 'inline', type: 'unknown', attrs: {}, marks: {} })
+    }
+    pos += len
+  }
+  return out
+}
+
+function unitsOf(tokens: readonly Token[]): Unit[] {
+  const out: Unit[] = []
+  for (const t of tokens) {
+    if (t.kind === 'text') for (const ch of t.text) out.push({ kind: 'char', ch, marks: t.marks })
+    else if (t.kind === 'block') out.push({ kind: 'block', block: t.block })
+    else out.push({ kind: 'inline', type: t.type, attrs: t.attrs, marks: t.marks })
+  }
+  return out
+}
+
+function matches(a: Unit, b: Unit): boolean {
+  if (a.kind !== b.kind) return false
+  if (a.kind === 'char') return a.ch === (b as typeof a).ch
+  if (a.kind === 'inline') return a.type === (b as typeof a).type && jsonEqual(a.attrs, (b as typeof a).attrs)
+  return true
+}
+
+/**
+ * Aligns `old` and `next`: returns for each index of `next` the index of `old` it matches, or
+ * -1. Common prefix (at most `prefixCap`) and suffix (at most `suffixCap`), then a longest
+ * common subsequence of what is left between them when that is small enough.
+ */
+function align(old: readonly Unit[], next: readonly Unit[], prefixCap: number, suffixCap: number): number[] {
+  const pairs = new Array<number>(next.length).fill(-1)
+  let p = 0
+  while (p < old.length && p < next.length && p < prefixCap && matches(old[p]!, next[p]!)) pairs[p] = p++
+  let s = 0
+  while (s < old.length - p && s < next.length - p && s < suffixCap && matches(old[old.length - 1 - s]!, next[next.length - 1 - s]!)) {
+    pairs[next.length - 1 - s] = old.length - 1 - s
+    s++
+  }
+  const a = old.slice(p, old.length - s)
+  const b = next.slice(p, next.length - s)
+  if (a.length === 0 || b.length === 0 || a.length * b.length > 4_000_000) return pairs
+  // LCS table, row-major (a.length+1) x (b.length+1)
+  const w = b.length + 1
+  const table = new Uint32Array((a.length + 1) * w)
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      table[i * w + j] = matches(a[i]!, b[j]!) ? table[(i + 1) * w + j + 1]! + 1 : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!)
+    }
+  }
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    if (matches(a[i]!, b[j]!) && table[i * w + j] === table[(i + 1) * w + j + 1]! + 1) {
+      pairs[p + j] = p + i
+      i++
+      j++
+    } else if (table[(i + 1) * w + j]! >= table[i * w + j + 1]!) i++
+    else j++
+  }
+  return pairs
+}
+
+/** Kind of a container for id matching: both list types count as one kind. */
+function kindOf(type: string): string {
+  return type === 'bullet_list' || type === 'ordered_list' ? 'list' : type
+}
+
+/**
+ * Gives the containers of the new window their ids (see the module comment). `next` markers
+ * carry placeholder ids (`?<pos>`); they are replaced in place.
+ */
+function assignIds(next: Unit[], old: readonly Unit[], pairs: readonly number[], newId: () => string): void {
+  const chosen = new Map<string, string>()
+  const used = new Set<string>()
+  const claim = (placeholder: string, id: string): void => {
+    chosen.set(placeholder, id)
+    used.add(id)
+  }
+  next.forEach((unit, j) => {
+    if (unit.kind !== 'block') return
+    const partner = pairs[j]! >= 0 ? old[pairs[j]!] : undefined
+    const oldParents = partner?.kind === 'block' ? partner.block.parents : []
+    const seen = new Map<string, number>()
+    for (const ref of unit.block.parents) {
+      const kind = kindOf(ref.type)
+      const k = seen.get(kind) ?? 0
+      seen.set(kind, k + 1)
+      if (chosen.has(ref.id)) continue
+      const candidates = oldParents.filter((p) => kindOf(p.type) === kind)
+      const candidate = candidates[k]
+      if (candidate && !used.has(candidate.id)) claim(ref.id, candidate.id)
+    }
+  })
+  for (const unit of next) {
+    if (unit.kind !== 'block') continue
+    unit.block = {
+      ...unit.block,
+      parents: unit.block.parents.map((ref): ParentRef => {
+        let id = chosen.get(ref.id)
+        if (id === undefined) {
+          id = newId()
+          claim(ref.id, id)
+        }
+        return { ...ref, id }
+      }),
+    }
+  }
+}
+
+/** The formatting attributes that turn `from` marks into `to` marks (null removes). */
+function markChange(from: MarkSet, to: MarkSet): Record<string, unknown> | null {
+  const change: Record<string, unknown> = {}
+  let any = false
+  for (const key of Object.keys(from)) if (!(key in to)) ((change[key] = null), (any = true))
+  for (const [key, value] of Object.entries(to)) if (!jsonEqual(from[key], value)) ((change[key] = value), (any = true))
+  return any ? change : null
+}
+
+type DeltaOp = { insert: unknown; attributes?: Record<string, unknown> } | { retain: number; attributes?: Record<string, unknown> } | { delete: number }
+
+function pushOp(ops: DeltaOp[], op: DeltaOp): void {
+  const last = ops[ops.length - 1]
+  if (last && 'delete' in last && 'delete' in op) last.delete += op.delete
+  else if (last && 'retain' in last && 'retain' in op && jsonEqual(last.attributes ?? null, op.attributes ?? null)) last.retain += op.retain
+  else if (last && 'insert' in last && 'insert' in op && typeof last.insert === 'string' && typeof op.insert === 'string' && jsonEqual(last.attributes, op.attributes))
+    last.insert += op.insert
+  else ops.push(op)
+}
+
+/** Index range of the changed top-level children: [start, endBefore) → [start, endAfter). */
+function changedWindow(before: PMNode, after: PMNode): { start: number; endBefore: number; endAfter: number } | null {
+  const nb = before.childCount
+  const na = after.childCount
+  let start = 0
+  while (start < nb && start < na && before.child(start).eq(after.child(start))) start++
+  if (start === nb && start === na) return null
+  let tail = 0
+  while (tail < nb - start && tail < na - start && before.child(nb - 1 - tail).eq(after.child(na - 1 - tail))) tail++
+  return { start, endBefore: nb - tail, endAfter: na - tail }
+}
+
+/**
+ * Writes the change from `before` to `after` (one local transaction) into `ytext`, which holds
+ * `before` with `spans[i]` units for its top-level child `i` (as `fromTokens` returned them, or
+ * a previous call). Returns the spans of `after`. Runs in one Yjs transaction with `origin`.
+ */
+export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans: readonly number[], options: WriteOptions = {}, origin: unknown = null): number[] {
+  const window = changedWindow(before, after)
+  if (!window) return [...spans]
+  const { start, endBefore, endAfter } = window
+  let index = 0
+  for (let i = 0; i < start; i++) index += spans[i] ?? flatSize(before.child(i))
+  let oldLength = 0
+  for (let i = start; i < endBefore; i++) oldLength += spans[i] ?? flatSize(before.child(i))
+  const old = readUnits(ytext, index, oldLength)
+  const next = unitsOf(toTokens(after, (_node, pos) => `?${pos}`, start, endAfter))
+
+  // A single ReplaceStep pins the alignment: nothing before its start or after its end changed.
+  let prefixCap = Infinity
+  let suffixCap = Infinity
+  const step = options.steps?.length === 1 ? options.steps[0] : undefined
+  if (step instanceof ReplaceStep) {
+    let windowPos = 0
+    for (let i = 0; i < start; i++) windowPos += before.child(i).nodeSize
+    const windowFlat = flatIndex(before, windowPos)
+    prefixCap = Math.max(0, flatIndex(before, step.from) - windowFlat)
+    suffixCap = Math.max(0, windowFlat + old.length - flatIndex(before, step.to))
+  }
+  const pairs = align(old, next, prefixCap, suffixCap)
+  assignIds(next, old, pairs, options.newId ?? randomId)
+
+  const matched = new Array<number>(old.length).fill(-1)
+  pairs.forEach((o, j) => o >= 0 && (matched[o] = j))
+  const ops: DeltaOp[] = [{ retain: index }]
+  const markerUpdates: [Y.Map<unknown>, BlockData][] = []
+  let o = 0
+  const insertNew = (j: number): void => {
+    const u = next[j]!
+    if (u.kind === 'char') pushOp(ops, { insert: u.ch, attributes: { ...u.marks } })
+    else if (u.kind === 'block') pushOp(ops, { insert: createMarker(u.block) })
+    else pushOp(ops, { insert: { inline: u.type, attrs: u.attrs }, attributes: { ...u.marks } })
+  }
+  let j = 0
+  while (o < old.length || j < next.length) {
+    if (o < old.length && matched[o] === -1) {
+      pushOp(ops, { delete: 1 })
+      o++
+    } else if (j < next.length && pairs[j] === -1) {
+      insertNew(j)
+      j++
+    } else {
+      const a = old[o]!
+      const b = next[j]!
+      if (a.kind === 'block' && b.kind === 'block') {
+        pushOp(ops, { retain: 1 })
+        if (a.marker && !(jsonEqual(a.block, b.block))) markerUpdates.push([a.marker, b.block])
+      } else {
+        const change = a.kind !== 'block' && b.kind !== 'block' ? markChange(a.marks, b.marks) : null
+        pushOp(ops, change ? { retain: 1, attributes: change } : { retain: 1 })
+      }
+      o++
+      j++
+    }
+  }
+  const run = (): void => {
+    // default options: Yjs 13 strips a final '\n' when `sanitize` is FALSE (inverted test)
+    ytext.applyDelta(ops)
+    for (const [marker, block] of markerUpdates) {
+      if (marker.get('type') !== block.type) marker.set('type', block.type)
+      if (!jsonEqual(marker.get('attrs'), block.attrs)) marker.set('attrs', block.attrs)
+      if (!jsonEqual(marker.get('parents'), block.parents)) marker.set('parents', block.parents)
+    }
+  }
+  if (ytext.doc) ytext.doc.transact(run, origin)
+  else run()
+
+  const out = spans.slice(0, start)
+  for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))
+  for (let i = endBefore; i < before.childCount; i++) out.push(spans[i] ?? flatSize(before.child(i)))
+  return out
+}
