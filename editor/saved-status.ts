@@ -2,9 +2,9 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import type { WebsocketProvider } from 'y-websocket'
 
-import { MESSAGE_SAVED, addDeletions, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/protocol.ts'
+import { MESSAGE_SAVED, addDeletions, isSaved, mergeDeleted, readSaved, type DeletedRanges, type SavedAck } from '../relay/wire/protocol.ts'
 
-/** Wire message type of the relay's durability acknowledgement (relay/protocol.ts). */
+/** Wire message type of the relay's durability acknowledgement (relay/wire/protocol.ts). */
 export { MESSAGE_SAVED }
 
 /**

@@ -10,11 +10,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from './config.ts'
-import { createRelay } from './server.ts'
-import { createLogger } from './logger.ts'
-import { readPemFile } from './pem-files.ts'
-import type { RelayExtension } from './extension.ts'
+import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from './config/config.ts'
+import { createRelay } from './server/server.ts'
+import { createLogger } from './observability/logger.ts'
+import { readPemFile } from './config/pem-files.ts'
+import type { RelayExtension } from './server/extension.ts'
 
 /** The nearest directory above this module holding a package.json: the tandem package. */
 function packageRoot(): string {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:relay:apply` — what a room's Yjs objects cost per applied update, stock against
- * the relay's (`relay/room-doc.ts`), in the same run:
+ * the relay's (`relay/room/room-doc.ts`), in the same run:
  * - doc: the `automerge-paper` trace typed by one writer, one update per keystroke (trace
  *   transaction), applied with `Y.applyUpdate` to a fresh `Y.Doc` and to a `RoomDoc`, each with one
  *   `afterTransaction` listener as the relay has; both must end with the same text;
@@ -17,7 +17,7 @@ import { dirname } from 'node:path'
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { applyPatches, loadTrace } from '../sim/traces.ts'
-import { RoomAwareness, RoomDoc } from '../../relay/room-doc.ts'
+import { RoomAwareness, RoomDoc } from '../../relay/room/room-doc.ts'
 import { argValue } from './targets.ts'
 import { median } from './median.ts'
 

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createRelay } from '../../relay/server.ts'
-import { createLogger } from '../../relay/logger.ts'
-import { isSaved, mergeDeleted } from '../../relay/protocol.ts'
+import { createRelay } from '../../relay/server/server.ts'
+import { createLogger } from '../../relay/observability/logger.ts'
+import { isSaved, mergeDeleted } from '../../relay/wire/protocol.ts'
 
 /** Settings of a soak run. */
 export interface SoakOptions {

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Redis } from 'ioredis'
 import * as Y from 'yjs'
-import { createRelay, type Relay } from '../../relay/server.ts'
+import { createRelay, type Relay } from '../../relay/server/server.ts'
 import { redisExtension, type RedisExtension } from '../../relay/redis/index.ts'
 import { startBenchRedis } from './redis-server.ts'
 

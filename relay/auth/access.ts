@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { RelayError } from '../errors.ts'
-import type { RelayMetrics } from '../metrics.ts'
+import { RelayError } from '../wire/errors.ts'
+import type { RelayMetrics } from '../observability/metrics.ts'
 import { DenyList } from './deny-list.ts'
 import { roomMatches, signToken, verifyToken, type AuthKey, type Right, type TokenClaims } from './tokens.ts'
 

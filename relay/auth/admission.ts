@@ -9,10 +9,10 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { RelayError } from '../errors.ts'
-import type { RelayMetrics } from '../metrics.ts'
-import type { RelayConfig } from '../config.ts'
-import type { IpLimits } from '../limits.ts'
+import { RelayError } from '../wire/errors.ts'
+import type { RelayMetrics } from '../observability/metrics.ts'
+import type { RelayConfig } from '../config/config.ts'
+import type { IpLimits } from '../connection/limits.ts'
 import { loggedRefusals, originAllowed, tokenOf, type Access, type AuthRequest, type Grant } from './access.ts'
 
 /** What admission needs. */

@@ -1,13 +1,13 @@
 /**
  * The parts of the relay core the Redis edge uses, as structural types: the edge depends on
- * the extension seam (relay/extension.ts), not on the core's internals.
+ * the extension seam (relay/server/extension.ts), not on the core's internals.
  *
  * @module
  */
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Awareness } from 'y-protocols/awareness'
-import type { ComponentHealth } from '../health.ts'
+import type { ComponentHealth } from '../observability/health.ts'
 import type { DenyEntry, DenySource } from '../auth/deny-list.ts'
 
 export interface RedisRoom {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from '../config.ts'
+import { ConfigError } from '../config/config.ts'
 import { TopologyNode, type TopologyOptions } from './topology-node.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
 

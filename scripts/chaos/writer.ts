@@ -19,7 +19,7 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket } from 'ws'
 import { counter, orSet, type Counter, type ORSetHandle } from '../../crdt/index.ts'
-import { MESSAGE_SAVED, coversDeletions, encodeSavedSubscribe, readSaved, type DeletedRanges } from '../../relay/protocol.ts'
+import { MESSAGE_SAVED, coversDeletions, encodeSavedSubscribe, readSaved, type DeletedRanges } from '../../relay/wire/protocol.ts'
 import type { Rng } from './rng.ts'
 
 export type WriterKind = 'text' | 'crdt'

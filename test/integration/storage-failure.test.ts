@@ -11,10 +11,10 @@ import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../fixtures/relay.ts'
 import { RawClient } from '../fixtures/clients.ts'
 import { waitFor } from '../fixtures/wait.ts'
-import { encodeSyncUpdate } from '../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 import { FailingStorage } from '../../relay/storage/failing.ts'
-import { retryDelayMs } from '../../relay/storage-health.ts'
+import { retryDelayMs } from '../../relay/room/storage-health.ts'
 import { metric } from './topology/cluster.ts'
 
 const cleanups: Array<() => unknown> = []

@@ -3,7 +3,7 @@ import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncStep1, encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/protocol.ts'
+import { encodeSyncStep1, encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/wire/protocol.ts'
 import { SECRET, token, tokenProvider, tryUpgrade } from './helpers.ts'
 
 const cleanups: Array<() => unknown> = []

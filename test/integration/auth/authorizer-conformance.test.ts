@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startRelay, type StartRelayOptions } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/wire/protocol.ts'
 import { SECRET, token, tryUpgrade } from './helpers.ts'
 
 /** A credential: what a client presents. */

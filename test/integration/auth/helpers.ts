@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import { parseAuthSecrets, signToken, type SignOptions } from '../../../relay/auth/tokens.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeAwareness } from '../../../relay/protocol.ts'
+import { encodeAwareness } from '../../../relay/wire/protocol.ts'
 
 export const SECRET = 'test-secret-0123456789abcdef'
 

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 
 /** Other clients' p99 delivery latency must stay under this while one connection floods. */
 const P99_BOUND_MS = 300

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { Scene, client, health, keysOf, metric, redisUp, relayDoc, startRedis, startRedisMember, synced, until } from './redis-fixture.ts'
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeQueryAwareness, MESSAGE_AWARENESS } from '../../../relay/protocol.ts'
+import { encodeQueryAwareness, MESSAGE_AWARENESS } from '../../../relay/wire/protocol.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

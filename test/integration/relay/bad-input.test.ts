@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

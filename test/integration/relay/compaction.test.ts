@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
 const SEED = Number(process.env.COMPACTION_SEED ?? 7)

@@ -10,7 +10,7 @@ import * as decoding from 'lib0/decoding'
 import { startRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { MESSAGE_SYNC, encodeSyncStep1, encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { MESSAGE_SYNC, encodeSyncStep1, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

@@ -12,8 +12,8 @@ import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { CLOSE_CODES } from '../../../relay/errors.ts'
-import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { CLOSE_CODES } from '../../../relay/wire/errors.ts'
+import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
 // Seed 4 with 300 runs found Y.mergeUpdates dropping structs of a conflicting log (see storage/checked-merge.ts).

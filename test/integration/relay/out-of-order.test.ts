@@ -11,7 +11,7 @@ import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { MESSAGE_SAVED, encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { MESSAGE_SAVED, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 
 const cleanups: Array<() => unknown> = []

@@ -5,7 +5,7 @@ import * as decoding from 'lib0/decoding'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
-import { MESSAGE_SYNC, SYNC_STEP_1, encodeSyncUpdate } from '../../../relay/protocol.ts'
+import { MESSAGE_SYNC, SYNC_STEP_1, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { MemoryStorage } from '../../../relay/storage/memory.ts'
 
 const cleanups: Array<() => unknown> = []

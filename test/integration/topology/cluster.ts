@@ -11,7 +11,7 @@ import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { WebSocket as WebSocketPolyfill } from 'ws'
 import { topologyExtension, type Topology, type TopologyExtension } from '../../../relay/topology/index.ts'
-import { createRelay, type Relay } from '../../../relay/server.ts'
+import { createRelay, type Relay } from '../../../relay/server/server.ts'
 
 const RELAY_CLI = 'relay/cli.ts'
 

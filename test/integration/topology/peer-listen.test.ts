@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'node:http'
-import { createRelay, type Relay } from '../../../relay/server.ts'
+import { createRelay, type Relay } from '../../../relay/server/server.ts'
 import { keysOf, synced, type Client } from './cluster.ts'
 import { makeTestCerts, type TestCerts } from './certs.ts'
 import { httpsGet, secureClient, startSecureMember, tryUpgrade, until, type SecureMember } from './secure-member.ts'

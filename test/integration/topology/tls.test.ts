@@ -5,8 +5,8 @@
  * CA given at all (the system's CAs do not know a throwaway one).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRelay } from '../../../relay/server.ts'
-import { ConfigError } from '../../../relay/config.ts'
+import { createRelay } from '../../../relay/server/server.ts'
+import { ConfigError } from '../../../relay/config/config.ts'
 import { keysOf, synced, type Client } from './cluster.ts'
 import { makeTestCerts, type TestCerts } from './certs.ts'
 import { httpsGet, secureClient, startSecureMember, tryUpgrade, until, type SecureMember } from './secure-member.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from '../../../relay/config.ts'
+import { ConfigError, DEFAULT_CONFIG, HELP, parseConfig } from '../../../relay/config/config.ts'
 
 describe('parseConfig', () => {
   it('defaults', () => {

@@ -1,11 +1,11 @@
 /**
- * `--log-format json|pretty` (and `auto`): parsed by relay/config.ts, applied by
- * relay/logger.ts (pino-pretty in-process for pretty, JSON lines otherwise).
+ * `--log-format json|pretty` (and `auto`): parsed by relay/config/config.ts, applied by
+ * relay/observability/logger.ts (pino-pretty in-process for pretty, JSON lines otherwise).
  */
 import { describe, expect, it } from 'vitest'
 import { PassThrough } from 'node:stream'
-import { ConfigError, HELP, parseConfig } from '../../../relay/config.ts'
-import { createLogger, usePrettyLogs } from '../../../relay/logger.ts'
+import { ConfigError, HELP, parseConfig } from '../../../relay/config/config.ts'
+import { createLogger, usePrettyLogs } from '../../../relay/observability/logger.ts'
 
 function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough()

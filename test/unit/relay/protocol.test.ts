@@ -18,7 +18,7 @@ import {
   encodeSyncUpdate,
   encodeQueryAwareness,
   isSaved,
-} from '../../../relay/protocol.ts'
+} from '../../../relay/wire/protocol.ts'
 
 function update(): Uint8Array {
   const d = new Y.Doc()

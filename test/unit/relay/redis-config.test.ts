@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, HELP, parseConfig } from '../../../relay/config.ts'
+import { ConfigError, HELP, parseConfig } from '../../../relay/config/config.ts'
 import { compareStreamIds, redisKeys } from '../../../relay/redis/index.ts'
 
 describe('--redis / TANDEM_REDIS_URL', () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
-import { RoomAwareness, RoomDoc } from '../../../relay/room-doc.ts'
+import { RoomAwareness, RoomDoc } from '../../../relay/room/room-doc.ts'
 
 describe('RoomDoc', () => {
   it('delivers Yjs events with their arguments, and syncs like a Y.Doc', () => {

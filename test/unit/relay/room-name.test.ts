@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { RelayError } from '../../../relay/errors.ts'
-import { roomNameFromPath, validateRoomName } from '../../../relay/room-name.ts'
+import { RelayError } from '../../../relay/wire/errors.ts'
+import { roomNameFromPath, validateRoomName } from '../../../relay/room/room-name.ts'
 
 describe('room names', () => {
   it('accepts ordinary names, nested paths, dots and 256 bytes', () => {

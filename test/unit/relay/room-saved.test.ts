@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import * as Y from 'yjs'
 import * as prng from 'lib0/prng'
-import { Room, type RoomClient } from '../../../relay/room.ts'
+import { Room, type RoomClient } from '../../../relay/room/room.ts'
 import { MemoryStorage } from '../../../relay/storage/memory.ts'
-import { RelayMetrics } from '../../../relay/metrics.ts'
-import { decodeDeleteSet, decodeSaved, encodeDeleteSet, isSaved, type SavedAck } from '../../../relay/protocol.ts'
+import { RelayMetrics } from '../../../relay/observability/metrics.ts'
+import { decodeDeleteSet, decodeSaved, encodeDeleteSet, isSaved, type SavedAck } from '../../../relay/wire/protocol.ts'
 
 /** A subscribed receiver keeping the saved acks it got. */
 class Subscriber implements RoomClient {

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest'
 import { pino } from 'pino'
 import * as Y from 'yjs'
-import { Room, type RoomClient } from '../../../relay/room.ts'
+import { Room, type RoomClient } from '../../../relay/room/room.ts'
 import { MemoryStorage } from '../../../relay/storage/memory.ts'
-import { RelayMetrics } from '../../../relay/metrics.ts'
+import { RelayMetrics } from '../../../relay/observability/metrics.ts'
 
 /** A store that keeps exactly what it is handed (MemoryStorage copies). */
 class Capture extends MemoryStorage {

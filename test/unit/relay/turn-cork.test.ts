@@ -1,11 +1,11 @@
 /**
- * relay/turn-cork.ts on a real socket: the first frame of a turn is written at once, the
+ * relay/wire/turn-cork.ts on a real socket: the first frame of a turn is written at once, the
  * second corks the socket until the turn ends, and every frame arrives, in order.
  */
 import { afterEach, expect, test } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
-import { coalesceTurnWrites } from '../../../relay/turn-cork.ts'
+import { coalesceTurnWrites } from '../../../relay/wire/turn-cork.ts'
 
 let wss: WebSocketServer | null = null
 afterEach(async () => {

@@ -1,12 +1,12 @@
 /**
- * relay/wire-frame.ts: a message framed once and written to each receiver's socket arrives as
+ * relay/wire/wire-frame.ts: a message framed once and written to each receiver's socket arrives as
  * the same bytes `ws.send` would deliver, in order with frames `ws` sends itself; large
  * messages and sockets with an extension go through `ws.send`.
  */
 import { afterEach, describe, expect, test } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { AddressInfo } from 'node:net'
-import { FRAME_ONCE_LIMIT, sendBinary } from '../../../relay/wire-frame.ts'
+import { FRAME_ONCE_LIMIT, sendBinary } from '../../../relay/wire/wire-frame.ts'
 
 const servers: WebSocketServer[] = []
 afterEach(async () => {

@@ -7,12 +7,12 @@
  * @module
  */
 import type { Logger } from 'pino'
-import { LoadError } from './errors.ts'
+import { LoadError } from '../wire/errors.ts'
 import { Room, type RoomHooks } from './room.ts'
-import type { StorageAdapter } from './storage/types.ts'
-import type { RelayMetrics } from './metrics.ts'
-import type { RelayExtension } from './extension.ts'
-import type { Health } from './health.ts'
+import type { StorageAdapter } from '../storage/types.ts'
+import type { RelayMetrics } from '../observability/metrics.ts'
+import type { RelayExtension } from '../server/extension.ts'
+import type { Health } from '../observability/health.ts'
 import { StorageHealth } from './storage-health.ts'
 import { FlushTick } from './flush-tick.ts'
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import { parseAuthSecrets } from './auth/tokens.ts'
+import { parseAuthSecrets } from '../auth/tokens.ts'
 
 /** Every setting of a relay. */
 export interface RelayConfig {

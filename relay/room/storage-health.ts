@@ -8,7 +8,7 @@
  * @module
  */
 import { Gauge, type Registry } from 'prom-client'
-import type { Health } from './health.ts'
+import type { Health } from '../observability/health.ts'
 
 /** Retry delay after `failures` consecutive failed appends: doubling from `baseMs`, capped. */
 export function retryDelayMs(failures: number, baseMs: number, capMs = 2000): number {

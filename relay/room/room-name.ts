@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { RelayError } from './errors.ts'
+import { RelayError } from '../wire/errors.ts'
 
 /** Longest room name, in UTF-8 bytes. */
 export const MAX_ROOM_NAME_BYTES = 256
