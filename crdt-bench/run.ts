@@ -1,13 +1,15 @@
 /**
- * `npm run bench [-- --quick] [--seed N] [--charts]`: runs the merge-strategy simulation, the
- * sync-cost matrix and the trace replays; prints the tables; writes
+ * `npm run bench [-- --quick] [--seed N] [--charts] [--explain]`: runs the merge-strategy
+ * simulation, the sync-cost matrix and the trace replays; prints the tables; writes
  * crdt-bench/results/bench[-quick].json, bench.html and SVG charts; with `--charts` also
- * refreshes the committed charts in crdt-bench/charts/ (shown in the README).
+ * refreshes the committed charts in crdt-bench/charts/ (shown in the README); with `--explain`
+ * also prints, for each strategy that lost updates, one interleaving from the run that shows how.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runSuite } from './sim/suite.ts'
-import { report, lostUpdatesChart, syncBytesChart, htmlPage, progressBar } from './report/index.ts'
+import { explainSuite } from './sim/explain.ts'
+import { report, lostUpdatesChart, syncBytesChart, tradeoffChart, htmlPage, progressBar } from './report/index.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -25,9 +27,12 @@ writeFileSync(dir(`./results/bench${suffix}.json`), JSON.stringify(result, null,
 writeFileSync(dir(`./results/bench${suffix}.html`), htmlPage(result, text))
 writeFileSync(dir(`./results/lost-updates${suffix}.svg`), lostUpdatesChart(result))
 writeFileSync(dir(`./results/sync-bytes${suffix}.svg`), syncBytesChart(result))
+writeFileSync(dir(`./results/tradeoff${suffix}.svg`), tradeoffChart(result))
 if (args.includes('--charts')) {
   mkdirSync(dir('./charts/'), { recursive: true })
   writeFileSync(dir('./charts/lost-updates.svg'), lostUpdatesChart(result))
   writeFileSync(dir('./charts/sync-bytes.svg'), syncBytesChart(result))
+  writeFileSync(dir('./charts/tradeoff.svg'), tradeoffChart(result))
 }
-process.stdout.write(`${text}\n\nseed ${seed}${quick ? ' (quick)' : ''}; ${((performance.now() - t0) / 1000).toFixed(1)} s; results in crdt-bench/results/bench${suffix}.json, bench${suffix}.html\n`)
+const explained = args.includes('--explain') ? `\n\n${explainSuite(result).join('\n')}` : ''
+process.stdout.write(`${text}${explained}\n\nseed ${seed}${quick ? ' (quick)' : ''}; ${((performance.now() - t0) / 1000).toFixed(1)} s; results in crdt-bench/results/bench${suffix}.json, bench${suffix}.html\n`)

@@ -11,6 +11,15 @@ const mean = (xs: number[]): number => xs.length === 0 ? 0 : xs.reduce((a, b) =>
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)]
 
+const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`
+
+/** The trade-off: one row per strategy, every axis, pooled over the whole strategy matrix. */
+export function tradeoffTable (r: SuiteResult): string {
+  return table(['strategy', 'lost updates', 'write p50 ms', 'write p99 ms', 'on every replica p50 ms', 'p99 ms', 'available, 2 followers cut off', 'available, leader\'s side cut off', 'refused', 'converge after heal ms', 'wire B/op'],
+    r.tradeoff.map(t => [t.strategy, `${t.lostUpdates} / ${t.ops} (${pct(t.lostUpdates / Math.max(1, t.ops))})`, t.writeLatencyP50Ms, t.writeLatencyP99Ms, t.visibleLatencyP50Ms, t.visibleLatencyP99Ms,
+      pct(t.availability), pct(t.availabilityLeaderCut), t.refusedWrites, t.convergeMs, Math.round(t.wireBytesPerOp)]))
+}
+
 /** Per strategy and workload, over every topology and concurrency. */
 export function strategyTable (r: SuiteResult): string {
   const rows: (string | number)[][] = []
@@ -73,6 +82,8 @@ export function traceTable (r: SuiteResult): string {
 /** The full printed report. */
 export function report (r: SuiteResult): string {
   return [
+    `## The trade-off (${r.config.replicas} replicas, every workload, topology and concurrency pooled; latency in simulated ms; available = accepted within ${r.config.writeTimeoutMs} ms while a partition is in force)`,
+    tradeoffTable(r),
     `## Strategies (${r.config.replicas} replicas, ${r.config.bursts} bursts per run, 5% drops with retransmission, 2% duplicates, 20-80 ms links, one partition of 2 replicas that heals)`,
     strategyTable(r),
     '## Lost updates vs concurrency (all workloads and topologies)', concurrencyTable(r),
