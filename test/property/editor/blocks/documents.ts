@@ -96,4 +96,4 @@ export const tokensArb: fc.Arbitrary<Token[]> = fc.array(
     },
   ),
   { maxLength: 14 },
-)
+).map((tokens) => tokens as Token[])

@@ -30,7 +30,7 @@ function count(r: Replica, edit: () => void): Counted {
           if (op.delete) c.deleted += op.delete
           if (op.retain && op.attributes) c.formats++
         }
-      } else if (event.target instanceof Y.Map) c.markerChanges += event.keysChanged.size
+      } else if (event instanceof Y.YMapEvent) c.markerChanges += event.keysChanged.size
     }
   }
   r.ytext.observeDeep(observer)
