@@ -10,7 +10,7 @@ import { lostUpdates, visible, type ObservedOp } from './intent.ts'
 import { simulate, type ScenarioConfig, type ScenarioRun } from './scenario.ts'
 import { matrixScenario, type SuiteResult } from './suite.ts'
 import { strategy, type StrategyName } from './strategies/index.ts'
-import type { Op, WorkloadKind } from './workload.ts'
+import type { Op, TimedOp, WorkloadKind } from './workload.ts'
 
 /** A short description of an operation. */
 export function describeOp (key: string, op: Op): string {
@@ -80,8 +80,8 @@ const show = (v: unknown): string => { const t = JSON.stringify(v) ?? 'nothing';
  * nothing. Runs it twice (same seed, same interleaving): once to find the loss, once with probes
  * reading what each writer saw and the value once both writes had reached every replica.
  */
-export function explainScenario (config: ScenarioConfig): { run: ScenarioRun, story: string[] | null } {
-  const run = simulate(config)
+export function explainScenario (config: ScenarioConfig, stream?: readonly TimedOp[]): { run: ScenarioRun, story: string[] | null } {
+  const run = simulate(config, stream)
   const kind = run.result.workload as WorkloadKind
   const byKey = new Map<string, ObservedOp[]>()
   for (const o of run.observed) { let l = byKey.get(o.key); if (!l) byKey.set(o.key, l = []); l.push(o) }
@@ -95,7 +95,7 @@ export function explainScenario (config: ScenarioConfig): { run: ScenarioRun, st
     const before = new Map<number, unknown>()
     const when = (p: Pair): number => Math.max(...p.map(o => run.ledger.records.get(o.id)!.allHaveMs ?? Infinity)) + 0.0005
     const settled = new Map<Pair, unknown>()
-    simulate(config, undefined, {
+    simulate(config, stream, {
       beforeWrite: (op, read) => { if (op.key === key) before.set(op.id, read(op.replica, key)) },
       at: pairs.filter(p => Number.isFinite(when(p))).map(p => ({ time: when(p), run: read => settled.set(p, read(0, key)) })),
     })
