@@ -61,6 +61,22 @@
  * | nested-list insert vs delete of the nested items | the inserted item survives with its parent chain; the nested list is re-opened for it |
  * | Enter at the end of a block vs typing at that end | both inserts follow the same character; Yjs orders them by client id, so the typed text is either the end of the old block or the start of the new one, contiguous and once (Yjs cannot express "stay with the block") |
  * | type at the end of a paragraph vs join / heading / wrap / split / delete of it | no text is deleted to change structure, so the typed words stay whole and in their block |
+ *
+ * ## Marks (Peritext's cases, test/unit/editor/blocks/marks.test.ts)
+ * Marks are Yjs formatting attributes: a format range is a start item and an end item in the
+ * sequence. What holds: a writer's own typing follows ProseMirror's rules, which are Peritext's
+ * (bold/italic/code grow at their end, not their start; links on neither side); Enter inside a
+ * bold run keeps both halves bold (a marker inserted inside a run changes no format);
+ * concurrent bold and italic over overlapping ranges merge; everything converges. What Yjs
+ * cannot express: text inserted concurrently at a range's edge is ordered against the range's
+ * format item by client id, not by the mark's growth rule (so `Peritext*` is bold for one order
+ * and not the other; a plain character typed at the spot where someone else types bold can come
+ * out inside their bold); two adjacent concurrent bolds can leave one character plain; an unbold
+ * of text that is not bold writes nothing; and a bold that extends an existing run (Yjs merges it
+ * by deleting the run's start item) concurrent with an unbold of that run (which deletes its start
+ * and end items) leaves the bold open to the end. Fixing those needs format items with their own
+ * anchoring (Peritext's "before/after a character" boundaries), not something a binding on top of
+ * Y.Text can add.
  */
 import * as Y from 'yjs'
 
