@@ -31,7 +31,7 @@ function runs(r: Replica): string[] {
     block.forEach((node) => {
       const marks = node.marks.map((m) => m.type.name).join(',')
       const last = out[out.length - 1]
-      if (!first && last !== undefined && last.split('|')[1] === marks) out[out.length - 1] = last.split('|')[0] + node.text + '|' + marks
+      if (!first && last !== undefined && last.split('|')[1] === marks) out[out.length - 1] = `${last.split('|')[0] ?? ''}${node.text ?? ''}|${marks}`
       else out.push(`${node.text}|${marks}`)
       first = false
     })
