@@ -11,13 +11,13 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { RelayError } from '../wire/errors.ts'
 import type { RelayMetrics } from '../observability/metrics.ts'
-import type { RelayConfig } from '../config/config.ts'
-import type { IpLimits } from '../connection/limits.ts'
+import type { IpLimits } from './ip-limits.ts'
 import { loggedRefusals, originAllowed, tokenOf, type Access, type AuthRequest, type Grant } from './access.ts'
 
 /** What admission needs. */
 export interface AdmissionDeps {
-  config: RelayConfig
+  /** The relay config's admission fields (`--max-connections-per-ip`, `--max-rooms-per-minute`, `--cors-origins`). */
+  config: { maxConnectionsPerIp: number; maxRoomsPerMinute: number; corsOrigins: readonly string[] }
   access: Access
   ipLimits: IpLimits
   metrics: RelayMetrics

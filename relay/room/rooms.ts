@@ -11,7 +11,7 @@ import { LoadError } from '../wire/errors.ts'
 import { Room, type RoomHooks } from './room.ts'
 import type { StorageAdapter } from '../storage/types.ts'
 import type { RelayMetrics } from '../observability/metrics.ts'
-import type { RelayExtension } from '../server/extension.ts'
+import type { ExtensionHooks } from './extension-hooks.ts'
 import type { Health } from '../observability/health.ts'
 import { StorageHealth } from './storage-health.ts'
 import { FlushTick } from './flush-tick.ts'
@@ -25,7 +25,7 @@ export interface RoomManagerDeps {
   /** See {@link RoomDeps.compactBytes}. */
   compactBytes: number
   idleMs: number
-  extensions: readonly RelayExtension[]
+  extensions: readonly ExtensionHooks[]
   /** Storage failures turn its `storage` component degraded until they recover. */
   health?: Health
 }
@@ -52,7 +52,7 @@ export class RoomManager {
     }
   }
 
-  private fire(hook: string, call: (extension: RelayExtension) => void): void {
+  private fire(hook: string, call: (extension: ExtensionHooks) => void): void {
     for (const extension of this.deps.extensions) {
       try {
         call(extension)

@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws'
 import type { Registry } from 'prom-client'
 import type { Logger } from 'pino'
 import type { RelayConfig } from '../config/config.ts'
-import type { Room } from '../room/room.ts'
+import type { ExtensionHooks } from '../room/extension-hooks.ts'
 import type { RoomManager } from '../room/rooms.ts'
 import type { StorageAdapter } from '../storage/types.ts'
 import type { Health } from '../observability/health.ts'
@@ -43,16 +43,9 @@ export interface RelayContext {
   routeUpgrade(path: string, handler: UpgradeHandler, authorize?: UpgradeAuthorizer): void
 }
 
-/** A relay extension. Hooks run in registration order; errors thrown by hooks are logged, not fatal. */
-export interface RelayExtension {
-  name: string
+/** A relay extension: the room hooks, its lifecycle, and optionally the access check. Hooks run in registration order; errors thrown by hooks are logged, not fatal. */
+export interface RelayExtension extends ExtensionHooks {
   onStart?(ctx: RelayContext): void | Promise<void>
-  onRoomLoaded?(room: Room): void
-  /** After an update was applied to `room` and forwarded to local clients; `origin` is the connection, a peer origin or `'http'`. */
-  onUpdate?(room: Room, update: Uint8Array, origin: unknown): void
-  /** After a flush: `persistedStateVector` is durably stored. */
-  onStored?(room: Room, persistedStateVector: Uint8Array): void
-  onRoomUnloaded?(room: Room): void
   onStop?(): void | Promise<void>
   /**
    * Decides who may open a room, instead of the relay's token check: called on every

@@ -35,7 +35,7 @@ import { admitUpgrade } from '../auth/admission.ts'
 import type { Grant } from '../auth/access.ts'
 import { DenyList } from '../auth/deny-list.ts'
 import { parseAuthSecrets } from '../auth/tokens.ts'
-import { IpLimits } from '../connection/limits.ts'
+import { IpLimits } from '../auth/ip-limits.ts'
 
 /** A running relay. */
 export interface Relay {
