@@ -77,6 +77,16 @@ export class Replica {
     if (!back.eq(this.state.doc)) throw new Error(`${this.name}: Y.Text reads back ${back} but the editor shows ${this.state.doc}`)
   }
 
+  /** Runs a ProseMirror command at the current selection; returns whether it applied. */
+  tryRun(command: Command): boolean {
+    let ran = false
+    command(this.state, (tr) => {
+      ran = true
+      this.dispatch(tr)
+    })
+    return ran
+  }
+
   /** Runs a ProseMirror command at the current selection; throws if it does not apply. */
   run(command: Command): void {
     let ran = false
