@@ -102,7 +102,7 @@ export interface BlockData {
 
 /** One run of the flat sequence: a marker, text with one set of marks, or an inline leaf. */
 export type Token =
-  | { kind: 'block'; block: BlockData }
+  | { kind: 'block'; block: BlockData; /** the marker it was read from */ marker?: Y.Map<unknown> }
   | { kind: 'text'; text: string; marks: MarkSet }
   | { kind: 'inline'; type: string; attrs: Attrs; marks: MarkSet }
 
@@ -176,21 +176,53 @@ function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
   return marks
 }
 
+/** The token of one embed unit of the Y.Text, with the formatting in effect there. */
+function embedToken(insert: unknown, marks: MarkSet): Token {
+  if (insert instanceof Y.Map) return { kind: 'block', block: readMarker(insert), marker: insert }
+  if (isRecord(insert) && typeof insert['inline'] === 'string')
+    return { kind: 'inline', type: insert['inline'], attrs: isRecord(insert['attrs']) ? insert['attrs'] : {}, marks }
+  return { kind: 'inline', type: 'unknown', attrs: {}, marks: {} }
+}
+
 /**
- * The Y.Text as tokens, one per delta op. Units that are none of the layout's kinds (an embed of
- * another shape) read as an inline leaf of type `unknown`, so every unit has a token.
+ * Units `index` … `index + length` of `ytext` as tokens (a text run per item), walking its
+ * items and tracking formatting. Units that are none of the layout's kinds (an embed of another
+ * shape) read as an inline leaf of type `unknown`, so every unit has a token.
  */
-export function readTokens(ytext: Y.Text): Token[] {
-  const tokens: Token[] = []
-  for (const op of ytext.toDelta() as { insert: unknown; attributes?: Record<string, unknown> }[]) {
-    const insert = op.insert
-    if (typeof insert === 'string') tokens.push({ kind: 'text', text: insert, marks: marksOf(op.attributes) })
-    else if (insert instanceof Y.Map) tokens.push({ kind: 'block', block: readMarker(insert) })
-    else if (isRecord(insert) && typeof insert['inline'] === 'string')
-      tokens.push({ kind: 'inline', type: insert['inline'], attrs: isRecord(insert['attrs']) ? insert['attrs'] : {}, marks: marksOf(op.attributes) })
-    else tokens.push({ kind: 'inline', type: 'unknown', attrs: {}, marks: {} })
+export function readRange(ytext: Y.Text, index: number, length: number): Token[] {
+  const out: Token[] = []
+  const attrs: Record<string, unknown> = {}
+  let pos = 0
+  const end = index + length
+  for (let item = ytext._start; item !== null && pos < end; item = item.right) {
+    const content = item.content
+    if (content instanceof Y.ContentFormat) {
+      if (!item.deleted) attrs[content.key] = content.value
+      continue
+    }
+    if (item.deleted || !item.countable) continue
+    const len = item.length
+    if (pos + len > index) {
+      const from = Math.max(0, index - pos)
+      const to = Math.min(len, end - pos)
+      if (content instanceof Y.ContentString) {
+        const text = content.str.slice(from, to)
+        const marks = marksOf(attrs)
+        const last = out[out.length - 1]
+        if (last?.kind === 'text' && jsonEqual(last.marks, marks)) last.text += text
+        else out.push({ kind: 'text', text, marks })
+      } else if (content instanceof Y.ContentType || content instanceof Y.ContentEmbed) {
+        out.push(embedToken(content instanceof Y.ContentType ? content.type : content.embed, marksOf(attrs)))
+      } else for (let i = from; i < to; i++) out.push({ kind: 'inline', type: 'unknown', attrs: {}, marks: {} })
+    }
+    pos += len
   }
-  return tokens
+  return out
+}
+
+/** The whole Y.Text as tokens. */
+export function readTokens(ytext: Y.Text): Token[] {
+  return readRange(ytext, 0, ytext.length)
 }
 
 /** The insert ops that write `tokens` into a Y.Text (markers as new prelim maps). */

@@ -22,14 +22,14 @@
 import * as Y from 'yjs'
 import type { Node as PMNode } from 'prosemirror-model'
 import { ReplaceStep, type Step } from 'prosemirror-transform'
-import { CONTAINER_TYPES, createMarker, jsonEqual, readMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
+import { createMarker, jsonEqual, readRange, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
 import { flatIndex, flatSize, toTokens } from './traversal.ts'
 
 /** One unit of the sequence: a character, a marker or an inline leaf. */
 type Unit =
   | { kind: 'char'; ch: string; marks: MarkSet }
   | { kind: 'block'; block: BlockData; marker?: Y.Map<unknown> }
-  | { kind: 'inline'; type: string; attrs: Attrs; marks: MarkSet; embed?: unknown }
+  | { kind: 'inline'; type: string; attrs: Attrs; marks: MarkSet }
 
 /** Options of {@link writeChange}. */
 export interface WriteOptions {
@@ -48,60 +48,11 @@ export function randomId(): string {
   return s.slice(0, 12)
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
-  const marks: MarkSet = {}
-  for (const [key, value] of Object.entries(attributes ?? {})) if (value !== null && value !== undefined) marks[key] = isRecord(value) ? value : {}
-  return marks
-}
-
-/** The units `index` … `index + length` of `ytext`, walking its items (formatting tracked). */
-function readUnits(ytext: Y.Text, index: number, length: number): Unit[] {
-  const out: Unit[] = []
-  const attrs = new Map<string, unknown>()
-  let pos = 0
-  const end = index + length
-  for (let item = ytext._start; item !== null && pos < end; item = item.right) {
-    const content = item.content
-    if (content instanceof Y.ContentFormat) {
-      if (!item.deleted) {
-        if (content.value === null) attrs.delete(content.key)
-        else attrs.set(content.key, content.value)
-      }
-      continue
-    }
-    if (item.deleted || !item.countable) continue
-    const len = item.length
-    if (pos + len <= index) {
-      pos += len
-      continue
-    }
-    const marks = (): MarkSet => marksOf(Object.fromEntries(attrs))
-    if (content instanceof Y.ContentString) {
-      for (let i = Math.max(0, index - pos); i < len && pos + i < end; i++) out.push({ kind: 'char', ch: content.str[i]!, marks: marks() })
-    } else if (content instanceof Y.ContentType && content.type instanceof Y.Map) {
-      out.push({ kind: 'block', block: readMarker(content.type as Y.Map<unknown>), marker: content.type as Y.Map<unknown> })
-    } else if (content instanceof Y.ContentEmbed) {
-      const embed = content.embed as unknown
-      const type = isRecord(embed) && typeof embed['inline'] === 'string' ? embed['inline'] : 'unknown'
-      const a = isRecord(embed) && isRecord(embed['attrs']) ? embed['attrs'] : {}
-      out.push({ kind: 'inline', type, attrs: a, marks: marks(), embed })
-    } else {
-      for (let i = 0; i < len; i++) out.push({ kind: 'inline', type: 'unknown', attrs: {}, marks: {} })
-    }
-    pos += len
-  }
-  return out
-}
-
 function unitsOf(tokens: readonly Token[]): Unit[] {
   const out: Unit[] = []
   for (const t of tokens) {
     if (t.kind === 'text') for (const ch of t.text) out.push({ kind: 'char', ch, marks: t.marks })
-    else if (t.kind === 'block') out.push({ kind: 'block', block: t.block })
+    else if (t.kind === 'block') out.push(t.marker ? { kind: 'block', block: t.block, marker: t.marker } : { kind: 'block', block: t.block })
     else out.push({ kind: 'inline', type: t.type, attrs: t.attrs, marks: t.marks })
   }
   return out
@@ -244,7 +195,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   for (let i = 0; i < start; i++) index += spans[i] ?? flatSize(before.child(i))
   let oldLength = 0
   for (let i = start; i < endBefore; i++) oldLength += spans[i] ?? flatSize(before.child(i))
-  const old = readUnits(ytext, index, oldLength)
+  const old = unitsOf(readRange(ytext, index, oldLength))
   const next = unitsOf(toTokens(after, (_node, pos) => `?${pos}`, start, endAfter))
 
   // A single ReplaceStep pins the alignment: nothing before its start or after its end changed.
