@@ -18,6 +18,8 @@
  * - `ack`     room, persisted state vector of the sender (replication-lag accounting)
  * - `deny`    (jti, until, at, lifted)*: deny-list entries, the whole list on link up and
  *             each change as it happens (one trust domain for the cluster)
+ * - `synced`  (no fields): the sender has sent everything the receiver's complete digest showed
+ *             it lacks (the receiver is caught up once the frames before it are applied)
  *
  * `path` lists the ids of the relays the update has passed, oldest first (ring/tree
  * forwarding drops what already carries its own id).
@@ -48,6 +50,7 @@ export const FrameKind = {
   update: 5,
   ack: 6,
   deny: 7,
+  synced: 8,
 } as const
 export type FrameKindName = keyof typeof FrameKind
 
@@ -82,6 +85,7 @@ export type PeerFrame =
   | { kind: 'update'; room: string; path: string[]; update: Uint8Array }
   | { kind: 'ack'; room: string; stateVector: Uint8Array }
   | { kind: 'deny'; entries: DenyWireEntry[] }
+  | { kind: 'synced' }
 
 /** Reasons a frame is refused; each maps to the close code `PEER_CLOSE.protocol`. */
 export type PeerProtocolErrorCode =
@@ -229,6 +233,8 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
       const update = readBytes(d)
       return { kind: kind === FrameKind.sync2 ? 'sync2' : 'update', room, path, update }
     }
+    case FrameKind.synced:
+      return { kind: 'synced' }
     case FrameKind.deny: {
       const n = decoding.readVarUint(d)
       // Every entry takes at least 18 bytes (name length, a byte of name, two floats, a flag).

@@ -62,6 +62,8 @@ export interface TopologyContext {
   metrics: Registry
   /** The relay's deny list: its changes go to every peer, and peers' changes are merged in. */
   denyList?: TopologyDenyList
+  /** The relay's health: the topology reports its `peers` component there. */
+  health?: { set(component: string, state: { ok: boolean; detail?: string }): void; delete(component: string): void }
   routeUpgrade(
     path: string,
     handler: (ws: WebSocket, req: IncomingMessage) => void,

@@ -21,6 +21,7 @@ import { peerExposure } from './peer-exposure.ts'
 import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
 import { PeerOrigin } from './peer-origin.ts'
 import { DenyReplication } from './deny-replication.ts'
+import { PeerHealth } from './peer-health.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
@@ -89,6 +90,10 @@ export class TopologyNode {
   private stopped = false
   /** The deny list on the peer links (when the relay has one). */
   private deny: DenyReplication | null = null
+  /** The `peers` component of `/health`. */
+  private readonly peerHealth: PeerHealth
+  /** Per connection: its frames being handled (a `synced` waits for the ones before it). */
+  private readonly inflight = new Map<PeerConnection, Set<Promise<void>>>()
   private readonly probed = new Map<string, Map<string, number>>()
   private watchdog: NodeJS.Timeout | null = null
   /** The `--peer-listen` server, while started. */
@@ -97,6 +102,8 @@ export class TopologyNode {
   constructor(private readonly options: TopologyOptions, private readonly ctx: TopologyContext) {
     this.logger = ctx.logger.child({ part: 'topology', relay: options.id })
     this.metrics = createPeerMetrics(ctx.metrics, () => this.lagReport())
+    this.peerHealth = new PeerHealth(ctx.health)
+    for (const url of options.peers) this.peerHealth.expectUrl(url)
     const dataDir = ctx.config?.storage === 'leveldb' ? ctx.config.data : undefined
     this.dirty = new DirtyRooms(options.stateFile ?? (dataDir ? join(dataDir, 'tandem-topology.json') : undefined), this.logger)
     this.dialers = options.peers.map((url) => {
@@ -133,6 +140,7 @@ export class TopologyNode {
   async stop(): Promise<void> {
     this.stopped = true
     this.deny?.stop()
+    this.peerHealth.stop()
     this.dirty.save()
     if (this.watchdog) clearInterval(this.watchdog)
     for (const d of this.dialers) d.stop()
@@ -185,11 +193,13 @@ export class TopologyNode {
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       onAuthenticated: (c) => {
         dialer?.authenticated(c)
+        if (dialer) this.peerHealth.resolved(dialer.url)
         this.authenticated(c)
       },
       onFrame: (c, frame, bytes) => this.receive(c, frame, bytes),
       onClose: (c, code, reason) => {
         this.connections.delete(c)
+        this.inflight.delete(c)
         this.closed(c, code, reason)
         onClosed?.(c)
       },
@@ -234,6 +244,7 @@ export class TopologyNode {
       existing.close(PEER_CLOSE.duplicate, 'duplicate link')
     } else {
       this.links.set(peer, conn)
+      this.peerHealth.linked(peer)
       this.metrics.linkUp.set({ peer }, 1)
       this.metrics.linkChanges.inc({ peer, state: 'up' })
       this.logger.info({ peer, direction: conn.direction }, 'peer link up')
@@ -248,6 +259,7 @@ export class TopologyNode {
     const peer = conn.peerId
     if (peer === null || this.links.get(peer) !== conn) return
     this.links.delete(peer)
+    this.peerHealth.down(peer, `link down (${code}${reason ? ` ${reason}` : ''})`)
     this.metrics.linkUp.set({ peer }, 0)
     this.metrics.linkChanges.inc({ peer, state: 'down' })
     this.logger.info({ peer, code, reason }, 'peer link down')
@@ -305,10 +317,17 @@ export class TopologyNode {
   private receive(conn: PeerConnection, frame: PeerFrame, bytes: number): void {
     const peer = conn.peerId as string
     this.metrics.bytesReceived.inc({ peer }, bytes)
-    void this.handle(conn, peer, frame).catch((err) => {
+    let inflight = this.inflight.get(conn)
+    if (!inflight) this.inflight.set(conn, inflight = new Set())
+    // `synced`: caught up once every frame the peer sent before it is applied.
+    const work = frame.kind === 'synced'
+      ? Promise.allSettled([...inflight]).then(() => { if (this.links.get(peer) === conn) this.peerHealth.synced(peer) })
+      : this.handle(conn, peer, frame)
+    const done: Promise<void> = work.catch((err) => {
       this.logger.warn({ err, peer, kind: frame.kind }, 'peer frame failed')
       conn.close(PEER_CLOSE.protocol, 'frame failed')
-    })
+    }).finally(() => inflight.delete(done))
+    inflight.add(done)
   }
 
   private async handle(conn: PeerConnection, peer: string, frame: PeerFrame): Promise<void> {
@@ -334,6 +353,7 @@ export class TopologyNode {
           this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
           this.dirty.clear(peer, s.room)
         }
+        if (frame.complete) this.send(conn, { kind: 'synced' })
         return
       }
       case 'sync1': {
@@ -358,6 +378,7 @@ export class TopologyNode {
         return
       case 'hello':
       case 'auth':
+      case 'synced':
         return
     }
   }
