@@ -35,6 +35,8 @@ export interface HttpApiDeps {
   health: Health
   access: Access
   ipLimits: IpLimits
+  /** A room read over HTTP that is not loaded here: the extensions load it and catch it up first; true when it exists elsewhere in the cluster. */
+  catchUpRoom?: (room: string) => Promise<boolean>
 }
 
 function authRequestOf(c: Context): AuthRequest {
@@ -88,9 +90,17 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     }),
   )
 
-  /** Runs `use` on the room (loaded and pinned meanwhile), or answers 404 when it was never stored and is not loaded. */
+  /**
+   * Runs `use` on the room (loaded and pinned meanwhile), or answers null (404) for a read of a
+   * room that is not loaded, was never stored here, and no other relay of the cluster holds. A
+   * read of a room not loaded here waits for the extensions to catch it up with the cluster.
+   */
   async function withRoom<T>(name: string, create: boolean, use: (room: Room) => T): Promise<T | null> {
-    if (!create && !rooms.peek(name) && (await storage.getStateVector(name)) === null) return null
+    if (!create && !rooms.peek(name)) {
+      const stored = (await storage.getStateVector(name)) !== null
+      const elsewhere = deps.catchUpRoom ? await deps.catchUpRoom(name) : false
+      if (!stored && !elsewhere) return null
+    }
     let room = await rooms.get(name)
     for (let attempt = 0; rooms.peek(name) !== room && attempt < 3; attempt++) room = await rooms.get(name) // unloaded meanwhile
     rooms.pin(room)

@@ -54,4 +54,11 @@ export interface RelayExtension extends ExtensionHooks {
    * The first extension that has one decides.
    */
   authorize?: Authorize
+  /**
+   * Before an HTTP read (`GET /api/rooms/:room`, `GET /api/rooms/:room/update`) of a room that is
+   * not loaded here: loads it and resolves once it holds what the rest of the cluster holds (a
+   * bounded wait), or resolves false when no other relay holds it (the route then answers from
+   * this relay's storage, or 404). Every extension that has one is asked.
+   */
+  catchUpRoom?(room: string): Promise<boolean>
 }

@@ -126,7 +126,20 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const ipLimits = new IpLimits(config.maxConnectionsPerIp, config.maxRoomsPerMinute, config.perIpExempt)
   const sweep = setInterval(() => ipLimits.sweep(), 60_000)
   sweep.unref()
-  const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits })
+  // An HTTP read of a room not loaded here: extensions that share rooms (Redis, peers) catch it up first.
+  const catchUpRoom = async (name: string): Promise<boolean> => {
+    let found = false
+    for (const extension of extensions) {
+      if (!extension.catchUpRoom) continue
+      try {
+        if (await extension.catchUpRoom(name)) found = true
+      } catch (error) {
+        logger.warn({ extension: extension.name, room: name, err: error }, 'extension catchUpRoom threw; answering from local storage')
+      }
+    }
+    return found
+  }
+  const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits, catchUpRoom })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
   const connections = new Set<Connection>()
