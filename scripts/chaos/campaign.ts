@@ -1,6 +1,7 @@
 /**
  * A randomized fault campaign (Jepsen-style): 3–5 relay processes with real LevelDB in a
- * seeded topology, stock y-websocket text clients and tandem CRDT writers on every relay,
+ * seeded topology (peer links) or sharing rooms through one real redis-server (Redis mode,
+ * each relay's link to it through its own TCP proxy), stock y-websocket text clients and tandem CRDT writers on every relay,
  * the seeded {@link FaultScheduler}, then heal everything, wait for convergence, check every
  * live copy, kill -9 every relay and check every data directory on disk.
  *
@@ -14,7 +15,9 @@ import { Rng } from './rng.ts'
 import { RelayProcess, relayPorts } from './relay-process.ts'
 import { healLink, peerUrls, startLinks, type ChaosTopology, type Link } from './links.ts'
 import { ROOM, Writer, type WriterKind } from './writer.ts'
-import { FaultScheduler, type FaultEvent, type FaultKind } from './faults.ts'
+import { FaultScheduler, faultKindsFor, type FaultEvent, type FaultKind, type RedisLink } from './faults.ts'
+import { RedisServerProcess, type RedisPersistence } from './redis-server.ts'
+import { startTcpProxy } from './tcp-proxy.ts'
 import { check, type CheckResult, type Copy, type Loss } from './checker.ts'
 import { readDisks, until, waitConverged, waitSaved } from './converge.ts'
 
@@ -23,15 +26,22 @@ export interface CampaignOptions {
   seed: number
   /** Default: 3–5 chosen by seed. */
   relays?: number
-  /** Default: chosen by seed. */
+  /** Default: chosen by seed. Implies peer links (not Redis). */
   topology?: ChaosTopology
+  /**
+   * Share rooms through one redis-server instead of peer links. Default: by seed when no
+   * `topology` is given — seeds with `seed % 4 === 3` run in Redis mode ({@link redisBySeed}).
+   */
+  redis?: boolean
+  /** Redis mode: how redis-server persists (default: chosen by seed). */
+  persistence?: RedisPersistence
   /** Each writer writes every this many ms (seeded within the range). Default [80, 300]. */
   writeEveryMs?: [number, number]
   /** How long the cluster may take to converge after the last fault. Default 90 s. */
   convergeTimeoutMs?: number
   /** Inject every fault kind at least once (first), then random ones. */
   ensureEach?: boolean
-  /** Only these fault kinds (default: all). */
+  /** Only these fault kinds (default: every kind of the mode, {@link faultKindsFor}). */
   kinds?: readonly FaultKind[]
   /** Negative control: `disk-fail` makes a disk that acknowledges and stores nothing. */
   lyingDisk?: boolean
@@ -45,7 +55,11 @@ export interface CampaignOptions {
 export interface CampaignResult {
   ok: boolean
   seed: number
-  topology: ChaosTopology
+  /** `links` (peer links in `topology`) or `redis` (one redis-server, no peer links). */
+  mode: 'links' | 'redis'
+  topology: ChaosTopology | 'redis'
+  /** Redis mode: how redis-server persisted (its RDB or AOF is what `redis-old-copy` copies). */
+  persistence?: RedisPersistence
   relays: number
   seconds: number
   faults: Record<FaultKind, number>
@@ -64,20 +78,33 @@ export interface CampaignResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** Without `--redis` or `--topology`, a seed runs in Redis mode when `seed % 4 === 3` (3, 7, 11, …). */
+export const redisBySeed = (seed: number): boolean => seed % 4 === 3
+
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const log = o.log ?? (() => undefined)
   const rng = new Rng(o.seed)
   const n = o.relays ?? rng.int(3, 5)
+  // Drawn in every mode, so a peer-link seed's choices are the same as before Redis mode existed.
   const topology = o.topology ?? rng.pick(['mesh', 'star', 'ring'] as const)
+  const mode = (o.redis ?? (o.topology === undefined && redisBySeed(o.seed))) ? 'redis' : 'links'
+  const persistence = mode === 'redis' ? o.persistence ?? rng.pick(['rdb', 'aof'] as const) : undefined
   const dir = await mkdtemp(join(tmpdir(), `tandem-chaos-${o.seed}-`))
   const ids = Array.from({ length: n }, (_, i) => `r${i}`)
-  const ports = await relayPorts(n, Math.random)
+  // One more port below the ephemeral range for redis-server (restarted on the same port).
+  const ports = await relayPorts(n + 1, Math.random)
   const secret = `chaos-${o.seed}`
-  log(`seed ${o.seed}: ${n} relays, ${topology}, ${o.seconds} s of faults, run dir ${dir}`)
-  const links: Link[] = await startLinks(topology, ports, ids)
+  log(`seed ${o.seed}: ${n} relays, ${mode === 'redis' ? `one Redis (${persistence})` : topology}, ${o.seconds} s of faults, run dir ${dir}`)
+  const links: Link[] = mode === 'links' ? await startLinks(topology, ports.slice(0, n), ids) : []
+  const redis = mode === 'redis'
+    ? new RedisServerProcess({ port: ports[n] as number, dir: join(dir, 'redis'), persistence: persistence!, logFile: join(dir, 'redis.log') })
+    : undefined
+  const redisLinks: RedisLink[] = []
+  if (redis) for (const id of ids) redisLinks.push({ name: `${id}->redis`, proxy: await startTcpProxy(redis.spec.port) })
   const relays = ids.map((id, i) => new RelayProcess({
     id, port: ports[i] as number, dataDir: join(dir, `${id}-data`), faultFile: join(dir, `${id}.fault`), logFile: join(dir, `${id}.log`),
     topology, ...(topology === 'star' ? { hub: 'r0' } : {}), peers: peerUrls(links, i), secret, entry: o.compiled ? 'dist' : 'tsx',
+    ...(redis ? { redis: redisLinks[i]!.proxy.url } : {}),
   }))
   const writers: Writer[] = []
   const writerRng = rng.fork()
@@ -91,6 +118,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const problems: string[] = []
   let result: CampaignResult | null = null
   try {
+    await redis?.start()
     // One at a time: parallel TypeScript startups on a loaded machine are slower than serial ones.
     for (const r of relays) await r.start(180_000)
     for (let i = 0; i < n; i++) for (const kind of ['text', 'crdt'] as const) addWriter(i, kind)
@@ -115,15 +143,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     })()
 
     const scheduler = new FaultScheduler(faultRng, {
-      relays, links, dir, log,
+      relays, links, dir, log, redisLinks, ...(redis ? { redis } : {}),
       writers: () => writers.filter((w) => !w.gone),
       replaceWriter: (gone) => void addWriter(gone.relay, gone.kind),
-    }, { ensureEach: o.ensureEach ?? true, ...(o.kinds ? { kinds: o.kinds } : {}), diskMode: o.lyingDisk ? 'lose' : 'fail' })
+    }, { ensureEach: o.ensureEach ?? true, kinds: o.kinds ?? faultKindsFor(mode), diskMode: o.lyingDisk ? 'lose' : 'fail' })
     const t0 = Date.now()
     await scheduler.run(o.seconds * 1000)
     problems.push(...scheduler.problems)
     // Heal anything left (a restart that failed) and stop writing.
     for (const link of links) healLink(link)
+    for (const { proxy } of redisLinks) {
+      proxy.setMode('pass')
+      proxy.setDelay(0)
+    }
+    if (redis && !redis.running) await redis.start()
+    await redis?.setRefusingWrites(false)
     await Promise.all(relays.map((r) => r.setDiskFailing(false)))
     for (const r of relays) if (!r.running) await r.start()
     for (const w of writers) w.goOnline()
@@ -168,7 +202,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const faultsTotal = Object.values(scheduler.counts).reduce((a, b) => a + b, 0)
     result = {
       ok: losses.length === 0 && problems.length === 0 && convergeMs !== null,
-      seed: o.seed, topology, relays: n, seconds: o.seconds,
+      seed: o.seed, mode, topology: mode === 'redis' ? 'redis' : topology, ...(persistence ? { persistence } : {}), relays: n, seconds: o.seconds,
       faults: scheduler.counts, faultsTotal,
       writes: {
         issued: live.ops, acked: live.acked,
@@ -183,6 +217,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     for (const w of writers) w.destroy()
     await Promise.all(relays.map((r) => r.dispose()))
     await Promise.all(links.map((l) => l.proxy.close()))
+    await Promise.all(redisLinks.map((l) => l.proxy.close()))
+    await redis?.dispose()
     if (result?.ok && !o.keepDir) await rm(dir, { recursive: true, force: true })
     else log(`run directory kept: ${dir}`)
   }

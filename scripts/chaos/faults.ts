@@ -11,6 +11,14 @@
  * storage writes fail), `stale-copy` (a relay's data directory is copied while it runs; later
  * the relay is killed and restarted on that copy).
  *
+ * Redis mode (relays sharing rooms through one redis-server, no peer links) replaces the three
+ * peer-link kinds with: `redis-kill-9` (kill -9, restart from what it persisted), `redis-empty`
+ * (kill -9, restart with nothing), `redis-old-copy` (its RDB/AOF copied, later killed and
+ * restarted from that older copy), `redis-maxmemory` (`maxmemory` 1 byte with `noeviction`:
+ * every write refused for a while), and on one relay's TCP link to Redis `redis-link-cut`
+ * (reset and refused), `redis-link-slow` (delayed) and `redis-link-stall` (bytes held silently,
+ * no RST, sometimes past the relay's 5 s socket timeout). One Redis-server fault at a time.
+ *
  * @module
  */
 import { join } from 'node:path'
@@ -18,13 +26,34 @@ import type { Rng } from './rng.ts'
 import type { RelayProcess } from './relay-process.ts'
 import type { Link } from './links.ts'
 import type { Writer } from './writer.ts'
+import type { RedisServerProcess } from './redis-server.ts'
+import type { TcpProxy } from './tcp-proxy.ts'
 
-export const FAULT_KINDS = ['kill-9', 'graceful-restart', 'partition', 'delay', 'duplicate', 'client-offline', 'client-leaves', 'disk-fail', 'stale-copy'] as const
+/** Faults on relays and clients, in both modes. */
+export const COMMON_FAULT_KINDS = ['kill-9', 'graceful-restart', 'client-offline', 'client-leaves', 'disk-fail', 'stale-copy'] as const
+/** Faults on peer links (mesh, star, ring). */
+export const LINK_FAULT_KINDS = ['partition', 'delay', 'duplicate'] as const
+/** Faults on the redis-server and on each relay's link to it (Redis mode). */
+export const REDIS_FAULT_KINDS = ['redis-kill-9', 'redis-empty', 'redis-old-copy', 'redis-maxmemory', 'redis-link-cut', 'redis-link-slow', 'redis-link-stall'] as const
+export const FAULT_KINDS = ['kill-9', 'graceful-restart', 'partition', 'delay', 'duplicate', 'client-offline', 'client-leaves', 'disk-fail', 'stale-copy', ...REDIS_FAULT_KINDS] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
+
+/** The fault kinds that apply to a campaign over peer links (`links`) or one Redis (`redis`). */
+export function faultKindsFor(mode: 'links' | 'redis'): FaultKind[] {
+  return [...COMMON_FAULT_KINDS, ...(mode === 'redis' ? REDIS_FAULT_KINDS : LINK_FAULT_KINDS)]
+}
 
 const WEIGHTS: Record<FaultKind, number> = {
   'kill-9': 3, 'graceful-restart': 2, partition: 3, delay: 2, duplicate: 2,
   'client-offline': 2, 'client-leaves': 1, 'disk-fail': 2, 'stale-copy': 1,
+  'redis-kill-9': 2, 'redis-empty': 1, 'redis-old-copy': 1, 'redis-maxmemory': 2,
+  'redis-link-cut': 3, 'redis-link-slow': 2, 'redis-link-stall': 1,
+}
+
+/** One relay's TCP link to Redis, through its own proxy. */
+export interface RedisLink {
+  name: string
+  proxy: TcpProxy
 }
 
 /** What the scheduler acts on. */
@@ -35,6 +64,10 @@ export interface FaultTargets {
   writers(): Writer[]
   /** Replaces a writer that left with a new one on the same relay. */
   replaceWriter(gone: Writer): void
+  /** The redis-server (Redis mode). */
+  redis?: RedisServerProcess
+  /** Each relay's link to Redis (Redis mode). */
+  redisLinks?: readonly RedisLink[]
   /** Scratch directory for data copies. */
   dir: string
   log(line: string): void
@@ -46,7 +79,7 @@ export interface SchedulerOptions {
   maxActive?: number
   /** Inject every kind once first (then random ones). */
   ensureEach?: boolean
-  /** Only these kinds (default: all). */
+  /** Only these kinds (default: every kind of the peer-link mode). */
   kinds?: readonly FaultKind[]
   /** `lose`: `disk-fail` makes a lying disk (negative control of the checker). Default `fail`. */
   diskMode?: 'fail' | 'lose'
@@ -78,10 +111,11 @@ export class FaultScheduler {
 
   constructor(private readonly rng: Rng, private readonly t: FaultTargets, options: SchedulerOptions = {}) {
     this.maxActive = options.maxActive ?? 3
-    this.weights = options.kinds ? Object.fromEntries(options.kinds.map((k) => [k, WEIGHTS[k]])) as Record<FaultKind, number> : WEIGHTS
+    const kinds = options.kinds ?? faultKindsFor('links')
+    this.weights = Object.fromEntries(kinds.map((k) => [k, WEIGHTS[k]])) as Record<FaultKind, number>
     this.diskMode = options.diskMode ?? 'fail'
-    // The slow kinds (a relay restart each, one relay down at a time) go first.
-    const slowFirst: FaultKind[] = ['stale-copy', 'kill-9', 'graceful-restart']
+    // The slow kinds (a relay or Redis restart each, one at a time) go first.
+    const slowFirst: FaultKind[] = ['stale-copy', 'redis-old-copy', 'kill-9', 'redis-empty', 'graceful-restart', 'redis-kill-9']
     this.pending = options.ensureEach ? [...slowFirst, ...FAULT_KINDS.filter((k) => !slowFirst.includes(k))].filter((k) => k in this.weights) : []
   }
 
@@ -158,6 +192,20 @@ export class FaultScheduler {
     }
   }
 
+  /** Starts the redis-server again, retrying a few times; one that cannot start is a problem. */
+  private async restartRedis(redis: RedisServerProcess): Promise<string> {
+    const started = Date.now()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await redis.start()
+        return `up again in ${Date.now() - started} ms`
+      } catch (error) {
+        if (attempt >= 3) throw error
+        await sleep(500)
+      }
+    }
+  }
+
   private down<T>(fn: () => Promise<T>): Promise<T> {
     this.relaysDown++
     return fn().finally(() => this.relaysDown--)
@@ -218,6 +266,59 @@ export class FaultScheduler {
           else if (kind === 'delay') link.proxy.setDelay(0)
           else link.proxy.setDuplicate(false)
           return kind === 'delay' ? `${ms} ms` : undefined
+        })
+      }
+      case 'redis-kill-9':
+      case 'redis-empty':
+      case 'redis-old-copy':
+      case 'redis-maxmemory': {
+        const redis = this.t.redis
+        if (!redis || this.busy.has(redis) || !redis.running) return null
+        return this.hold(redis, kind, 'redis', async () => {
+          if (kind === 'redis-maxmemory') {
+            await redis.setRefusingWrites(true)
+            const ms = rng.int(500, 4000)
+            await sleep(ms)
+            await redis.setRefusingWrites(false)
+            return `writes refused for ${ms} ms`
+          }
+          let what = 'from what it persisted'
+          if (kind === 'redis-old-copy') {
+            const copy = join(this.t.dir, `redis-copy-${this.copies++}`)
+            const copied = await redis.copyPersisted(copy)
+            const age = rng.int(2000, 8000)
+            await sleep(age)
+            await redis.kill9()
+            await redis.restorePersisted(copy)
+            what = `from its ${copied} taken ${age} ms before`
+          } else {
+            await redis.kill9()
+            if (kind === 'redis-empty') {
+              await redis.wipe()
+              what = 'empty'
+            }
+          }
+          const downMs = rng.int(100, 3000)
+          await sleep(downMs)
+          return `down ${downMs} ms, restarted ${what}, ${await this.restartRedis(redis)}`
+        })
+      }
+      case 'redis-link-cut':
+      case 'redis-link-slow':
+      case 'redis-link-stall': {
+        const free = (this.t.redisLinks ?? []).filter((l) => !this.busy.has(l))
+        if (free.length === 0) return null
+        const link = rng.pick(free)
+        return this.hold(link, kind, link.name, async () => {
+          const ms = kind === 'redis-link-stall' ? rng.int(500, 8000) : rng.int(500, 4000)
+          const delay = rng.int(20, 250)
+          if (kind === 'redis-link-cut') link.proxy.setMode('refuse')
+          else if (kind === 'redis-link-slow') link.proxy.setDelay(delay)
+          else link.proxy.setMode('stall')
+          await sleep(ms)
+          link.proxy.setMode('pass')
+          link.proxy.setDelay(0)
+          return kind === 'redis-link-slow' ? `${delay} ms per chunk for ${ms} ms` : `${ms} ms`
         })
       }
       case 'client-offline':

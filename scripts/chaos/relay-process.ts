@@ -1,6 +1,7 @@
 /**
  * One relay of the campaign as a real child process (`relay/cli.ts`) on a fixed port with a
- * real LevelDB directory, and the relay-level faults: kill -9, graceful stop, failing disk
+ * real LevelDB directory, linked to peers (mesh, star, ring) or sharing rooms through Redis,
+ * and the relay-level faults: kill -9, graceful stop, failing disk
  * writes (the `--fault-storage` file) and a copy of the data directory taken while it runs.
  *
  * @module
@@ -43,10 +44,13 @@ export interface RelaySpec {
   /** Writes fail while this file exists. */
   faultFile: string
   logFile: string
+  /** Peer links (no `redis`): the topology, star's hub, the peer URLs to dial and their secret. */
   topology: 'mesh' | 'star' | 'ring'
   hub?: string
   peers: string[]
   secret: string
+  /** Redis mode: the `--redis` URL (no peer links then). */
+  redis?: string
   /** `dist` runs dist/relay/cli.js (starts much faster on a loaded machine); default `tsx`. */
   entry?: 'tsx' | 'dist'
 }
@@ -78,11 +82,18 @@ export class RelayProcess {
   async start(timeoutMs = 120_000): Promise<void> {
     if (this.child) return
     const s = this.spec
-    const args = [...RELAY_ENTRY[s.entry ?? 'tsx'], '--host', '127.0.0.1', '--port', String(s.port), '--id', s.id, '--topology', s.topology,
+    const args = [...RELAY_ENTRY[s.entry ?? 'tsx'], '--host', '127.0.0.1', '--port', String(s.port), '--id', s.id,
       '--data', s.dataDir, '--fault-storage', s.faultFile, '--log-level', 'warn']
-    if (s.hub) args.push('--hub', s.hub)
-    if (s.peers.length > 0) args.push('--peers', s.peers.join(','))
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, TANDEM_PEER_SECRET: s.secret }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const env: NodeJS.ProcessEnv = { ...process.env }
+    if (s.redis) {
+      args.push('--redis', s.redis)
+    } else {
+      args.push('--topology', s.topology)
+      if (s.hub) args.push('--hub', s.hub)
+      if (s.peers.length > 0) args.push('--peers', s.peers.join(','))
+      env.TANDEM_PEER_SECRET = s.secret
+    }
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.starts++
     this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`)

@@ -1,6 +1,7 @@
 /**
- * `npm run chaos -- --seconds N --seed S [--relays 3-5] [--topology mesh|star|ring] [--out FILE] [--keep]`:
- * one fault campaign (several with `--runs K`, seeds S, S+1, ...), relays run from the
+ * `npm run chaos -- --seconds N --seed S [--relays 3-5] [--topology mesh|star|ring | --redis [--persistence rdb|aof]] [--out FILE] [--keep]`:
+ * one fault campaign (several with `--runs K`, seeds S, S+1, ...), over peer links or through
+ * one redis-server (`--redis`; without it or `--topology`, seeds with `seed % 4 === 3`), relays run from the
  * compiled dist/relay/cli.js (`prechaos` builds it). Prints a summary per run
  * and writes the results as JSON (default `crdt-bench/results/chaos.json`). Exits 1 if any run lost an
  * acknowledged write, did not converge or hit a problem.
@@ -11,10 +12,10 @@ import { parseArgs } from 'node:util'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { existsSync } from 'node:fs'
-import { runCampaign, type CampaignResult } from './campaign.ts'
+import { redisBySeed, runCampaign, type CampaignResult } from './campaign.ts'
 import { FAULT_KINDS, type FaultKind } from './faults.ts'
 
-const USAGE = `usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring] [--kinds ${FAULT_KINDS.join(',')}] [--out FILE] [--keep] [--quiet]`
+const USAGE = `usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring | --redis [--persistence rdb|aof]] [--kinds ${FAULT_KINDS.join(',')}] [--out FILE] [--keep] [--quiet]`
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
@@ -31,7 +32,7 @@ try {
   values = parseArgs({
     options: {
       seconds: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, relays: { type: 'string' },
-      topology: { type: 'string' }, kinds: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      topology: { type: 'string' }, redis: { type: 'boolean' }, persistence: { type: 'string' }, kinds: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
     },
   }).values
 } catch (error) {
@@ -51,6 +52,15 @@ if (topology !== undefined && !['mesh', 'star', 'ring'].includes(topology)) {
   process.stderr.write(`chaos: --topology must be mesh, star or ring, got ${JSON.stringify(topology)}\n`)
   process.exit(2)
 }
+if (topology !== undefined && values.redis) {
+  process.stderr.write(`chaos: --topology (peer links) and --redis (one Redis, no peer links) exclude each other\n${USAGE}\n`)
+  process.exit(2)
+}
+const persistence = values.persistence as string | undefined
+if (persistence !== undefined && !['rdb', 'aof'].includes(persistence)) {
+  process.stderr.write(`chaos: --persistence must be rdb or aof, got ${JSON.stringify(persistence)}\n`)
+  process.exit(2)
+}
 const kinds = values.kinds === undefined ? undefined : (values.kinds as string).split(',').map((k) => k.trim()).filter(Boolean) as FaultKind[]
 for (const kind of kinds ?? []) {
   if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
@@ -65,7 +75,7 @@ const log = values.quiet ? undefined : (line: string): void => void process.stdo
 function summary(r: CampaignResult): string {
   const faults = FAULT_KINDS.filter((k) => r.faults[k] > 0).map((k) => `${k} ${r.faults[k]}`).join(', ')
   return [
-    `seed ${r.seed}: ${r.relays} relays, ${r.topology}, ${r.seconds} s — ${r.ok ? 'PASS' : 'FAIL'}`,
+    `seed ${r.seed}: ${r.relays} relays, ${r.mode === 'redis' ? `one Redis (${r.persistence})` : r.topology}, ${r.seconds} s — ${r.ok ? 'PASS' : 'FAIL'}`,
     `  faults injected: ${r.faultsTotal} (${faults || 'none'})`,
     `  writes: ${r.writes.issued} issued, ${r.writes.acked} acknowledged; clients that left: ${r.writes.writersLeft} (${r.writes.leftWithUnacked} with unacknowledged writes)`,
     `  lost: ${r.lost}`,
@@ -80,7 +90,11 @@ function summary(r: CampaignResult): string {
 process.setMaxListeners(100)
 const results: CampaignResult[] = []
 for (let i = 0; i < runs; i++) {
-  const r = await runCampaign({ seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}), ...(kinds ? { kinds } : {}), keepDir: values.keep === true, ...(log ? { log } : {}) })
+  const redis = values.redis === true || (topology === undefined && redisBySeed(seed + i))
+  const r = await runCampaign({
+    seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), redis, ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}),
+    ...(persistence ? { persistence: persistence as 'rdb' } : {}), ...(kinds ? { kinds } : {}), keepDir: values.keep === true, ...(log ? { log } : {}),
+  })
   results.push(r)
   process.stdout.write(`${summary(r)}\n`)
   await writeFile(out, JSON.stringify({ runs: results }, null, 2))
