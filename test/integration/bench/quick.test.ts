@@ -17,7 +17,7 @@ describe('crdt-bench --quick', () => {
     expect(JSON.stringify(second)).toBe(JSON.stringify(first))
     expect(first.scenarios.length).toBe(9 * 4 * 4 * 4)
     expect(first.tradeoff.map(t => t.strategy)).toEqual(strategies.map(s => s.name))
-  })
+  }, 180_000) // two whole quick runs: about 20 s on an idle machine, more on a shared one
 
   it('carries every axis for every strategy, measured in the same run', () => {
     for (const t of first.tradeoff) {
