@@ -1,10 +1,9 @@
 /**
  * One replica of the block layout for tests at the Yjs level: a Y.Doc whose `blocks` Y.Text
- * holds the document, the ProseMirror state read from it, and local edits made with real
- * ProseMirror commands and written by `writeChange`. Remote updates are applied with
- * {@link sync} and the state is read again from the whole Y.Text (the changed-range reader,
- * yjs-to-pm, is not built yet). Every local write is checked: reading the Y.Text back must give
- * exactly the document the command produced.
+ * holds the document, the ProseMirror state shown for it, local edits made with real
+ * ProseMirror commands and written by pm-to-yjs, and remote changes (delivered by {@link sync})
+ * turned into steps by yjs-to-pm for the changed range only. Both directions are checked on
+ * every change: reading the whole Y.Text must give exactly the document the replica shows.
  */
 import * as Y from 'yjs'
 import { EditorState, TextSelection, type Command, type Transaction } from 'prosemirror-state'
@@ -13,6 +12,9 @@ import { editorSchema as schema } from '../../../../editor/schema.ts'
 import { appendTokens, readTokens } from '../../../../editor/blocks/layout.ts'
 import { fromTokens, toTokens } from '../../../../editor/blocks/traversal.ts'
 import { writeChange } from '../../../../editor/blocks/pm-to-yjs.ts'
+import { applyRemoteChange, changedRange } from '../../../../editor/blocks/yjs-to-pm.ts'
+
+const LOCAL = Symbol('local')
 
 export class Replica {
   readonly doc = new Y.Doc()
@@ -30,20 +32,43 @@ export class Replica {
     const read = fromTokens(schema, readTokens(this.ytext))
     this.state = EditorState.create({ schema, doc: read.doc })
     this.spans = read.spans
+    // remote changes go through yjs-to-pm, for the changed range only
+    this.ytext.observeDeep((events, transaction) => {
+      if (transaction.origin === LOCAL) return
+      const range = changedRange(this.ytext, events)
+      if (!range) return
+      const { transform, spans, unitsRead } = applyRemoteChange(schema, this.ytext, this.state.doc, this.spans, range)
+      this.unitsRead += unitsRead
+      const tr = this.state.tr
+      for (const step of transform.steps) tr.step(step)
+      this.state = this.state.apply(tr)
+      this.spans = spans
+      this.remoteSteps += transform.steps.length
+    })
   }
+
+  /** Steps yjs-to-pm made from remote changes so far. */
+  remoteSteps = 0
+  /** Units yjs-to-pm read from the Y.Text so far. */
+  unitsRead = 0
 
   /** Seeds an empty Y.Text with `doc` (one replica only; the others get it by sync). */
   seed(doc: PMNode): void {
     let n = 0
-    appendTokens(this.ytext, toTokens(doc, () => `seed${n++}`))
-    this.reread()
-  }
-
-  /** Reads the whole Y.Text again (after remote updates). */
-  reread(): void {
+    this.doc.transact(() => appendTokens(this.ytext, toTokens(doc, () => `seed${n++}`)), LOCAL)
     const read = fromTokens(schema, readTokens(this.ytext))
     this.state = EditorState.create({ schema, doc: read.doc })
     this.spans = read.spans
+  }
+
+  /**
+   * Checks that the document yjs-to-pm built from remote changes is exactly the one the whole
+   * Y.Text reads as, with the same spans.
+   */
+  reread(): void {
+    const read = fromTokens(schema, readTokens(this.ytext))
+    if (!read.doc.eq(this.state.doc)) throw new Error(`${this.name}: yjs-to-pm built ${this.state.doc} but the Y.Text reads ${read.doc}`)
+    if (read.spans.join() !== this.spans.join()) throw new Error(`${this.name}: yjs-to-pm spans ${this.spans} but the Y.Text reads ${read.spans}`)
   }
 
   get pm(): PMNode {
@@ -72,7 +97,7 @@ export class Replica {
     const before = this.state.doc
     this.state = this.state.apply(tr)
     if (!tr.docChanged) return
-    this.spans = writeChange(this.ytext, before, this.state.doc, this.spans, { steps: tr.steps, newId: () => `${this.name}${this.ids++}` })
+    this.spans = writeChange(this.ytext, before, this.state.doc, this.spans, { steps: tr.steps, newId: () => `${this.name}${this.ids++}` }, LOCAL)
     const back = fromTokens(schema, readTokens(this.ytext)).doc
     if (!back.eq(this.state.doc)) throw new Error(`${this.name}: Y.Text reads back ${back} but the editor shows ${this.state.doc}`)
   }
@@ -163,12 +188,21 @@ function short(node: PMNode): string {
   }
 }
 
-/** Sends each replica what the others have that it lacks, then re-reads all of them. */
+/**
+ * Sends each replica what the others have that it lacks, until all hold the same (receiving
+ * formatted text can make Yjs write a clean-up of redundant format items, which must travel
+ * too), then checks every replica's document against its whole Y.Text.
+ */
 export function sync(...replicas: Replica[]): void {
-  for (const from of replicas) {
-    for (const to of replicas) {
-      if (from !== to) Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc)))
+  // state vector and delete set: a clean-up deletes items without advancing the clock
+  const vectors = (): string[] => replicas.map((r) => Y.encodeSnapshot(Y.snapshot(r.doc)).join())
+  for (let round = 0; round < 10; round++) {
+    for (const from of replicas) {
+      for (const to of replicas) {
+        if (from !== to) Y.applyUpdate(to.doc, Y.encodeStateAsUpdate(from.doc, Y.encodeStateVector(to.doc)))
+      }
     }
+    if (new Set(vectors()).size === 1) break
   }
   for (const r of replicas) r.reread()
 }
