@@ -49,6 +49,8 @@ function quorumReplica (env: ReplicaEnv): Replica {
   const pending = new Map<number, { entry: Entry, acks: Set<number> }>()
   /** Intents stored for other writers (what an acceptor keeps until the commit). */
   const accepted = new Map<number, Entry>()
+  /** Op ids already applied (a PREPARE that arrives after its COMMIT is acknowledged, not stored). */
+  const applied = new Set<number>()
 
   const applyReady = (): void => {
     for (let e = log.get(nextSlot); e; e = log.get(nextSlot)) {
@@ -56,6 +58,7 @@ function quorumReplica (env: ReplicaEnv): Replica {
       nextSlot++
       values.set(e.key, applyOp(values.get(e.key), e.op))
       accepted.delete(e.opId)
+      applied.add(e.opId)
       env.observe([e.opId])
     }
   }
@@ -100,7 +103,7 @@ function quorumReplica (env: ReplicaEnv): Replica {
       if (tag === PREPARE) {
         const writer = decoding.readVarUint(dec)
         const e = decodeEntry(dec)
-        accepted.set(e.opId, e)
+        if (!applied.has(e.opId)) accepted.set(e.opId, e)
         out.unicast(writer, message(ACK, enc => { encoding.writeVarUint(enc, env.index); encoding.writeVarUint(enc, e.opId) }), [])
         return
       }
