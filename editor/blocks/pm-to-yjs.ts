@@ -22,7 +22,7 @@
 import * as Y from 'yjs'
 import type { Node as PMNode } from 'prosemirror-model'
 import { ReplaceStep, type Step } from 'prosemirror-transform'
-import { createMarker, jsonEqual, readRange, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
+import { createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
 import { flatIndex, flatSize, toTokens } from './traversal.ts'
 
 /** One unit of the sequence: a character, a marker or an inline leaf. */
@@ -248,11 +248,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   const run = (): void => {
     // default options: Yjs 13 strips a final '\n' when `sanitize` is FALSE (inverted test)
     ytext.applyDelta(ops)
-    for (const [marker, block] of markerUpdates) {
-      if (marker.get('type') !== block.type) marker.set('type', block.type)
-      if (!jsonEqual(marker.get('attrs'), block.attrs)) marker.set('attrs', block.attrs)
-      if (!jsonEqual(marker.get('parents'), block.parents)) marker.set('parents', block.parents)
-    }
+    for (const [marker, block] of markerUpdates) updateMarker(marker, block)
   }
   if (ytext.doc) ytext.doc.transact(run, origin)
   else run()
