@@ -14,7 +14,8 @@ import { fromTokens, toTokens } from '../../../../editor/blocks/traversal.ts'
 import { writeChange } from '../../../../editor/blocks/pm-to-yjs.ts'
 import { applyRemoteChange, changedRange } from '../../../../editor/blocks/yjs-to-pm.ts'
 
-const LOCAL = Symbol('local')
+/** Origin of this harness's local writes (what an undo manager tracks). */
+export const LOCAL = Symbol('local')
 
 export class Replica {
   readonly doc = new Y.Doc()
