@@ -4,9 +4,11 @@
  * On every link up, each side sends a digest: (room, state vector, flags) for every room
  * it stores. Each side then answers the other's digest with, per room, exactly what the
  * other lacks (`Y.encodeStateAsUpdate(doc, theirStateVector)`). Rooms whose state vectors
- * are equal are neither loaded nor sent, unless flagged `force`: Yjs deletions do not move
- * a state vector, so a room that changed while the link was down (or, for a peer not yet
- * seen by this process, since it started) is exchanged with its delete set once.
+ * are equal are neither loaded nor sent, unless flagged `force` or their delete-set
+ * fingerprints differ: Yjs deletions do not move a state vector, so a room that changed while
+ * the link was down (or, for a peer not yet seen by this process, since it started) is
+ * exchanged with its delete set once, and so is a room whose deletions differ for any other
+ * reason (a relay restored from an old copy of its data).
  *
  * @module
  */
@@ -33,6 +35,14 @@ export function reachOf(update: Uint8Array): StateVector {
   return Y.parseUpdateMeta(update).to
 }
 
+/** True when both sides know the room's delete-set fingerprint and the two differ. */
+export function deletesDiffer(mine: DigestEntry, theirs: DigestEntry | undefined): boolean {
+  const a = mine.deletes
+  const b = theirs?.deletes
+  if (!a || !b || a.length === 0 || b.length === 0) return false
+  return a.length !== b.length || a.some((x, i) => x !== b[i])
+}
+
 /** One room to answer: send `encodeStateAsUpdate(doc, theirStateVector)`. */
 export interface CatchUpSend {
   room: string
@@ -54,7 +64,7 @@ export function roomsToSend(
     if (!other && !theirsComplete) continue
     const theirSV = other?.stateVector ?? new Uint8Array([0])
     const forced = ((entry.flags | (other?.flags ?? 0)) & DIGEST_FLAG_FORCE) !== 0
-    if (forced || !covers(decodeSV(theirSV), decodeSV(entry.stateVector))) {
+    if (forced || deletesDiffer(entry, other) || !covers(decodeSV(theirSV), decodeSV(entry.stateVector))) {
       out.push({ room: entry.room, theirStateVector: theirSV })
     }
   }

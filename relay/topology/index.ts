@@ -25,6 +25,7 @@ export interface TopologyExtension {
   onRoomLoaded(room: TopologyRoom): void
   onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void
   onStored(room: TopologyRoom, persistedStateVector: Uint8Array): void
+  onRoomUnloaded(room: TopologyRoom): void
   onStop(): Promise<void>
 }
 
@@ -47,6 +48,7 @@ export function topologyExtension(options: TopologyOptions): TopologyExtension {
     onRoomLoaded(room) { ext.node?.onRoomLoaded(room) },
     onUpdate(room, update, origin) { ext.node?.onUpdate(room, update, origin) },
     onStored(room, sv) { ext.node?.onStored(room, sv) },
+    onRoomUnloaded(room) { ext.node?.onRoomUnloaded(room) },
     async onStop() { await ext.node?.stop() },
   }
   return ext

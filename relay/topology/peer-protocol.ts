@@ -10,8 +10,9 @@
  *             of another version can read the version and refuse clearly)
  * - `auth`    the sender's proof: HMAC-SHA256 of the transcript hash with its role's key
  *             (peer-auth.ts); the dialer sends it first, the listener after verifying it
- * - `digest`  complete?, (room, state vector, flags)*: every room the sender stores (complete,
- *             on link up) or a few rooms it suspects are behind (partial) — anti-entropy
+ * - `digest`  complete?, (room, state vector, flags, delete-set fingerprint)*: every room the
+ *             sender stores (complete, on link up) or a few rooms it suspects are behind
+ *             (partial) — anti-entropy
  * - `sync1`   room, state vector: "send me what I lack" (sent when a room is loaded)
  * - `sync2`   room, path, update: an answer to a digest or sync1 (what the receiver lacks)
  * - `update`  room, path, update: a live update forwarded by policy
@@ -64,7 +65,12 @@ export interface DigestEntry {
   stateVector: Uint8Array
   /** Bit set of `DIGEST_FLAG_*`. */
   flags: number
+  /** Fingerprint of the room's delete set (delete-fingerprints.ts); absent or empty: not known. */
+  deletes?: Uint8Array
 }
+
+/** Longest delete-set fingerprint accepted. */
+export const MAX_FINGERPRINT_BYTES = 32
 
 /** One deny-list entry on the wire (see auth/deny-list.ts). */
 export interface DenyWireEntry {
@@ -144,6 +150,7 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
         encoding.writeVarString(e, entry.room)
         encoding.writeVarUint8Array(e, entry.stateVector)
         encoding.writeVarUint(e, entry.flags)
+        encoding.writeVarUint8Array(e, entry.deletes ?? new Uint8Array(0))
       }
       break
     case 'sync1':
@@ -214,11 +221,15 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
       const complete = decoding.readUint8(d)
       if (complete > 1) throw new PeerProtocolError('bad-length', `digest completeness ${complete}`)
       const n = decoding.readVarUint(d)
-      // Every entry takes at least 3 bytes: refuse counts the frame cannot hold.
-      if (n * 3 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `digest of ${n} entries`)
+      // Every entry takes at least 5 bytes: refuse counts the frame cannot hold.
+      if (n * 5 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `digest of ${n} entries`)
       const entries: DigestEntry[] = []
       for (let i = 0; i < n; i++) {
-        entries.push({ room: readRoom(d), stateVector: readBytes(d), flags: decoding.readVarUint(d) })
+        const entry: DigestEntry = { room: readRoom(d), stateVector: readBytes(d), flags: decoding.readVarUint(d) }
+        const deletes = readBytes(d)
+        if (deletes.length > MAX_FINGERPRINT_BYTES) throw new PeerProtocolError('bad-length', `fingerprint of ${deletes.length} bytes`)
+        if (deletes.length > 0) entry.deletes = deletes
+        entries.push(entry)
       }
       return { kind: 'digest', complete: complete === 1, entries }
     }

@@ -22,6 +22,7 @@ import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
 import { PeerOrigin } from './peer-origin.ts'
 import { DenyReplication } from './deny-replication.ts'
 import { PeerHealth } from './peer-health.ts'
+import { DeleteFingerprints } from './delete-fingerprints.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
@@ -92,6 +93,8 @@ export class TopologyNode {
   private deny: DenyReplication | null = null
   /** The `peers` component of `/health`. */
   private readonly peerHealth: PeerHealth
+  /** Delete-set fingerprints of the rooms, for the digest. */
+  private readonly fingerprints: DeleteFingerprints
   /** Per connection: its frames being handled (a `synced` waits for the ones before it). */
   private readonly inflight = new Map<PeerConnection, Set<Promise<void>>>()
   private readonly probed = new Map<string, Map<string, number>>()
@@ -106,6 +109,7 @@ export class TopologyNode {
     for (const url of options.peers) this.peerHealth.expectUrl(url)
     const dataDir = ctx.config?.storage === 'leveldb' ? ctx.config.data : undefined
     this.dirty = new DirtyRooms(options.stateFile ?? (dataDir ? join(dataDir, 'tandem-topology.json') : undefined), this.logger)
+    this.fingerprints = new DeleteFingerprints(dataDir ? join(dataDir, 'tandem-deletes.json') : undefined, this.logger)
     this.dialers = options.peers.map((url) => {
       const dialer: PeerDialer = new PeerDialer(url, {
         backoff: options.backoff ?? DEFAULT_BACKOFF,
@@ -142,6 +146,9 @@ export class TopologyNode {
     this.deny?.stop()
     this.peerHealth.stop()
     this.dirty.save()
+    // Rooms still loaded are fingerprinted now, so the next start compares them unloaded.
+    for (const room of this.ctx.rooms.loaded()) this.onRoomUnloaded(room)
+    this.fingerprints.save()
     if (this.watchdog) clearInterval(this.watchdog)
     for (const d of this.dialers) d.stop()
     for (const c of this.connections) c.close(PEER_CLOSE.goingAway, 'relay shutting down')
@@ -299,9 +306,20 @@ export class TopologyNode {
       const force = this.dirty.has(peer, name)
       entries.push({
         room: name, stateVector: stateVector ?? new Uint8Array([0]), flags: (force ? DIGEST_FLAG_FORCE : 0) | extraFlags,
+        deletes: await this.fingerprintOf(name, room),
       })
     }
     return entries
+  }
+
+  /**
+   * The room's delete-set fingerprint: cached, else from the live room, else from the room
+   * loaded for it (only after an unclean stop, or for a room never fingerprinted here).
+   */
+  private async fingerprintOf(name: string, loaded: TopologyRoom | undefined): Promise<Uint8Array> {
+    const cached = this.fingerprints.get(name)
+    if (cached) return cached
+    return this.fingerprints.compute(loaded ?? await this.ctx.rooms.get(name))
   }
 
   private async sendDigest(conn: PeerConnection): Promise<void> {
@@ -417,6 +435,7 @@ export class TopologyNode {
       ? { kind: 'peer', from: origin.from, path: origin.path }
       : { kind: 'client' }
     this.touched.add(room.name)
+    this.fingerprints.invalidate(room.name)
     for (const peer of this.dirty.peers()) if (!this.links.has(peer)) this.dirty.mark(peer, room.name)
     const decision = forwardTargets({
       topology: this.options.topology,
@@ -450,6 +469,11 @@ export class TopologyNode {
       if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
       this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
     }
+  }
+
+  /** Relay hook: a room is about to be unloaded: fingerprint its deletions while the doc is here. */
+  onRoomUnloaded(room: TopologyRoom): void {
+    if (!this.fingerprints.get(room.name)) this.fingerprints.compute(room)
   }
 
   /** Relay hook: a room's updates are on disk up to `persisted`; tell the peers (lag). */
