@@ -205,9 +205,8 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   if (step instanceof ReplaceStep) {
     let windowPos = 0
     for (let i = 0; i < start; i++) windowPos += before.child(i).nodeSize
-    const windowFlat = flatIndex(before, windowPos)
-    prefixCap = Math.max(0, flatIndex(before, step.from) - windowFlat)
-    suffixCap = Math.max(0, windowFlat + old.length - flatIndex(before, step.to))
+    prefixCap = Math.max(0, flatIndex(before, step.from, start, windowPos))
+    suffixCap = Math.max(0, old.length - flatIndex(before, step.to, start, windowPos))
   }
   const pairs = align(old, next, prefixCap, suffixCap)
   assignIds(next, old, pairs, options.newId ?? randomId)

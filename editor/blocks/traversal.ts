@@ -85,16 +85,18 @@ export function flatSize(node: PMNode): number {
 /**
  * The flat index (units before it, in the flattening of `doc`) of ProseMirror position `pos`:
  * a position inside a textblock counts the block's marker; a position between blocks does not
- * count the marker of the block after it.
+ * count the marker of the block after it. With `fromChild` (and its position `fromPos`), counts
+ * from the start of that top-level child instead, without walking the children before it.
  */
-export function flatIndex(doc: PMNode, pos: number): number {
+export function flatIndex(doc: PMNode, pos: number, fromChild = 0, fromPos = 0): number {
   let index = 0
   let node = doc
-  let start = 0 // position of node's content start
+  let start = fromPos // position of the walk's start
+  let first = fromChild
   for (;;) {
     let offset = start
     let entered = false
-    for (let i = 0; i < node.childCount; i++) {
+    for (let i = first; i < node.childCount; i++) {
       const child = node.child(i)
       const end = offset + child.nodeSize
       if (pos >= end) {
@@ -117,6 +119,7 @@ export function flatIndex(doc: PMNode, pos: number): number {
       }
       node = child
       start = offset + 1
+      first = 0
       entered = true
       break
     }

@@ -58,6 +58,13 @@ describe.each(SEEDS)('block traversal, seed %i', (seed) => {
           previous = index
         }
         expect(flatIndex(doc, doc.content.size)).toBe(flatSize(doc))
+        // counting from a top-level child gives the same index, less the units before that child
+        let childPos = 0
+        for (let k = 0; k < doc.childCount; k++) {
+          const base = flatIndex(doc, childPos)
+          for (let pos = childPos; pos <= doc.content.size; pos += 3) expect(flatIndex(doc, pos, k, childPos)).toBe(flatIndex(doc, pos) - base)
+          childPos += doc.child(k).nodeSize
+        }
         doc.descendants((node, pos) => {
           if (node.isTextblock) {
             // the marker sits between the position before the block and its content start
