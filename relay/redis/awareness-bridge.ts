@@ -4,7 +4,12 @@
  * message while Redis is away costs a cursor for a few seconds, never a write. Documents
  * travel through streams (redis-node.ts); only awareness uses pub/sub.
  *
- * Message: the publishing relay instance, a NUL byte, then a y-protocols awareness update.
+ * Message: the publishing relay instance, a NUL byte, then a y-protocols awareness update; with
+ * nothing after the NUL byte, a query: every relay answers with its own clients' states.
+ *
+ * A subscriber that reconnects missed what was published meanwhile: once its subscriptions are
+ * renewed ({@link AwarenessBridge.resubscribe}), the relay publishes its own clients' states and
+ * a query per room ({@link AwarenessBridge.refresh}), so both sides of the gap are resent.
  *
  * @module
  */
@@ -23,7 +28,7 @@ export interface AwarenessRoom {
 type Change = { added: number[]; updated: number[]; removed: number[] }
 
 export class AwarenessBridge {
-  private readonly rooms = new Map<string, { room: AwarenessRoom; off: () => void }>()
+  private readonly rooms = new Map<string, { room: AwarenessRoom; off: () => void; remote: Set<number> }>()
   private readonly byChannel = new Map<string, string>()
 
   constructor(
@@ -35,25 +40,42 @@ export class AwarenessBridge {
     private readonly logger: Logger,
   ) {
     sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message))
-    // Rooms loaded while the connection was down were not subscribed (no offline queue: a long
-    // outage with rooms coming and going must not pile up commands).
-    sub.on('ready', () => {
-      const channels = [...this.byChannel.keys()]
-      if (channels.length > 0) this.sub.subscribe(...channels).catch(() => { /* retried on the next 'ready' */ })
-    })
+  }
+
+  /**
+   * Subscribes to every room's channel (run by the node when the subscriber is ready: rooms
+   * loaded while it was down were not subscribed, and there is no offline queue, so a long
+   * outage with rooms coming and going does not pile up commands). Rejects when Redis refuses.
+   */
+  async resubscribe(): Promise<void> {
+    const channels = [...this.byChannel.keys()]
+    if (channels.length > 0) await this.sub.subscribe(...channels)
+  }
+
+  /** Publishes every room's local clients' states and asks the other relays for theirs. */
+  refresh(): void {
+    for (const [name, { room }] of this.rooms) {
+      this.publishLocal(name)
+      this.publish(this.channel(room.name), new Uint8Array(0))
+    }
   }
 
   /** Starts sharing `room`'s awareness (subscribes; ioredis resubscribes after a reconnect). */
   add(room: AwarenessRoom): void {
     this.remove(room.name)
     const channel = this.channel(room.name)
+    const remote = new Set<number>()
     const onUpdate = (change: Change, origin: unknown): void => {
-      if (origin instanceof RedisOrigin) return
+      if (origin instanceof RedisOrigin) {
+        for (const id of [...change.added, ...change.updated]) remote.add(id)
+        for (const id of change.removed) remote.delete(id)
+        return
+      }
       const changed = [...change.added, ...change.updated, ...change.removed]
       if (changed.length > 0) this.publish(channel, encodeAwarenessUpdate(room.awareness, changed))
     }
     room.awareness.on('update', onUpdate)
-    this.rooms.set(room.name, { room, off: () => room.awareness.off('update', onUpdate) })
+    this.rooms.set(room.name, { room, off: () => room.awareness.off('update', onUpdate), remote })
     this.byChannel.set(channel, room.name)
     if (this.sub.status === 'ready') {
       this.sub.subscribe(channel).catch((err: Error) => this.logger.debug({ room: room.name, err: err.message }, 'awareness subscribe failed; retried on reconnect'))
@@ -69,6 +91,14 @@ export class AwarenessBridge {
     const channel = this.channel(name)
     this.byChannel.delete(channel)
     if (this.sub.status === 'ready') this.sub.unsubscribe(channel).catch(() => { /* gone with the connection */ })
+  }
+
+  /** Publishes the states of `name`'s clients connected to this relay (not those heard from Redis). */
+  private publishLocal(name: string): void {
+    const entry = this.rooms.get(name)
+    if (!entry) return
+    const local = [...entry.room.awareness.getStates().keys()].filter((id) => !entry.remote.has(id))
+    if (local.length > 0) this.publish(this.channel(name), encodeAwarenessUpdate(entry.room.awareness, local))
   }
 
   private publish(channel: string, update: Uint8Array): void {
@@ -91,6 +121,11 @@ export class AwarenessBridge {
     const from = message.subarray(0, nul).toString()
     if (from === this.instance) return
     const update = message.subarray(nul + 1)
+    if (update.byteLength === 0) {
+      this.metrics.entriesReceived.inc({ kind: 'awareness-query' })
+      this.publishLocal(entry.room.name)
+      return
+    }
     this.metrics.entriesReceived.inc({ kind: 'awareness' })
     this.metrics.bytesReceived.inc(update.byteLength)
     try {

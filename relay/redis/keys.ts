@@ -15,13 +15,27 @@ export interface RedisKeys {
   acks(room: string): string
   /** Pub/sub channel of a room's awareness updates (ephemeral). */
   awareness(room: string): string
-  /** Global stream of catch-up requests: fields `r`, `n` (room), `s` (state vector), `f` (`1` = forced). */
+  /**
+   * Global stream of catch-up requests: fields `r`, `n` (room), `s` (state vector), `f` (`1` =
+   * forced), `d` (fingerprint of the asker's delete set), `w` (ask id: every relay replies on the
+   * asker's wake stream once it answered).
+   */
   readonly ask: string
+  /** Set of every room some relay on this Redis holds (a relay that never held a room learns here that it exists). */
+  readonly rooms: string
+  /** Sorted set of live relay instances, scored by when their lease ends (ms): who a catch-up waits for. */
+  readonly live: string
+  /** Hash relay id → lineage of its data directory (bumped before each round of read positions), to notice a restored old copy. */
+  readonly lineage: string
   /** Random id of this Redis's contents; a different one after a reconnect means Redis restarted empty. */
   readonly epoch: string
   /** Lease on a relay id (value: the instance holding it), so two relays given one `--id` are noticed. */
   idLease(id: string): string
-  /** A relay instance's wake-up stream (interrupts its blocking read when it starts reading a new room). */
+  /**
+   * A relay instance's wake-up stream: interrupts its blocking read when it starts reading a new
+   * room, and carries replies to its catch-up asks (fields `a` ask id, `r` replier, `p` the
+   * stream id of the replier's answer or empty).
+   */
   wake(instance: string): string
   /** Hash of the cluster's deny list: token id (`jti`) → JSON of its entry (last writer wins by `at`). */
   readonly deny: string
@@ -35,6 +49,9 @@ export function redisKeys(prefix = 'tandem:'): RedisKeys {
     acks: (room) => `${prefix}{${room}}:acks`,
     awareness: (room) => `${prefix}{${room}}:awareness`,
     ask: `${prefix}ask`,
+    rooms: `${prefix}rooms`,
+    live: `${prefix}live`,
+    lineage: `${prefix}lineage`,
     epoch: `${prefix}epoch`,
     wake: (instance) => `${prefix}wake:${instance}`,
     idLease: (id) => `${prefix}relay:${id}`,

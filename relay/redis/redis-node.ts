@@ -8,13 +8,23 @@
  * - Trim: each relay records in the room's acks hash the stream position its stored (LevelDB)
  *   state covers; the stream is trimmed below the lowest one (relays silent for `forgetMs`
  *   are forgotten).
- * - Catch-up: on loading a room, a relay asks on a global stream with its state vector; every
- *   relay that holds more (loaded, or only on disk) answers with the diff into the room's
- *   stream. A forced ask (no stored position, stream trimmed past it or gone) is answered
- *   with the delete set too.
+ * - Catch-up: on loading a room, a relay asks on a global stream with its state vector and a
+ *   fingerprint of its delete set; every relay that holds more (structs the asker lacks, or a
+ *   delete set that differs; loaded, or only on disk) answers with the diff and its delete set
+ *   into the room's stream, then replies on the asker's wake stream. The room is caught up once
+ *   every live relay replied and the read passed their answers (catch-up.ts). A relay that never
+ *   held a room learns it exists from the set of rooms (`tandem:rooms`), and an HTTP read of it
+ *   waits for that catch-up ({@link RedisNode.catchUpRoom}).
  * - Redis away: clients keep being served and acknowledged from local storage; rooms whose
- *   updates could not be appended are republished in full on reconnect; a Redis that came
- *   back empty (new epoch) makes every relay republish its loaded rooms and re-read from 0.
+ *   updates could not be appended are recorded in the data directory before they are
+ *   acknowledged (edge-state.ts) and republished in full on reconnect, loaded or not, after a
+ *   kill -9 too; a Redis that came back empty (new epoch) makes every relay republish its loaded
+ *   rooms and re-read from 0.
+ * - Restored data: a data directory whose lineage is older than the one Redis recorded for this
+ *   relay (restored from a copy) makes the relay catch up every room it stores, at once.
+ * - Health: `redis` is ok (and `tandem_redis_up` 1) only when the command, read and subscriber
+ *   connections are up and the rooms attached at the last reconnect are caught up; a subscriber
+ *   that comes back republishes its clients' awareness and asks the others for theirs.
  * - The deny list (revoked tokens) is one for every relay on the Redis (deny-bridge.ts).
  * - Credentials and TLS come from the URL and `ca` (redis-url.ts); logs show the URL with its
  *   password redacted, and a refused password is logged and shown in `/health` as such.
@@ -22,6 +32,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import type { Logger } from 'pino'
@@ -29,6 +40,8 @@ import { backoffDelay, type BackoffOptions } from '../topology/backoff.ts'
 import { validateRoomName } from '../room/room-name.ts'
 import { ACK_AND_TRIM_LUA } from './ack-trim.ts'
 import { AwarenessBridge } from './awareness-bridge.ts'
+import { PendingAsks, PositionWaits, deleteSetFingerprint } from './catch-up.ts'
+import { EdgeState } from './edge-state.ts'
 import { DenyBridge } from './deny-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
 import { createRedisMetrics, type RedisMetrics } from './redis-metrics.ts'
@@ -57,6 +70,10 @@ export interface RedisOptions {
   /** Reconnect delays (default 100 ms doubling to 2 s, jittered). */
   backoff?: BackoffOptions
   random?: () => number
+  /** The relay's data directory: rooms not yet published and the data's lineage are kept there (default: in memory only). */
+  dataDir?: string
+  /** Longest wait for other relays' catch-up answers, and then for the read to pass them, ms (default 3000). */
+  catchUpMs?: number
 }
 
 interface RoomState {
@@ -70,6 +87,11 @@ interface RoomState {
   ackedAt: number
   /** When this relay last asked back after another's ask showed it lacked something. */
   askedBackAt: number
+  /** Resolves once the room is attached (its read position set, its catch-up asked). */
+  attached: Promise<void>
+  onAttached: () => void
+  /** The catch-up of the last attach: true once caught up, false when the wait ran out. */
+  caughtUp: Promise<boolean> | null
 }
 
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]>
@@ -104,7 +126,28 @@ export class RedisNode {
   private readonly deny: DenyBridge
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
+  /** Rooms whose updates did not all reach Redis: republished in full on the next chance. */
   private readonly dirty = new Set<string>()
+  /** The persisted record (a superset of `dirty`: also rooms stored while an append was in flight) and the lineage. */
+  private readonly edge: EdgeState
+  /** Appends of live updates in flight, per room. */
+  private readonly inFlight = new Map<string, number>()
+  private readonly asks = new PendingAsks()
+  private readonly positions = new PositionWaits()
+  /** Delete-set fingerprints of rooms stored here but unloaded, with the state vector they were taken at. */
+  private readonly fingerprints = new Map<string, { sv: Uint8Array; fp: string }>()
+  private readonly catchUpMs: number
+  /** Rooms attached at the last reconnect whose catch-up is still running (health waits for them). */
+  private readonly reconnectCatchUps = new Set<string>()
+  /** Why the command/read side is not live (null while live). */
+  private downDetail: string | null = 'connecting'
+  private subUp = false
+  private subDetail = 'subscriber: connecting'
+  /** The lineage Redis holds for this relay (read at the first connection). */
+  private lineageSeen = 0
+  /** Rooms to catch up because the data directory is older than Redis's record of it (null: none). */
+  private restored: string[] | null = null
+  private sweeping = false
   private readonly origin: RedisOrigin
   private readonly checkpointMs: number
   private readonly forgetMs: number
@@ -139,10 +182,14 @@ export class RedisNode {
     this.checkpointMs = options.checkpointMs ?? 1000
     this.forgetMs = options.forgetMs ?? 600_000
     this.blockMs = options.blockMs ?? 5000
+    this.catchUpMs = options.catchUpMs ?? 3000
     this.ackId = options.id
     this.leaseMs = Math.max(3000, 3 * this.checkpointMs)
     this.logger = ctx.logger.child({ part: 'redis', relay: options.id })
     this.metrics = createRedisMetrics(ctx.metrics)
+    this.edge = new EdgeState(options.dataDir ? join(options.dataDir, 'redis-edge.json') : undefined, this.logger)
+    for (const room of this.edge.unpublished()) this.dirty.add(room)
+    this.metrics.unpublishedRooms.set(this.dirty.size)
     const backoff = options.backoff ?? { initialMs: 100, maxMs: 2000 }
     const random = options.random ?? Math.random
     const common = {
@@ -162,7 +209,9 @@ export class RedisNode {
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
     // Pub/sub for awareness and deny-list changes, on its own connection (subscriptions are renewed on 'ready').
     this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
-    this.sub.on('error', () => { /* reported through cmd/read; awareness is ephemeral, the deny list syncs on 'ready' */ })
+    this.sub.on('error', (err: Error) => this.subDown(`subscriber: ${err.message}`))
+    this.sub.on('close', () => this.subDown('subscriber: connection closed'))
+    this.sub.on('ready', () => void this.subReady())
     this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
     this.deny = new DenyBridge({
       instance: this.instance, hash: this.keys.deny, channel: this.keys.denyChannel,
@@ -178,8 +227,7 @@ export class RedisNode {
 
   /** Connects (in the background: the relay serves its clients whether Redis is there or not). */
   start(): void {
-    this.ctx.health.set('redis', { ok: false, detail: 'connecting' })
-    this.metrics.up.set(0)
+    this.updateHealth()
     for (const client of [this.cmd, this.reader, this.sub]) client.connect().catch(() => { /* retried by retryStrategy; reported by 'error' */ })
     this.readLoopDone = this.readLoop()
     this.checkpointTimer = setInterval(() => void this.checkpoint(), this.checkpointMs)
@@ -191,9 +239,13 @@ export class RedisNode {
     if (this.stopped) return
     if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     if (this.live) {
-      await Promise.allSettled([...this.rooms.values()].filter((s) => s.reading).map((s) => this.ack(s, true)))
+      await this.recordPositions([...this.rooms.values()].filter((s) => s.reading), true).catch((err) => this.failed(err, 'ack'))
+      await this.cmd.call('ZREM', this.keys.live, this.instance).catch(() => undefined)
     }
     this.stopped = true
+    this.asks.cancelAll()
+    this.positions.cancel()
+    this.edge.save()
     this.deny.stop()
     await this.deny.idle()
     if (this.live && this.ackId === this.options.id) {
@@ -214,12 +266,33 @@ export class RedisNode {
     return this.live
   }
 
+  /**
+   * An HTTP read of `name`, which is not loaded here: when this relay stores it or another relay
+   * on the Redis holds it (set `tandem:rooms`), loads it and resolves true once it caught up (or
+   * the wait ran out); false at once when no relay holds it, or while Redis is away.
+   */
+  async catchUpRoom(name: string): Promise<boolean> {
+    if (!this.live || this.stopped) return false
+    if (!this.rooms.has(name)) {
+      const stored = (await this.ctx.storage.getStateVector(name)) !== null
+      if (!stored && Number(await this.cmd.call('SISMEMBER', this.keys.rooms, name)) !== 1) return false
+      await this.ctx.rooms.get(name)
+    }
+    const state = this.rooms.get(name)
+    if (!state) return false
+    const caughtUp = await this.attachedWithin(state) && await (state.caughtUp ?? Promise.resolve(false))
+    if (!caughtUp) this.logger.warn({ room: name }, 'HTTP read of a room from the cluster answered before its catch-up finished')
+    return true
+  }
+
   // ---- relay hooks ----------------------------------------------------------------------
 
   /** A room was loaded: start tailing its stream (and ask for what others hold). */
   onRoomLoaded(room: RedisRoom): void {
     const key = this.keys.log(room.name)
-    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0, askedBackAt: 0 }
+    let onAttached = (): void => undefined
+    const attached = new Promise<void>((resolve) => { onAttached = resolve })
+    const state: RoomState = { room, key, pos: STREAM_START, reading: false, ackedPos: null, ackedAt: 0, askedBackAt: 0, attached, onAttached, caughtUp: null }
     this.rooms.set(room.name, state)
     this.awareness.add(room)
     if (this.live) this.attachSoon(state, 0)
@@ -244,17 +317,39 @@ export class RedisNode {
     if (!state || state.room !== room) return
     this.rooms.delete(room.name)
     this.awareness.remove(room.name)
+    this.positions.cancel(room.name)
+    if (this.reconnectCatchUps.delete(room.name)) this.updateHealth()
+    this.rememberFingerprint(room)
     if (this.live && state.reading && !this.stopped) void this.ack(state, false).catch((err) => this.failed(err, 'ack'))
   }
 
   /** An update was applied: append it to the room's stream unless it came from there. */
   onUpdate(room: RedisRoom, update: Uint8Array, origin: unknown): void {
     if (origin instanceof RedisOrigin) return
+    const name = room.name
     if (!this.live) {
-      this.markDirty(room.name)
+      this.markDirty(name) // recorded on disk before the update is stored, so before its ack
       return
     }
-    this.publish(room.name, update, 'u', 'update').catch(() => this.markDirty(room.name))
+    this.inFlight.set(name, (this.inFlight.get(name) ?? 0) + 1)
+    const settled = (): void => {
+      const left = (this.inFlight.get(name) ?? 1) - 1
+      if (left > 0) return void this.inFlight.set(name, left)
+      this.inFlight.delete(name)
+      if (!this.dirty.has(name)) this.edge.clear(name)
+    }
+    this.publish(name, update, 'u', 'update').then(settled, () => {
+      this.markDirty(name)
+      settled()
+    })
+  }
+
+  /**
+   * A room's batch was stored (its ack is sent in the same turn): a room with an append to Redis
+   * still in flight is recorded on disk, so a kill -9 before that append lands still republishes it.
+   */
+  onStored(room: RedisRoom): void {
+    if (this.inFlight.has(room.name) || this.dirty.has(room.name)) this.edge.mark(room.name)
   }
 
   // ---- connection state -----------------------------------------------------------------
@@ -271,15 +366,53 @@ export class RedisNode {
     if (authFailure) this.authFailure = reason
     this.live = false
     this.downs++
-    this.metrics.up.set(0)
     // The connection closing after a refused AUTH must not hide why it was refused.
-    const detail = this.authFailure !== null && reason.endsWith('connection closed') ? this.authFailure : reason
-    this.ctx.health.set('redis', { ok: false, detail })
+    this.downDetail = this.authFailure !== null && reason.endsWith('connection closed') ? this.authFailure : reason
+    this.updateHealth()
+  }
+
+  private subDown(reason: string): void {
+    if (this.stopped) return
+    this.subUp = false
+    this.subDetail = reason
+    this.updateHealth()
+  }
+
+  /** The subscriber is back: renew its subscriptions, then resend the awareness it may have missed. */
+  private async subReady(): Promise<void> {
+    try {
+      await this.awareness.resubscribe()
+    } catch (err) {
+      this.subDown(`subscriber: subscribing failed: ${(err as Error).message}`)
+      return
+    }
+    if (this.stopped || this.sub.status !== 'ready') return
+    this.subUp = true
+    this.awareness.refresh()
+    this.updateHealth()
+  }
+
+  /**
+   * `/health`'s `redis` component and `tandem_redis_up`: ok only when the command and read
+   * connections are live, the subscriber is up, and the rooms attached at the last reconnect
+   * caught up; otherwise the detail names each part that is not, and why.
+   */
+  private updateHealth(): void {
+    if (this.stopped) return
+    const parts: string[] = []
+    if (!this.live) parts.push(this.downDetail ?? 'connecting')
+    if (!this.subUp) parts.push(this.subDetail)
+    if (this.live && this.reconnectCatchUps.size > 0) parts.push(`catching up on ${this.reconnectCatchUps.size} room stream(s)`)
+    const ok = parts.length === 0
+    this.metrics.up.set(ok ? 1 : 0)
+    this.ctx.health.set('redis', ok ? { ok: true } : { ok: false, detail: parts.join('; ') })
   }
 
   private maybeResync(): void {
     if (this.stopped || this.resyncing || this.cmd.status !== 'ready' || this.reader.status !== 'ready') return
     const downs = this.downs
+    this.downDetail = 'reconnected: republishing and reattaching rooms'
+    this.updateHealth()
     this.resyncing = this.resync().then(
       () => {
         // Lost again meanwhile: what was written since is dirty and needs another pass.
@@ -301,12 +434,16 @@ export class RedisNode {
     if (this.everLive) this.metrics.reconnects.inc()
     this.everLive = true
     this.live = true
+    this.downDetail = null
     this.reportedDown = false
     this.authFailure = null
-    this.metrics.up.set(1)
-    this.ctx.health.set('redis', { ok: true })
-    this.logger.info({ url: redactRedisUrl(this.options.url), rooms: this.rooms.size }, 'Redis connected and caught up')
+    this.updateHealth()
+    if (this.reconnectCatchUps.size === 0) this.logCaughtUp()
+    else this.logger.info({ url: redactRedisUrl(this.options.url), rooms: this.reconnectCatchUps.size }, 'Redis connected, catching up')
     for (const wake of this.liveWaiters.splice(0)) wake()
+    // Awareness published by others while this side was away (the subscriber may have stayed up).
+    if (this.subUp) this.awareness.refresh()
+    if (this.restored && !this.sweeping) void this.catchUpRestored()
   }
 
   /** After (re)connecting: detect a Redis restarted empty, republish what it lacks, reattach rooms. */
@@ -315,9 +452,13 @@ export class RedisNode {
     await this.cmd.call('SET', this.keys.epoch, mine, 'NX')
     const epoch = String(await this.cmd.call('GET', this.keys.epoch))
     const reset = this.epoch !== null && epoch !== this.epoch
-    if (this.epoch === null) this.askPos = streamIdAgo(10_000)
+    const first = this.epoch === null
+    if (first) this.askPos = streamIdAgo(10_000)
     this.epoch = epoch
     await this.holdIdLease()
+    this.reconnectCatchUps.clear()
+    if (first) await this.checkLineage()
+    if (first || reset) await this.announceStoredRooms()
     if (reset) {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
@@ -328,8 +469,8 @@ export class RedisNode {
       for (const state of this.rooms.values()) {
         state.reading = false
         state.ackedPos = null
-        this.markDirty(state.room.name)
       }
+      this.markDirty(...this.rooms.keys())
     }
     for (const state of [...this.rooms.values()]) {
       if (state.reading && await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
@@ -346,18 +487,85 @@ export class RedisNode {
     }
   }
 
-  /** Publishes the whole state of a room whose updates did not all reach Redis. */
+  /** Publishes the whole state of a room whose updates did not all reach Redis (loading it if it is not loaded). */
   private async republish(name: string): Promise<void> {
     const room = this.rooms.get(name)?.room ?? await this.ctx.rooms.get(name)
     this.dirty.delete(name)
     try {
       await this.publish(name, room.encodeStateAsUpdate(), 's', 'republish')
+      if (!this.dirty.has(name) && !this.inFlight.has(name)) this.edge.clear(name)
     } catch (err) {
       this.markDirty(name)
       throw err
     } finally {
       this.metrics.unpublishedRooms.set(this.dirty.size)
     }
+  }
+
+  /**
+   * At the first connection: a data directory whose lineage is below the one Redis recorded for
+   * this relay was restored from an older copy. Its read positions claim more than it holds, so
+   * every room it stores is caught up (once live) by asking with its state vector and
+   * delete-set fingerprint, without waiting for anyone to open it.
+   */
+  private async checkLineage(): Promise<void> {
+    if (!this.options.dataDir) return
+    this.lineageSeen = Number(await this.cmd.call('HGET', this.keys.lineage, this.options.id) ?? 0) || 0
+    if (this.lineageSeen <= this.edge.lineage()) return
+    const rooms = await this.ctx.storage.listRooms()
+    this.restored = rooms
+    this.logger.warn({ lineage: this.edge.lineage(), recorded: this.lineageSeen, rooms: rooms.length },
+      'data directory is older than what this relay recorded in Redis (restored from a copy?): catching up every stored room')
+  }
+
+  /** Adds every room stored here to the set of rooms (after the first connection, and after Redis came back empty). */
+  private async announceStoredRooms(): Promise<void> {
+    const names = await this.ctx.storage.listRooms()
+    for (let i = 0; i < names.length; i += 500) await this.cmd.call('SADD', this.keys.rooms, ...names.slice(i, i + 500))
+  }
+
+  /** Catches up, one at a time, every room of a data directory restored from an older copy. */
+  private async catchUpRestored(): Promise<void> {
+    this.sweeping = true
+    let done = 0
+    let short = 0
+    try {
+      while (this.restored && this.restored.length > 0 && this.live && !this.stopped) {
+        const name = this.restored[0] as string
+        const room = await this.ctx.rooms.get(name)
+        const state = this.rooms.get(name)
+        if (state && state.room === room) {
+          await this.attachedWithin(state)
+          if (!await (state.caughtUp ?? Promise.resolve(false))) short++
+          await room.flush()
+        }
+        this.restored.shift()
+        done++
+        this.metrics.catchUps.inc({ kind: 'restored' })
+      }
+      if (this.restored?.length === 0) {
+        this.restored = null
+        // Only now may this directory claim the lineage Redis holds (a kill -9 midway sweeps again).
+        const seq = this.edge.bumpLineage(this.lineageSeen)
+        await this.cmd.call('HSET', this.keys.lineage, this.options.id, seq)
+        this.logger.info({ rooms: done, waitRanOut: short }, 'rooms of a restored data directory caught up')
+      }
+    } catch (err) {
+      this.failed(err, 'catch up restored rooms')
+    } finally {
+      this.sweeping = false
+    }
+  }
+
+  /** Resolves true once `state` is attached, false when that takes longer than the catch-up wait. */
+  private async attachedWithin(state: RoomState): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const attached = await Promise.race([
+      state.attached.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.catchUpMs) }),
+    ])
+    clearTimeout(timer)
+    return attached
   }
 
   // ---- reading --------------------------------------------------------------------------
@@ -387,12 +595,23 @@ export class RedisNode {
       for (const [keyBuf, items] of reply) {
         const key = keyBuf.toString()
         if (key === this.keys.ask) this.onAsks(items)
-        else if (key === this.keys.wake(this.instance)) this.wakePos = (items.at(-1)?.[0] ?? Buffer.from(this.wakePos)).toString()
+        else if (key === this.keys.wake(this.instance)) this.onWake(items)
         else {
           const state = states.get(key)
           if (state && this.rooms.get(state.room.name) === state) this.applyEntries(state, items)
         }
       }
+    }
+  }
+
+  /** Wake-ups (nothing to do: the next read includes the new room) and replies to this relay's asks. */
+  private onWake(items: Array<[Buffer, Buffer[]]>): void {
+    for (const [idBuf, raw] of items) {
+      this.wakePos = idBuf.toString()
+      const fields = fieldsOf(raw)
+      const ask = fields.get('a')?.toString()
+      const from = fields.get('r')?.toString()
+      if (ask && from) this.asks.reply(ask, from, fields.get('p')?.toString() ?? '')
     }
   }
 
@@ -416,6 +635,7 @@ export class RedisNode {
         this.logger.warn({ room: state.room.name, from, id: state.pos, err }, 'update from Redis refused')
       }
     }
+    this.positions.advanced(state.room.name, state.pos)
   }
 
   private onAsks(items: Array<[Buffer, Buffer[]]>): void {
@@ -433,15 +653,26 @@ export class RedisNode {
         continue
       }
       this.metrics.entriesReceived.inc({ kind: 'ask' })
-      void this.answer(name, new Uint8Array(sv), fields.get('f')?.toString() === '1')
-        .catch((err) => this.failed(err, 'answer'))
+      const ask = fields.get('w')?.toString()
+      void this.answer(name, new Uint8Array(sv), fields.get('f')?.toString() === '1', fields.get('d')?.toString())
+        .catch((err) => {
+          this.failed(err, 'answer')
+          return ''
+        })
+        .then((pos) => (ask && from ? this.replyTo(from, ask, pos) : undefined))
+        .catch((err) => this.failed(err, 'reply to an ask'))
     }
   }
 
-  /** Another relay asked for `name` holding `sv`: publish what it lacks if this relay has more. */
-  private async answer(name: string, sv: Uint8Array, forced: boolean): Promise<void> {
+  /**
+   * Another relay asked for `name` holding `sv` (and a delete set of fingerprint `fp`): publishes
+   * what it lacks, with this copy's delete set, when this relay holds structs it lacks or a
+   * different delete set. Resolves with the answer's stream id, or '' when there was none.
+   */
+  private async answer(name: string, sv: Uint8Array, forced: boolean, fp: string | undefined): Promise<string> {
     const state = this.rooms.get(name)
     let room = state?.room
+    const same = (r: RedisRoom): boolean => !forced && covers(sv, r.stateVector()) && (fp === undefined || fp === deleteSetFingerprint(r))
     if (room) {
       // The asker holds structs this copy lacks (say, written while Redis was away by a relay
       // that was killed before republishing): ask back, at most once a second per room.
@@ -449,28 +680,54 @@ export class RedisNode {
         state.askedBackAt = Date.now()
         await this.ask(room, false)
       }
-      if (!forced && covers(sv, room.stateVector())) return
+      if (same(room)) return ''
     } else {
       const stored = await this.ctx.storage.getStateVector(name)
-      if (!stored || (!forced && covers(sv, stored))) return
+      if (!stored) return ''
+      if (!forced && covers(sv, stored)) {
+        if (fp === undefined) return ''
+        // The delete set of a room not loaded: known from its last unload while the store did not change since.
+        const known = this.fingerprints.get(name)
+        if (known && Buffer.compare(known.sv, stored) === 0 && known.fp === fp) return ''
+      }
       room = await this.ctx.rooms.get(name)
+      if (same(room)) return ''
     }
     const diff = room.encodeStateAsUpdate(sv)
-    if (diff.byteLength <= MIN_UPDATE_BYTES || !this.live) return
+    if (diff.byteLength <= MIN_UPDATE_BYTES || !this.live) return ''
     this.metrics.catchUps.inc({ kind: 'answered' })
-    await this.publish(name, diff, 's', 'catch-up')
+    return this.publish(name, diff, 's', 'catch-up')
+  }
+
+  /** Tells `asker` this relay answered its ask `ask` (at stream id `pos`, '' for no answer). */
+  private async replyTo(asker: string, ask: string, pos: string): Promise<void> {
+    if (!this.live) return
+    const key = this.keys.wake(asker)
+    await this.cmd.call('XADD', key, 'MAXLEN', '~', 1000, '*', 'a', ask, 'r', this.instance, 'p', pos)
+    await this.cmd.call('PEXPIRE', key, 60_000)
+  }
+
+  /** Keeps the fingerprint of an unloaded room's delete set, so asks about it need not load it (bounded). */
+  private rememberFingerprint(room: RedisRoom): void {
+    this.fingerprints.delete(room.name)
+    this.fingerprints.set(room.name, { sv: room.stateVector(), fp: deleteSetFingerprint(room) })
+    if (this.fingerprints.size > 10_000) this.fingerprints.delete(this.fingerprints.keys().next().value as string)
   }
 
   // ---- writing --------------------------------------------------------------------------
 
-  private async publish(room: string, update: Uint8Array, k: 'u' | 's', kind: string): Promise<void> {
-    await this.cmd.callBuffer('XADD', this.keys.log(room), '*', 'r', this.instance, 'k', k, 'u', asBuffer(update))
+  /** Appends `update` to `room`'s stream; resolves with its stream id. */
+  private async publish(room: string, update: Uint8Array, k: 'u' | 's', kind: string): Promise<string> {
+    const id = await this.cmd.callBuffer('XADD', this.keys.log(room), '*', 'r', this.instance, 'k', k, 'u', asBuffer(update)) as Buffer
     this.metrics.entriesSent.inc({ kind })
     this.metrics.bytesSent.inc(update.byteLength)
+    return id.toString()
   }
 
-  private markDirty(room: string): void {
-    this.dirty.add(room)
+  /** `rooms` have updates Redis may lack: recorded on disk (before returning) and republished on the next chance. */
+  private markDirty(...rooms: string[]): void {
+    for (const room of rooms) this.dirty.add(room)
+    this.edge.markAll(rooms)
     this.metrics.unpublishedRooms.set(this.dirty.size)
   }
 
@@ -485,12 +742,60 @@ export class RedisNode {
     state.pos = pos
     state.reading = true
     await this.wake()
+    // Every live relay replies to the ask; the wait is set up before it is sent.
+    const askId = randomBytes(6).toString('hex')
+    const replies = this.asks.wait(askId, await this.liveInstances(), this.catchUpMs)
     // After a reset every relay republishes its loaded rooms; only relays holding it on disk are asked.
-    await this.ask(state.room, gap && !afterReset)
+    await this.ask(state.room, gap && !afterReset, askId)
+    state.caughtUp = this.followCatchUp(state, replies)
+    if (!this.live) this.trackReconnectCatchUp(state)
+    state.onAttached()
+    await this.cmd.call('SADD', this.keys.rooms, state.room.name)
     // Deletions do not show in a state vector: publish this copy's delete set once, so deletions
     // stored here but never published (killed while Redis was away) still reach the others.
     const deletes = state.room.encodeStateAsUpdate(state.room.stateVector())
     if (deletes.byteLength > MIN_UPDATE_BYTES) await this.publish(state.room.name, deletes, 's', 'deletes')
+  }
+
+  /** Resolves true once every live relay replied to the attach's ask and the read passed their answers and the stream's end then. */
+  private async followCatchUp(state: RoomState, replies: Promise<{ positions: string[]; missing: string[] }>): Promise<boolean> {
+    const { positions, missing } = await replies
+    if (missing.length > 0) this.logger.debug({ room: state.room.name, missing }, 'catch-up: some live relays did not reply in time')
+    if (this.rooms.get(state.room.name) !== state || !this.live && this.stopped) return false
+    let target = STREAM_START
+    for (const p of positions) if (compareStreamIds(p, target) > 0) target = p
+    const end = await this.streamEnd(state.key).catch(() => STREAM_START)
+    if (compareStreamIds(end, target) > 0) target = end
+    const reached = await this.positions.wait(state.room.name, state.pos, target, this.catchUpMs)
+    return reached && missing.length === 0
+  }
+
+  /** Health waits for the catch-up of a room attached while reconnecting. */
+  private trackReconnectCatchUp(state: RoomState): void {
+    const name = state.room.name
+    this.reconnectCatchUps.add(name)
+    void state.caughtUp?.then((ok) => {
+      if (this.rooms.get(name) !== state || !this.reconnectCatchUps.delete(name)) return
+      if (!ok) this.logger.warn({ room: name }, 'catch-up after reconnecting ran out of time; reading on')
+      if (this.reconnectCatchUps.size === 0 && this.live) this.logCaughtUp()
+      this.updateHealth()
+    })
+  }
+
+  private logCaughtUp(): void {
+    this.logger.info({ url: redactRedisUrl(this.options.url), rooms: this.rooms.size }, 'Redis connected and caught up')
+  }
+
+  /** The id of `key`'s last entry (the start when it is empty or gone). */
+  private async streamEnd(key: string): Promise<string> {
+    const last = await this.cmd.call('XREVRANGE', key, '+', '-', 'COUNT', 1) as Array<[string, unknown]>
+    return last[0]?.[0] ?? STREAM_START
+  }
+
+  /** The other relay instances whose lease on Redis is current. */
+  private async liveInstances(): Promise<string[]> {
+    const all = await this.cmd.call('ZRANGEBYSCORE', this.keys.live, Date.now(), '+inf') as string[]
+    return all.filter((i) => i !== this.instance)
   }
 
   /** True when stream `key` lost entries after `pos` (trimmed, expired, or never existed). */
@@ -508,10 +813,11 @@ export class RedisNode {
     return false
   }
 
-  private async ask(room: RedisRoom, forced: boolean): Promise<void> {
+  private async ask(room: RedisRoom, forced: boolean, askId?: string): Promise<void> {
     const sv = room.stateVector()
     await this.cmd.callBuffer('XADD', this.keys.ask, 'MAXLEN', '~', 10_000, '*',
-      'r', this.instance, 'n', room.name, 's', asBuffer(sv), 'f', forced ? '1' : '0')
+      'r', this.instance, 'n', room.name, 's', asBuffer(sv), 'f', forced ? '1' : '0', 'd', deleteSetFingerprint(room),
+      ...(askId ? ['w', askId] : []))
     this.metrics.entriesSent.inc({ kind: 'ask' })
     this.metrics.bytesSent.inc(sv.byteLength)
     this.metrics.catchUps.inc({ kind: forced ? 'asked-forced' : 'asked' })
@@ -519,7 +825,7 @@ export class RedisNode {
 
   private async wake(): Promise<void> {
     const key = this.keys.wake(this.instance)
-    await this.cmd.call('XADD', key, 'MAXLEN', 1, '*', 'w', '1')
+    await this.cmd.call('XADD', key, 'MAXLEN', '~', 1000, '*', 'w', '1')
     await this.cmd.call('PEXPIRE', key, 60_000)
   }
 
@@ -531,6 +837,10 @@ export class RedisNode {
    * it read; positions are then kept under the instance instead (a restart asks, forced).
    */
   private async holdIdLease(): Promise<void> {
+    // Who is live: catch-ups wait for these relays' replies.
+    const now = Date.now()
+    await this.cmd.call('ZADD', this.keys.live, now + this.leaseMs, this.instance)
+    await this.cmd.call('ZREMRANGEBYSCORE', this.keys.live, '-inf', now)
     if (this.ackId !== this.options.id) return
     const key = this.keys.idLease(this.options.id)
     // At first, wait out a lease left by this relay's previous life (killed: no one renews it).
@@ -567,16 +877,26 @@ export class RedisNode {
       // A write Redis refused while connected (e.g. maxmemory) is retried here, whole.
       for (const name of [...this.dirty]) if (this.live) await this.republish(name)
       const now = Date.now()
-      for (const state of [...this.rooms.values()]) {
-        if (!state.reading || !this.live) continue
-        if (state.pos === state.ackedPos && now - state.ackedAt < this.forgetMs / 4) continue
-        await this.ack(state, true)
-      }
+      const due = [...this.rooms.values()].filter((state) =>
+        state.reading && !(state.pos === state.ackedPos && now - state.ackedAt < this.forgetMs / 4))
+      if (this.live) await this.recordPositions(due, true)
     } catch (err) {
       this.failed(err, 'checkpoint')
     } finally {
       this.checkpointing = false
     }
+  }
+
+  /**
+   * Records the read positions of `states` (flushing first). The data directory's lineage is
+   * bumped on disk before and recorded in Redis after, so a copy of it restored later is seen
+   * to be older than its read positions (not while catching up a restored directory).
+   */
+  private async recordPositions(states: RoomState[], flush: boolean): Promise<void> {
+    if (states.length === 0) return
+    const lineage = this.options.dataDir && !this.restored && this.ackId === this.options.id ? this.edge.bumpLineage(this.lineageSeen) : null
+    for (const state of states) if (this.live) await this.ack(state, flush)
+    if (lineage !== null) await this.cmd.call('HSET', this.keys.lineage, this.options.id, lineage)
   }
 
   /** Records that this relay's stored state covers `state.pos` (flushing first), then trims. */

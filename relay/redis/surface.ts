@@ -28,6 +28,8 @@ export interface RedisRooms {
 
 export interface RedisStorage {
   getStateVector(room: string): Promise<Uint8Array | null>
+  /** Every stored room name. */
+  listRooms(): Promise<string[]>
 }
 
 /** The relay's deny list (relay/auth/deny-list.ts), shared with every relay on the Redis. */
