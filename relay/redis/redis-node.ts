@@ -761,7 +761,7 @@ export class RedisNode {
   private async followCatchUp(state: RoomState, replies: Promise<{ positions: string[]; missing: string[] }>): Promise<boolean> {
     const { positions, missing } = await replies
     if (missing.length > 0) this.logger.debug({ room: state.room.name, missing }, 'catch-up: some live relays did not reply in time')
-    if (this.rooms.get(state.room.name) !== state || !this.live && this.stopped) return false
+    if (this.rooms.get(state.room.name) !== state || this.stopped) return false
     let target = STREAM_START
     for (const p of positions) if (compareStreamIds(p, target) > 0) target = p
     const end = await this.streamEnd(state.key).catch(() => STREAM_START)
