@@ -116,6 +116,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     return w
   }
   const problems: string[] = []
+  // A relay that exits by itself is a finding (the run fails); like a supervisor, restart it so the campaign goes on.
+  for (const r of relays) {
+    r.onCrash = (crash) => {
+      const line = `relay ${r.spec.id} exited by itself (code ${crash.code}, signal ${crash.signal}) at ${crash.at}, start #${crash.start}: see ${r.spec.logFile}`
+      problems.push(line)
+      log(`! ${line}; restarting it`)
+      r.start().catch((error: unknown) => {
+        if (!r.running) problems.push(`relay ${r.spec.id} did not restart after exiting by itself: ${(error as Error).message}`)
+      })
+    }
+  }
+  if (redis) redis.onCrash = (code, signal) => void problems.push(`redis-server exited by itself (code ${code}, signal ${signal}): see ${redis.spec.logFile}`)
   let result: CampaignResult | null = null
   try {
     await redis?.start()

@@ -45,6 +45,9 @@ export class RedisServerProcess {
   private readonly log: WriteStream
   /** Starts so far (the first included). */
   starts = 0
+  /** Called when redis-server exits without being killed (the campaign records it). */
+  onCrash: ((code: number | null, signal: string | null) => void) | null = null
+  private stopping = false
 
   constructor(spec: RedisServerSpec) {
     this.spec = spec
@@ -69,13 +72,17 @@ export class RedisServerProcess {
       '--maxmemory', '0', '--maxmemory-policy', 'noeviction']
     const child = spawn(redisServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
+    this.stopping = false
     this.starts++
     this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`)
     child.stdout?.pipe(this.log, { end: false })
     child.stderr?.pipe(this.log, { end: false })
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.log.write(`--- exit code ${code} signal ${signal}\n`)
-      if (this.child === child) this.child = null
+      if (this.child === child) {
+        this.child = null
+        if (!this.stopping) this.onCrash?.(code, signal)
+      }
       resolve()
     }))
     const deadline = Date.now() + timeoutMs
@@ -84,6 +91,7 @@ export class RedisServerProcess {
       // Loading a dump answers -LOADING: up only once PING says PONG.
       if (await this.command(['PING']).then((r) => r === 'PONG', () => false)) return
       if (Date.now() > deadline) {
+        this.stopping = true
         child.kill('SIGKILL')
         throw new Error(`redis-server did not answer within ${timeoutMs} ms (see ${s.logFile})`)
       }
@@ -95,6 +103,7 @@ export class RedisServerProcess {
   async kill9(): Promise<void> {
     const child = this.child
     if (!child) return
+    this.stopping = true
     child.kill('SIGKILL')
     await this.exited
   }

@@ -65,12 +65,23 @@ export class RelayProcess {
   private exited: Promise<void> = Promise.resolve()
   /** Starts so far (the first included). */
   starts = 0
+  /** Exits nobody asked for (a crash): what the process left and when. */
+  readonly crashes: Array<{ at: string; code: number | null; signal: string | null; start: number }> = []
+  /** Called on an exit nobody asked for (the campaign records it and restarts the relay). */
+  onCrash: ((crash: RelayProcess['crashes'][number]) => void) | null = null
+  /** Set by kill9/stop/dispose: the next exit is ours. */
+  private stopping = false
 
   constructor(spec: RelaySpec) {
     this.spec = spec
     this.httpUrl = `http://127.0.0.1:${spec.port}`
     this.url = `ws://127.0.0.1:${spec.port}`
     this.log = createWriteStream(spec.logFile, { flags: 'a' })
+  }
+
+  /** The running process's id (undefined when stopped). */
+  get pid(): number | undefined {
+    return this.child?.pid
   }
 
   /** Whether the process is running. */
@@ -95,13 +106,21 @@ export class RelayProcess {
     }
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
+    this.stopping = false
     this.starts++
     this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`)
     child.stdout?.pipe(this.log, { end: false })
     child.stderr?.pipe(this.log, { end: false })
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.log.write(`--- exit code ${code} signal ${signal}\n`)
-      if (this.child === child) this.child = null
+      if (this.child === child) {
+        this.child = null
+        if (!this.stopping) {
+          const crash = { at: new Date().toISOString(), code, signal, start: this.starts }
+          this.crashes.push(crash)
+          this.onCrash?.(crash)
+        }
+      }
       resolve()
     }))
     const deadline = Date.now() + timeoutMs
@@ -116,6 +135,7 @@ export class RelayProcess {
         // not listening yet
       }
       if (Date.now() > deadline) {
+        this.stopping = true
         child.kill('SIGKILL')
         throw new Error(`relay ${s.id} did not start within ${timeoutMs} ms (see ${s.logFile})`)
       }
@@ -127,6 +147,7 @@ export class RelayProcess {
   async kill9(): Promise<void> {
     const child = this.child
     if (!child) return
+    this.stopping = true
     child.kill('SIGKILL')
     await this.exited
   }
@@ -135,6 +156,7 @@ export class RelayProcess {
   async stop(timeoutMs = 15_000): Promise<void> {
     const child = this.child
     if (!child) return
+    this.stopping = true
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     await this.exited
