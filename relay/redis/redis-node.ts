@@ -208,7 +208,9 @@ export class RedisNode {
     this.cmd = new Redis(options.url, { ...common, socketTimeout: 5000, connectionName: `tandem:${this.instance}:cmd` })
     this.reader = new Redis(options.url, { ...common, socketTimeout: this.blockMs + 5000, connectionName: `tandem:${this.instance}:read` })
     // Pub/sub for awareness and deny-list changes, on its own connection (subscriptions are renewed on 'ready').
-    this.sub = new Redis(options.url, { ...common, connectionName: `tandem:${this.instance}:sub` })
+    // Renewed by us only: ioredis 6.0's own resubscribe on 'ready' has no rejection handler, so a
+    // link dropped before its reply was an unhandled rejection that killed the relay (ioredis#2187).
+    this.sub = new Redis(options.url, { ...common, autoResubscribe: false, connectionName: `tandem:${this.instance}:sub` })
     this.sub.on('error', (err: Error) => this.subDown(`subscriber: ${err.message}`))
     this.sub.on('close', () => this.subDown('subscriber: connection closed'))
     this.sub.on('ready', () => void this.subReady())
