@@ -74,6 +74,10 @@ export class RedisServerProcess {
     this.child = child
     this.stopping = false
     this.starts++
+    // Not left behind when the campaign's process ends without disposing (a test that timed out).
+    const orphan = (): void => void child.kill('SIGKILL')
+    process.once('exit', orphan)
+    child.once('exit', () => process.off('exit', orphan))
     this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`)
     child.stdout?.pipe(this.log, { end: false })
     child.stderr?.pipe(this.log, { end: false })
