@@ -114,6 +114,20 @@ function covers(have: Uint8Array, need: Uint8Array): boolean {
   return true
 }
 
+/**
+ * ioredis listens for one 'error' per socket (`once`), but a TLS socket whose handshake fails
+ * can emit a second (the peer's alert after our certificate refusal): without a listener that
+ * second error is an uncaught exception that ends the process. Called from the client's error
+ * handler, while `client.stream` is the failing socket; the first error was reported already.
+ */
+const guardedStreams = new WeakSet<object>()
+function handleLaterStreamErrors(client: Redis): void {
+  const stream = (client as unknown as { stream?: NodeJS.EventEmitter }).stream
+  if (!stream || guardedStreams.has(stream)) return
+  guardedStreams.add(stream)
+  stream.on('error', () => { /* already reported through the client's first 'error' */ })
+}
+
 export class RedisNode {
   /** `<id>#<boot nonce>`: entries tagged with it are this process's own. */
   readonly instance: string
@@ -211,7 +225,10 @@ export class RedisNode {
     // Renewed by us only: ioredis 6.0's own resubscribe on 'ready' has no rejection handler, so a
     // link dropped before its reply was an unhandled rejection that killed the relay (ioredis#2187).
     this.sub = new Redis(options.url, { ...common, autoResubscribe: false, connectionName: `tandem:${this.instance}:sub` })
-    this.sub.on('error', (err: Error) => this.subDown(`subscriber: ${err.message}`))
+    this.sub.on('error', (err: Error) => {
+      handleLaterStreamErrors(this.sub)
+      this.subDown(`subscriber: ${err.message}`)
+    })
     this.sub.on('close', () => this.subDown('subscriber: connection closed'))
     this.sub.on('ready', () => void this.subReady())
     this.awareness = new AwarenessBridge(this.instance, this.keys.awareness, this.cmd, this.sub, this.metrics, this.logger)
@@ -221,7 +238,10 @@ export class RedisNode {
     })
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
-      client.on('error', (err: Error) => this.down(`${name}: ${err.message}`))
+      client.on('error', (err: Error) => {
+        handleLaterStreamErrors(client)
+        this.down(`${name}: ${err.message}`)
+      })
       client.on('close', () => this.down(`${name}: connection closed`))
       client.on('ready', () => this.maybeResync())
     }
