@@ -1,7 +1,7 @@
 /**
- * `npm run chaos -- --seconds N --seed S [--relays 3-5] [--topology mesh|star|ring | --redis [--persistence rdb|aof]] [--out FILE] [--keep]`:
+ * `npm run chaos -- --seconds N --seed S [--relays 3-5] [--topology mesh|star|ring | --no-redis | --redis [--persistence rdb|aof]] [--out FILE] [--keep]`:
  * one fault campaign (several with `--runs K`, seeds S, S+1, ...), over peer links or through
- * one redis-server (`--redis`; without it or `--topology`, seeds with `seed % 4 === 3`), relays run from the
+ * one redis-server (`--redis`; without it, `--topology` or `--no-redis`, seeds with `seed % 4 === 3`), relays run from the
  * compiled dist/relay/cli.js (`prechaos` builds it). Prints a summary per run
  * and writes the results as JSON (default `crdt-bench/results/chaos.json`). Exits 1 if any run lost an
  * acknowledged write, did not converge or hit a problem.
@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs'
 import { redisBySeed, runCampaign, type CampaignResult } from './campaign.ts'
 import { FAULT_KINDS, type FaultKind } from './faults.ts'
 
-const USAGE = `usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring | --redis [--persistence rdb|aof]] [--kinds ${FAULT_KINDS.join(',')}] [--out FILE] [--keep] [--quiet]`
+const USAGE = `usage: npm run chaos -- --seconds N --seed S [--runs K] [--relays 3|4|5] [--topology mesh|star|ring | --no-redis | --redis [--persistence rdb|aof]] [--kinds ${FAULT_KINDS.join(',')}] [--out FILE] [--keep] [--quiet]`
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
@@ -32,7 +32,7 @@ try {
   values = parseArgs({
     options: {
       seconds: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, relays: { type: 'string' },
-      topology: { type: 'string' }, redis: { type: 'boolean' }, persistence: { type: 'string' }, kinds: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+      topology: { type: 'string' }, redis: { type: 'boolean' }, 'no-redis': { type: 'boolean' }, persistence: { type: 'string' }, kinds: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
     },
   }).values
 } catch (error) {
@@ -52,8 +52,8 @@ if (topology !== undefined && !['mesh', 'star', 'ring'].includes(topology)) {
   process.stderr.write(`chaos: --topology must be mesh, star or ring, got ${JSON.stringify(topology)}\n`)
   process.exit(2)
 }
-if (topology !== undefined && values.redis) {
-  process.stderr.write(`chaos: --topology (peer links) and --redis (one Redis, no peer links) exclude each other\n${USAGE}\n`)
+if ((topology !== undefined || values['no-redis']) && values.redis) {
+  process.stderr.write(`chaos: --topology or --no-redis (peer links) and --redis (one Redis, no peer links) exclude each other\n${USAGE}\n`)
   process.exit(2)
 }
 const persistence = values.persistence as string | undefined
@@ -90,7 +90,7 @@ function summary(r: CampaignResult): string {
 process.setMaxListeners(100)
 const results: CampaignResult[] = []
 for (let i = 0; i < runs; i++) {
-  const redis = values.redis === true || (topology === undefined && redisBySeed(seed + i))
+  const redis = values.redis === true || (topology === undefined && values['no-redis'] !== true && redisBySeed(seed + i))
   const r = await runCampaign({
     seconds, seed: seed + i, compiled: existsSync('dist/relay/cli.js'), redis, ...(relays ? { relays } : {}), ...(topology ? { topology: topology as 'mesh' } : {}),
     ...(persistence ? { persistence: persistence as 'rdb' } : {}), ...(kinds ? { kinds } : {}), keepDir: values.keep === true, ...(log ? { log } : {}),
