@@ -9,7 +9,8 @@
  * frames twice), `client-offline` (a client disconnects and keeps writing, then reconnects),
  * `client-leaves` (a client goes for good, replaced by a new one), `disk-fail` (a relay's
  * storage writes fail), `stale-copy` (a relay's data directory is copied while it runs; later
- * the relay is killed and restarted on that copy).
+ * the relay is killed and restarted on that copy — only if nothing kept its writes from reaching
+ * another relay meanwhile, see `isolations`).
  *
  * Redis mode (relays sharing rooms through one redis-server, no peer links) replaces the three
  * peer-link kinds with: `redis-kill-9` (kill -9, restart from what it persisted), `redis-empty`
@@ -167,12 +168,44 @@ export class FaultScheduler {
     return free.length > 0 ? this.rng.pick(free) : null
   }
 
+  /**
+   * Faults that keep a relay's writes from reaching any other relay while they last (`all`: every
+   * relay's), for `stale-copy`: restoring a relay's old data directory loses for good what only that
+   * relay held, so the restore is only done when its writes could flow out during the whole window
+   * since the copy (no relay, Redis or link of this relay down meanwhile). That is the fault a
+   * design can survive; a backup restored over writes that never left the relay cannot be.
+   */
+  private readonly isolations: Array<{ relays: 'all' | number[]; start: number; end: number | null }> = []
+  /** Relays between their copy and their restore: no fault that would isolate them starts meanwhile. */
+  private readonly copyWindows = new Set<number>()
+
+  private isolating(kind: FaultKind, target: unknown): 'all' | number[] | null {
+    if (kind === 'kill-9' || kind === 'graceful-restart') return 'all'
+    if (kind === 'redis-kill-9' || kind === 'redis-empty' || kind === 'redis-old-copy' || kind === 'redis-maxmemory') return 'all'
+    if (kind === 'partition') {
+      const link = target as Link
+      return [link.from, link.to]
+    }
+    if (kind === 'redis-link-cut' || kind === 'redis-link-stall') return [(this.t.redisLinks ?? []).indexOf(target as RedisLink)]
+    return null
+  }
+
+  /** True when a fault kept relay `index`'s writes in since `since` (ms timestamp). */
+  private isolatedSince(index: number, since: number): boolean {
+    return this.isolations.some((i) => (i.end === null || i.end > since) && (i.relays === 'all' || i.relays.includes(index)))
+  }
+
   private hold<T>(target: T, kind: FaultKind, name: string, body: () => Promise<string | void>): Promise<void> {
     this.busy.add(target)
     this.counts[kind]++
     const startMs = Date.now() - this.t0
     this.t.log(`+ ${kind} ${name}`)
-    return body().then((detail) => {
+    const affected = this.isolating(kind, target)
+    const isolation = affected ? { relays: affected, start: Date.now(), end: null as number | null } : null
+    if (isolation) this.isolations.push(isolation)
+    return body().finally(() => {
+      if (isolation) isolation.end = Date.now()
+    }).then((detail) => {
       this.events.push({ kind, target: name, startMs, endMs: Date.now() - this.t0, ...(detail ? { detail } : {}) })
       this.t.log(`- ${kind} ${name}${detail ? ` (${detail})` : ''}`)
     }).finally(() => this.busy.delete(target))
@@ -216,7 +249,7 @@ export class FaultScheduler {
     switch (kind) {
       case 'kill-9':
       case 'graceful-restart': {
-        const relay = this.relaysDown === 0 ? this.freeRelay() : null
+        const relay = this.relaysDown === 0 && this.copyWindows.size === 0 ? this.freeRelay() : null
         if (!relay) return null
         return this.hold(relay, kind, relay.spec.id, () => this.down(async () => {
           if (kind === 'kill-9') await relay.kill9()
@@ -226,18 +259,29 @@ export class FaultScheduler {
         }))
       }
       case 'stale-copy': {
-        const relay = this.relaysDown === 0 ? this.freeRelay() : null
+        const relay = this.relaysDown === 0 && this.copyWindows.size === 0 ? this.freeRelay() : null
         if (!relay) return null
         const copy = join(this.t.dir, `copy-${this.copies++}`)
+        const index = this.t.relays.indexOf(relay)
+        this.copyWindows.add(index)
         return this.hold(relay, kind, relay.spec.id, async () => {
-          if (!(await relay.copyData(copy))) return 'no usable copy; skipped'
-          await sleep(rng.int(1000, 4000))
-          if (this.relaysDown > 0) return 'another relay was down; copy discarded'
+          const since = Date.now()
+          try {
+            if (!(await relay.copyData(copy))) return 'no usable copy; skipped'
+            await sleep(rng.int(1000, 4000))
+          } finally {
+            this.copyWindows.delete(index)
+          }
+          if (this.relaysDown > 0 || this.isolatedSince(index, since)) {
+            return 'its writes could not all leave it since the copy (a relay, Redis or its link was down); copy discarded'
+          }
+          const isolation = { relays: 'all' as const, start: Date.now(), end: null as number | null }
+          this.isolations.push(isolation)
           const restarted = await this.down(async () => {
             await relay.kill9()
             await relay.restoreData(copy)
             return this.restart(relay)
-          })
+          }).finally(() => { isolation.end = Date.now() })
           return `on the copy, ${restarted}`
         })
       }
@@ -253,7 +297,7 @@ export class FaultScheduler {
       case 'partition':
       case 'delay':
       case 'duplicate': {
-        const free = this.t.links.filter((l) => !this.busy.has(l))
+        const free = this.t.links.filter((l) => !this.busy.has(l) && (kind !== 'partition' || !(this.copyWindows.has(l.from) || this.copyWindows.has(l.to))))
         if (free.length === 0) return null
         const link = rng.pick(free)
         return this.hold(link, kind, link.name, async () => {
@@ -273,7 +317,7 @@ export class FaultScheduler {
       case 'redis-old-copy':
       case 'redis-maxmemory': {
         const redis = this.t.redis
-        if (!redis || this.busy.has(redis) || !redis.running) return null
+        if (!redis || this.busy.has(redis) || !redis.running || this.copyWindows.size > 0) return null
         return this.hold(redis, kind, 'redis', async () => {
           if (kind === 'redis-maxmemory') {
             await redis.setRefusingWrites(true)
@@ -306,7 +350,7 @@ export class FaultScheduler {
       case 'redis-link-cut':
       case 'redis-link-slow':
       case 'redis-link-stall': {
-        const free = (this.t.redisLinks ?? []).filter((l) => !this.busy.has(l))
+        const free = (this.t.redisLinks ?? []).filter((l, i) => !this.busy.has(l) && (kind === 'redis-link-slow' || !this.copyWindows.has(i)))
         if (free.length === 0) return null
         const link = rng.pick(free)
         return this.hold(link, kind, link.name, async () => {
@@ -323,7 +367,9 @@ export class FaultScheduler {
       }
       case 'client-offline':
       case 'client-leaves': {
-        const free = this.t.writers().filter((w) => !this.busy.has(w) && w.online)
+        // A client leaves or goes offline only while synced: one leaving while its relay restarts on an
+        // old copy would take with it the only copy of writes that relay acknowledged and then lost.
+        const free = this.t.writers().filter((w) => !this.busy.has(w) && w.online && w.synced)
         if (free.length === 0) return null
         const writer = rng.pick(free)
         return this.hold(writer, kind, writer.name, async () => {
