@@ -97,6 +97,8 @@ interface RoomState {
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]>
 
 const MIN_UPDATE_BYTES = 2 // an empty Yjs update: no structs, empty delete set
+/** Rooms whose last published stream id is remembered (oldest forgotten first). */
+const MAX_PUBLISHED_TRACKED = 10_000
 
 function fieldsOf(raw: Buffer[]): Map<string, Buffer> {
   const fields = new Map<string, Buffer>()
@@ -140,6 +142,8 @@ export class RedisNode {
   private readonly deny: DenyBridge
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
+  /** Per room, the newest stream id this relay wrote (a stream ending before it lost entries). */
+  private readonly published = new Map<string, string>()
   /** Rooms whose updates did not all reach Redis: republished in full on the next chance. */
   private readonly dirty = new Set<string>()
   /** The persisted record (a superset of `dirty`: also rooms stored while an append was in flight) and the lineage. */
@@ -494,6 +498,7 @@ export class RedisNode {
       }
       this.markDirty(...this.rooms.keys())
     }
+    if (!first && !reset) await this.repairRegressedStreams()
     for (const state of [...this.rooms.values()]) {
       if (state.reading && await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
     }
@@ -740,10 +745,47 @@ export class RedisNode {
 
   /** Appends `update` to `room`'s stream; resolves with its stream id. */
   private async publish(room: string, update: Uint8Array, k: 'u' | 's', kind: string): Promise<string> {
-    const id = await this.cmd.callBuffer('XADD', this.keys.log(room), '*', 'r', this.instance, 'k', k, 'u', asBuffer(update)) as Buffer
+    const id = (await this.cmd.callBuffer('XADD', this.keys.log(room), '*', 'r', this.instance, 'k', k, 'u', asBuffer(update)) as Buffer).toString()
     this.metrics.entriesSent.inc({ kind })
     this.metrics.bytesSent.inc(update.byteLength)
-    return id.toString()
+    this.published.delete(room)
+    this.published.set(room, id)
+    if (this.published.size > MAX_PUBLISHED_TRACKED) this.published.delete(this.published.keys().next().value as string)
+    return id
+  }
+
+  /**
+   * After a reconnect to the same Redis (same epoch): a stream that ends before what this relay
+   * read from it or wrote to it lost its end — Redis restarted from an RDB/AOF copy older than
+   * the relays' data, or from one a second behind after a kill -9. Nobody would send those
+   * entries again, and a relay that had not read them yet would miss them for good. So the room
+   * is republished in full (loaded or not), and a relay attached to it asks the others, forced.
+   */
+  private async repairRegressedStreams(): Promise<void> {
+    for (const name of new Set([...this.rooms.keys(), ...this.published.keys()])) {
+      const end = await this.lastGeneratedId(this.keys.log(name))
+      const state = this.rooms.get(name)
+      const read = state?.reading ? state.pos : STREAM_START
+      const wrote = this.published.get(name) ?? STREAM_START
+      if (compareStreamIds(read, end) <= 0 && compareStreamIds(wrote, end) <= 0) continue
+      this.metrics.catchUps.inc({ kind: 'regressed' })
+      this.logger.warn({ room: name, streamEnd: end, read, wrote }, 'Redis lost the end of a room stream (restarted from an older copy?): republishing the room and asking the others')
+      this.markDirty(name)
+      if (state?.reading) await this.ask(state.room, true)
+    }
+  }
+
+  /** The newest id stream `key` ever generated (`0-0` when the stream does not exist). */
+  private async lastGeneratedId(key: string): Promise<string> {
+    let info: unknown[]
+    try {
+      info = await this.cmd.call('XINFO', 'STREAM', key) as unknown[]
+    } catch (err) {
+      if (/no such key/i.test((err as Error).message)) return STREAM_START
+      throw err
+    }
+    const i = info.findIndex((v) => String(v) === 'last-generated-id')
+    return i >= 0 ? String(info[i + 1]) : STREAM_START
   }
 
   /** `rooms` have updates Redis may lack: recorded on disk (before returning) and republished on the next chance. */
