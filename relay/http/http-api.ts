@@ -117,31 +117,23 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
   })
 
-  app.get('/api/rooms/:room', async (c) => {
+  /** A read of a room's whole state (access checked first), answered by `answer`; 404 when no relay holds it. */
+  async function readRoom(c: Context, answer: (state: Uint8Array) => Response): Promise<Response> {
     let name = ''
     try {
-      name = validateRoomName(c.req.param('room'))
+      name = validateRoomName(c.req.param('room') ?? '')
       await admit(c, name, false)
       const state = await withRoom(name, false, (room) => room.encodeStateAsUpdate())
       if (!state) return c.json({ error: 'not-found', reason: 'no such room' }, 404)
-      return c.json(docToJson(state))
+      return answer(state)
     } catch (error) {
       return refuse(c, asRelayError(error), deps, name)
     }
-  })
+  }
 
-  app.get('/api/rooms/:room/update', async (c) => {
-    let name = ''
-    try {
-      name = validateRoomName(c.req.param('room'))
-      await admit(c, name, false)
-      const state = await withRoom(name, false, (room) => room.encodeStateAsUpdate())
-      if (!state) return c.json({ error: 'not-found', reason: 'no such room' }, 404)
-      return c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })
-    } catch (error) {
-      return refuse(c, asRelayError(error), deps, name)
-    }
-  })
+  app.get('/api/rooms/:room', (c) => readRoom(c, (state) => c.json(docToJson(state))))
+  app.get('/api/rooms/:room/update', (c) => readRoom(c, (state) =>
+    c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })))
 
   app.post('/api/rooms/:room/update', async (c) => {
     let name = ''
