@@ -1,6 +1,7 @@
 import * as Y from 'yjs'
 import type { Schema } from 'prosemirror-model'
 import { prosemirrorJSONToYXmlFragment } from 'y-prosemirror'
+import { seedUpdate } from './blocks/convert.ts'
 
 /**
  * Content an application may give for an empty room: ProseMirror JSON (`{ type: 'doc', ... }`)
@@ -36,4 +37,12 @@ export function initialContentUpdate(schema: Schema, content: InitialContent, fr
   const update = Y.encodeStateAsUpdate(seed)
   seed.destroy()
   return update
+}
+
+/**
+ * The deterministic Yjs update that writes `content` into the block layout's Y.Text
+ * `textName` (see `blocks/convert.ts`): identical bytes on every tab and every machine.
+ */
+export function initialBlocksUpdate(schema: Schema, content: InitialContent, textName: string): Uint8Array {
+  return seedUpdate(schema.nodeFromJSON(toDocJSON(content)), SEED_CLIENT_ID, textName)
 }

@@ -3,7 +3,7 @@ import type { Command, Plugin } from 'prosemirror-state'
 import { keymap } from 'prosemirror-keymap'
 import { baseKeymap, toggleMark, setBlockType, chainCommands, exitCode } from 'prosemirror-commands'
 import { splitListItem, liftListItem, sinkListItem } from 'prosemirror-schema-list'
-import { undoCommand, redoCommand } from 'y-prosemirror'
+import { undoCommand, redoCommand } from './undo-commands.ts'
 
 /**
  * Key bindings: Mod-z undoes and Mod-Shift-z / Mod-y redo (through the Yjs undo manager, so

@@ -6,14 +6,19 @@ import type { WebsocketProvider } from 'y-websocket'
 import { EditorState } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { initProseMirrorDoc } from 'y-prosemirror'
+import type { Plugin } from 'prosemirror-state'
+import type { Node as PMNode } from 'prosemirror-model'
 import { collaborationPlugins } from './collaboration.ts'
+import { BlockBinding } from './blocks/binding.ts'
+import { blockCursorsPlugin } from './blocks/cursors.ts'
+import { BLOCKS_TEXT, TREE_FRAGMENT, conversionUpdate } from './blocks/convert.ts'
 import { editorSchema } from './schema.ts'
 import { buildInputRules } from './input-rules.ts'
 import { buildKeymaps } from './keymap.ts'
 import { toolbarPlugin } from './toolbar.ts'
 import { connectToRelays, type ConnectionStatus } from './relay-connection.ts'
 import { SavedTracker, type SavedState } from './saved-status.ts'
-import { initialContentUpdate, type InitialContent } from './initial-content.ts'
+import { initialContentUpdate, initialBlocksUpdate, type InitialContent } from './initial-content.ts'
 
 /** The local user as shown to others: the name on the remote cursor and its colour. */
 export interface EditorUser {
@@ -40,7 +45,18 @@ export interface EditorOptions {
   initialContent?: InitialContent
   /** Keep the document in IndexedDB so it survives reloads and works offline. Default true. */
   persistence?: boolean
-  /** Name of the Y.XmlFragment holding the text. Default `prosemirror`. */
+  /**
+   * How the document is kept in Yjs. `blocks` (default): the whole text in one `Y.Text` with
+   * block structure as data beside it, so no concurrent structure change (split, join, heading,
+   * list) can lose, double or move anyone's typing; a room written in the tree layout is
+   * converted once when opened. `y-prosemirror`: y-prosemirror's tree of XML elements, only for
+   * rooms shared with stock y-prosemirror editors (Tiptap, BlockNote, …); NOT structure-safe:
+   * text typed into a block while someone else splits, joins or retypes it can be lost or doubled.
+   */
+  layout?: 'blocks' | 'y-prosemirror'
+  /** Name of the Y.Text of the `blocks` layout. Default `blocks`. */
+  text?: string
+  /** Name of the Y.XmlFragment of the `y-prosemirror` layout (and of the tree converted from). Default `prosemirror`. */
   fragment?: string
   /** Show the toolbar. Default true. */
   toolbar?: boolean
@@ -62,7 +78,7 @@ export type EditorEvents = {
 export interface EditorHandle {
   /** The ProseMirror view. */
   readonly view: EditorView
-  /** The shared document: the text lives in `doc.getXmlFragment(fragment)`. */
+  /** The shared document: the text lives in `doc.getText(text)` (layout `blocks`) or `doc.getXmlFragment(fragment)`. */
   readonly doc: Y.Doc
   /** Presence of everyone in the room (the local user's state under `user`). */
   readonly awareness: Awareness
@@ -109,10 +125,13 @@ export interface EditorHandle {
  */
 export function mountEditor(element: HTMLElement, options: EditorOptions): EditorHandle {
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url]
-  const fragmentName = options.fragment ?? 'prosemirror'
+  const fragmentName = options.fragment ?? TREE_FRAGMENT
+  const textName = options.text ?? BLOCKS_TEXT
+  const layout = options.layout ?? 'blocks'
   const events = new ObservableV2<EditorEvents>()
   const doc = new Y.Doc()
   const fragment = doc.getXmlFragment(fragmentName)
+  const ytext = doc.getText(textName)
   const awareness = new Awareness(doc)
   awareness.setLocalStateField('user', { name: options.user.name, color: options.user.color })
 
@@ -135,10 +154,21 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
     if (!destroyed) events.emit('loaded', [])
   })
 
-  if (options.initialContent !== undefined) {
-    const update = initialContentUpdate(editorSchema, options.initialContent, fragmentName)
-    const seedIfEmpty = (): void => {
-      if (!destroyed && fragment.length === 0) Y.applyUpdate(doc, update, 'tandem:initial-content')
+  // A room in the tree layout is converted once, and an empty room gets the initial content,
+  // after the IndexedDB copy and the first sync (or at once offline): both writes are
+  // deterministic, so tabs doing it at the same time write it once.
+  const seedUpdate = options.initialContent === undefined ? null
+    : layout === 'blocks' ? initialBlocksUpdate(editorSchema, options.initialContent, textName)
+    : initialContentUpdate(editorSchema, options.initialContent, fragmentName)
+  if (layout === 'blocks' || seedUpdate) {
+    const prepare = (): void => {
+      if (destroyed) return
+      if (layout === 'blocks') {
+        const conversion = conversionUpdate(doc, editorSchema, fragmentName, textName)
+        if (conversion) Y.applyUpdate(doc, conversion, 'tandem:convert')
+      }
+      const empty = layout === 'blocks' ? ytext.length === 0 && fragment.length === 0 : fragment.length === 0
+      if (seedUpdate && empty) Y.applyUpdate(doc, seedUpdate, 'tandem:initial-content')
     }
     const firstSync = new Promise<void>((resolve) => {
       if (provider.synced) return resolve()
@@ -150,21 +180,28 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
       provider.on('sync', once)
     })
     void whenLoaded.then(() => {
-      if (offline) seedIfEmpty()
-      return firstSync.then(seedIfEmpty)
+      if (offline) prepare()
+      return firstSync.then(prepare)
     })
   }
 
-  const { doc: pmDoc, mapping } = initProseMirrorDoc(fragment, editorSchema)
+  let binding: BlockBinding | null = null
+  let pmDoc: PMNode
+  const plugins: Plugin[] = []
+  if (layout === 'blocks') {
+    binding = new BlockBinding(ytext, editorSchema)
+    pmDoc = binding.doc
+    plugins.push(binding.plugin(), blockCursorsPlugin(awareness))
+  } else {
+    const initial = initProseMirrorDoc(fragment, editorSchema)
+    pmDoc = initial.doc
+    plugins.push(...collaborationPlugins(fragment, awareness, { mapping: initial.mapping }))
+  }
   const mountPoint = element.ownerDocument.createElement('div')
   mountPoint.className = 'tandem-editor-body'
   element.classList.add('tandem-editor')
   element.append(mountPoint)
-  const plugins = [
-    ...collaborationPlugins(fragment, awareness, { mapping }),
-    buildInputRules(editorSchema),
-    ...buildKeymaps(editorSchema),
-  ]
+  plugins.push(buildInputRules(editorSchema), ...buildKeymaps(editorSchema))
   if (options.toolbar !== false) plugins.push(toolbarPlugin(editorSchema, element))
   const readOnly = options.readOnly ?? false
   const view = new EditorView(mountPoint, {
@@ -217,6 +254,7 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
       if (destroyed) return
       destroyed = true
       view.destroy()
+      binding?.destroy()
       mountPoint.remove()
       element.classList.remove('tandem-editor')
       saved.destroy()

@@ -3,7 +3,7 @@ import { Plugin, type Command, type EditorState } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { toggleMark, setBlockType, wrapIn, lift } from 'prosemirror-commands'
 import { wrapInList } from 'prosemirror-schema-list'
-import { undoCommand, redoCommand } from 'y-prosemirror'
+import { undoCommand, redoCommand } from './undo-commands.ts'
 
 /** One toolbar button: a label, a command, and optionally how to tell it is active. */
 interface ToolbarItem {

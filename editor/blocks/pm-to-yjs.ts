@@ -24,6 +24,7 @@ import type { Node as PMNode } from 'prosemirror-model'
 import { ReplaceStep, type Step } from 'prosemirror-transform'
 import { createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
 import { flatIndex, flatSize, toTokens } from './traversal.ts'
+import { applyOps, type DeltaOp } from './yjs-writes.ts'
 
 /** One unit of the sequence: a character, a marker or an inline leaf. */
 type Unit =
@@ -159,7 +160,6 @@ function markChange(from: MarkSet, to: MarkSet): Record<string, unknown> | null 
   return any ? change : null
 }
 
-type DeltaOp = { insert: unknown; attributes?: Record<string, unknown> } | { retain: number; attributes?: Record<string, unknown> } | { delete: number }
 
 function pushOp(ops: DeltaOp[], op: DeltaOp): void {
   const last = ops[ops.length - 1]
@@ -170,8 +170,14 @@ function pushOp(ops: DeltaOp[], op: DeltaOp): void {
   else ops.push(op)
 }
 
-/** Index range of the changed top-level children: [start, endBefore) → [start, endAfter). */
-function changedWindow(before: PMNode, after: PMNode): { start: number; endBefore: number; endAfter: number } | null {
+/**
+ * Index range of the changed top-level children: [start, endBefore) → [start, endAfter). With a
+ * single ReplaceStep, the range covers at least the children the step touched: comparing
+ * children alone cannot tell a new empty paragraph from the equal one next to it (Enter at the end
+ * of a block followed by someone else's empty block), and the new one must be written where the
+ * step put it.
+ */
+function changedWindow(before: PMNode, after: PMNode, step?: ReplaceStep): { start: number; endBefore: number; endAfter: number } | null {
   const nb = before.childCount
   const na = after.childCount
   let start = 0
@@ -179,6 +185,13 @@ function changedWindow(before: PMNode, after: PMNode): { start: number; endBefor
   if (start === nb && start === na) return null
   let tail = 0
   while (tail < nb - start && tail < na - start && before.child(nb - 1 - tail).eq(after.child(na - 1 - tail))) tail++
+  if (step && step.from <= before.content.size && step.to <= before.content.size) {
+    const $from = before.resolve(step.from)
+    const $to = before.resolve(step.to)
+    start = Math.min(start, $from.index(0))
+    const untouchedAfter = nb - ($to.depth > 0 ? $to.index(0) + 1 : $to.index(0))
+    tail = Math.max(0, Math.min(tail, untouchedAfter, na - start, nb - start))
+  }
   return { start, endBefore: nb - tail, endAfter: na - tail }
 }
 
@@ -188,7 +201,9 @@ function changedWindow(before: PMNode, after: PMNode): { start: number; endBefor
  * a previous call). Returns the spans of `after`. Runs in one Yjs transaction with `origin`.
  */
 export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans: readonly number[], options: WriteOptions = {}, origin: unknown = null): number[] {
-  const window = changedWindow(before, after)
+  const single = options.steps?.length === 1 ? options.steps[0] : undefined
+  const step = single instanceof ReplaceStep ? single : undefined
+  const window = changedWindow(before, after, step)
   if (!window) return [...spans]
   const { start, endBefore, endAfter } = window
   let index = 0
@@ -201,8 +216,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   // A single ReplaceStep pins the alignment: nothing before its start or after its end changed.
   let prefixCap = Infinity
   let suffixCap = Infinity
-  const step = options.steps?.length === 1 ? options.steps[0] : undefined
-  if (step instanceof ReplaceStep) {
+  if (step) {
     let windowPos = 0
     for (let i = 0; i < start; i++) windowPos += before.child(i).nodeSize
     prefixCap = Math.max(0, flatIndex(before, step.from, start, windowPos))
@@ -244,13 +258,12 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
       j++
     }
   }
-  const run = (): void => {
-    // default options: Yjs 13 strips a final '\n' when `sanitize` is FALSE (inverted test)
-    ytext.applyDelta(ops)
+  const doc = ytext.doc
+  if (!doc) throw new Error('writeChange needs a Y.Text that is part of a Y.Doc')
+  doc.transact((transaction) => {
+    applyOps(transaction, ytext, ops)
     for (const [marker, block] of markerUpdates) updateMarker(marker, block)
-  }
-  if (ytext.doc) ytext.doc.transact(run, origin)
-  else run()
+  }, origin)
 
   const out = spans.slice(0, start)
   for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))

@@ -127,6 +127,59 @@ export function flatIndex(doc: PMNode, pos: number, fromChild = 0, fromPos = 0):
   }
 }
 
+/**
+ * The ProseMirror position right after unit `unit` of the Y.Text, where `doc` was read from it
+ * with `spans[i]` units for top-level child `i` (the inverse of {@link flatIndex} for carets):
+ * after a marker is the start of its block's content, after a character is the position after
+ * it; after a leaf block (a rule) is the position after the node. A node whose units a repair
+ * changed (its span differs from its flattening) maps every unit to the start of its content.
+ * Units past the end map to the end of the last node; a negative unit to the start.
+ */
+export function positionAfterUnit(doc: PMNode, spans: readonly number[], unit: number): number {
+  let pos = 0
+  let start = 0
+  for (let i = 0; i < doc.childCount; i++) {
+    const child = doc.child(i)
+    const span = spans[i] ?? flatSize(child)
+    if (unit < start + span) {
+      if (span !== flatSize(child) || unit < start) return firstContentPos(child, pos)
+      return afterUnitIn(child, pos, unit - start)
+    }
+    start += span
+    pos += child.nodeSize
+  }
+  return Math.max(0, pos - 1)
+}
+
+/** Position of the start of the first textblock's content in `node` at `pos` (or after a leaf). */
+function firstContentPos(node: PMNode, pos: number): number {
+  let inner = pos
+  let n = node
+  while (!n.isTextblock && !n.isLeaf && n.childCount > 0) {
+    inner += 1
+    n = n.child(0)
+  }
+  return n.isLeaf ? inner + n.nodeSize : inner + 1
+}
+
+function afterUnitIn(node: PMNode, pos: number, unit: number): number {
+  if (CONTAINER_TYPES.has(node.type.name)) {
+    let inner = pos + 1
+    let before = 0
+    for (let i = 0; i < node.childCount; i++) {
+      const child = node.child(i)
+      const size = flatSize(child)
+      if (unit < before + size) return afterUnitIn(child, inner, unit - before)
+      before += size
+      inner += child.nodeSize
+    }
+    return inner - 1
+  }
+  if (node.isLeaf) return pos + node.nodeSize
+  // a textblock: unit 0 is its marker; every inline unit is one position wide
+  return pos + 1 + Math.min(unit, node.content.size)
+}
+
 // ---- reading ----
 
 /** A block as read: its marker data (null: text before any marker) and its inline tokens. */

@@ -26,6 +26,11 @@ import {
 import { editorSchema } from '../../../editor/schema.ts'
 import { collaborationPlugins } from '../../../editor/collaboration.ts'
 import { stickySelection } from '../../../editor/sticky-caret.ts'
+import { BlockBinding } from '../../../editor/blocks/binding.ts'
+import { blockCursorsPlugin } from '../../../editor/blocks/cursors.ts'
+import { readTokens } from '../../../editor/blocks/layout.ts'
+import { fromTokens } from '../../../editor/blocks/traversal.ts'
+import { undoCommand } from '../../../editor/undo-commands.ts'
 
 const NET = Symbol('network')
 const FRAGMENT = 'prosemirror'
@@ -61,8 +66,12 @@ class HeadlessView {
   }
 }
 
-/** Which binding an editor runs. */
-export type Flavor = 'tandem' | 'stock'
+/**
+ * Which binding an editor runs: `blocks` is the editor's default (the block layout, one Y.Text);
+ * `tandem` is the `layout: 'y-prosemirror'` option (y-prosemirror with tandem's sticky caret and
+ * local writes); `stock` is y-prosemirror as published.
+ */
+export type Flavor = 'blocks' | 'tandem' | 'stock'
 
 /**
  * How the first ProseMirror state is made: `schema` (a document of one empty paragraph, what
@@ -78,6 +87,9 @@ export class HeadlessEditor {
   readonly awareness: Awareness
   readonly view: HeadlessView
   readonly fragment: Y.XmlFragment
+  readonly ytext: Y.Text
+  /** The block layout's binding (flavor `blocks`). */
+  readonly blocks: BlockBinding | null = null
 
   constructor(
     readonly name: string,
@@ -90,6 +102,13 @@ export class HeadlessEditor {
     this.fragment = this.doc.getXmlFragment(FRAGMENT)
     this.awareness = new Awareness(this.doc)
     this.awareness.setLocalStateField('user', { name, color: '#336699' })
+    this.ytext = this.doc.getText('blocks')
+    if (flavor === 'blocks') {
+      this.blocks = new BlockBinding(this.ytext, editorSchema)
+      const plugins = [this.blocks.plugin(), blockCursorsPlugin(this.awareness)]
+      this.view = new HeadlessView(EditorState.create({ schema: editorSchema, plugins, doc: this.blocks.doc }))
+      return
+    }
     const initial = start === 'mounted' ? initProseMirrorDoc(this.fragment, editorSchema) : null
     const options = initial ? { mapping: initial.mapping } : {}
     const plugins: Plugin[] =
@@ -143,7 +162,13 @@ export class HeadlessEditor {
 
   /** Undoes this editor's last change through the Yjs undo manager (Mod-z). */
   undo(): void {
-    undo(this.state)
+    if (this.blocks) undoCommand(this.state, (tr) => this.view.dispatch(tr))
+    else undo(this.state)
+  }
+
+  /** The shared Yjs content as a string, to compare replicas. */
+  get layoutString(): string {
+    return this.blocks ? JSON.stringify(this.ytext.toDelta()) : this.fragment.toString()
   }
 
   /** Replaces the whole document (used to seed a shared starting point). */
@@ -153,16 +178,19 @@ export class HeadlessEditor {
 
   /** The document the Yjs fragment describes, to check that the view shows exactly it. */
   fragmentDoc(): PMNode {
+    if (this.blocks) return fromTokens(editorSchema, readTokens(this.ytext)).doc
     return yXmlFragmentToProseMirrorRootNode(this.fragment, editorSchema)
   }
 
   /** This editor's caret as it publishes it (sticky relative positions). */
   stickyCaret(): Y.RelativePosition {
+    if (this.blocks) return this.blocks.relativeAt(this.state.selection.head)
     return stickySelection(this.binding, this.state).head
   }
 
   /** Resolves a relative position (from any editor) in this editor's document, or null. */
   resolve(rel: Y.RelativePosition): number | null {
+    if (this.blocks) return this.blocks.resolve(rel)
     return relativePositionToAbsolutePosition(this.doc, this.fragment, rel, this.binding.mapping)
   }
 
@@ -178,6 +206,7 @@ export class HeadlessEditor {
 
   destroy(): void {
     this.view.destroy()
+    this.blocks?.destroy()
     this.awareness.destroy()
     this.doc.destroy()
   }

@@ -1,0 +1,312 @@
+/**
+ * The binding of a ProseMirror editor to the block layout's `Y.Text` (see `layout.ts`): the
+ * plugin that wires the two directions together and keeps the selection and the undo history.
+ * Imports yjs, prosemirror-state and this folder's modules.
+ *
+ * - Local: after every dispatch, the change from the document the Y.Text holds to the editor's
+ *   document is written by `pm-to-yjs.ts` (one Yjs transaction, origin = the binding), with the
+ *   transaction's steps as the alignment hint when there was one transaction since the last write.
+ * - Remote (any other origin: the relay, IndexedDB, the undo manager, another binding): the
+ *   changed range of the Yjs transaction becomes steps over that range only (`yjs-to-pm.ts`),
+ *   dispatched as one ProseMirror transaction marked {@link REMOTE}.
+ * - Selection across a remote change follows the sticky-caret rule: a caret sticks to the unit
+ *   before it (the character its owner typed last, or its block's marker), a range's start to its
+ *   first unit and its end to its last, so text someone else inserts exactly at the caret goes
+ *   after it and the owner's next keystroke continues their own word. Only a caret the change
+ *   touches costs a walk over the Y.Text's items (to find that unit again); any other is shifted
+ *   by the change's length. Stored marks survive a remote change.
+ * - Undo: a `Y.UndoManager` on the Y.Text that tracks this binding's writes only, so undo never
+ *   removes what someone else wrote; its changes come back as remote changes. Each undo step
+ *   remembers the selection before it, restored when the step is undone.
+ */
+import * as Y from 'yjs'
+import { AllSelection, Plugin, PluginKey, Selection, TextSelection, type Command, type EditorState, type Transaction } from 'prosemirror-state'
+import type { Node as PMNode, Schema } from 'prosemirror-model'
+import type { Step } from 'prosemirror-transform'
+import { readTokens } from './layout.ts'
+import { flatIndex, fromTokens, positionAfterUnit } from './traversal.ts'
+import { writeChange } from './pm-to-yjs.ts'
+import { applyRemoteChange, changedRange, type ChangedRange } from './yjs-to-pm.ts'
+
+/** What the binding needs of an editor view (an `EditorView`, or a headless stand-in). */
+export interface BindingHost {
+  readonly state: EditorState
+  dispatch(tr: Transaction): void
+}
+
+/** Plugin state: the binding, and the steps applied since the document the Y.Text holds. */
+interface SyncState {
+  binding: BlockBinding
+  from: PMNode
+  steps: readonly Step[]
+}
+
+/** Key of the binding's plugin; its state holds the {@link BlockBinding}. */
+export const blockSyncKey = new PluginKey<SyncState>('tandem-blocks')
+
+/** Meta value (under {@link blockSyncKey}) of a transaction that shows a remote change. */
+export const REMOTE = 'remote'
+
+/** Options of {@link BlockBinding}. */
+export interface BlockBindingOptions {
+  /** Local changes closer together than this (ms) are undone together. Default 500. */
+  captureTimeout?: number
+}
+
+/** A selection as units of the Y.Text, kept with an undo step. */
+interface StoredSelection {
+  anchor: Y.RelativePosition
+  head: Y.RelativePosition
+}
+
+/** The units of the Y.Text before position `pos` of `doc`, which was read from it with `spans`. */
+export function unitsBefore(doc: PMNode, spans: readonly number[], pos: number): number {
+  let units = 0
+  let offset = 0
+  for (let i = 0; i < doc.childCount; i++) {
+    const child = doc.child(i)
+    const end = offset + child.nodeSize
+    if (pos < end) return units + Math.min(spans[i] ?? 0, flatIndex(doc, pos, i, offset))
+    units += spans[i] ?? 0
+    offset = end
+  }
+  return units
+}
+
+/** The item and offset of unit `unit` as the Y.Text was before the transaction of `event`. */
+function unitBefore(ytext: Y.Text, event: Y.YEvent<Y.Text>, unit: number): [Y.Item, number] | null {
+  let n = 0
+  for (let item = ytext._start; item !== null; item = item.right) {
+    if (!item.countable || event.adds(item) || (item.deleted && !event.deletes(item))) continue
+    if (unit < n + item.length) return [item, unit - n]
+    n += item.length
+  }
+  return null
+}
+
+/** The index of `item`'s first unit in `ytext` now, or null if it is deleted. */
+function indexNow(ytext: Y.Text, item: Y.Item): number | null {
+  if (item.deleted) return null
+  let n = 0
+  for (let cursor = ytext._start; cursor !== null && cursor !== item; cursor = cursor.right) if (!cursor.deleted && cursor.countable) n += cursor.length
+  return n
+}
+
+/** Whether `node` holds a leaf (text or an atom); stops at the first one. */
+function holdsLeaf(node: PMNode): boolean {
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i)
+    if (child.isLeaf || holdsLeaf(child)) return true
+  }
+  return false
+}
+
+/** A ProseMirror document bound to the block layout's Y.Text. */
+export class BlockBinding {
+  /** The document the Y.Text holds, as the editor shows it. */
+  doc: PMNode
+  /** Units of the Y.Text each top-level node of {@link doc} was read from. */
+  spans: number[]
+  /** This binding's undo history (its own writes only). */
+  readonly undoManager: Y.UndoManager
+  private host: BindingHost | null = null
+  private selectionBeforeWrite: Selection | null = null
+
+  constructor(
+    readonly ytext: Y.Text,
+    readonly schema: Schema,
+    options: BlockBindingOptions = {},
+  ) {
+    const read = fromTokens(schema, readTokens(ytext))
+    this.doc = read.doc
+    this.spans = read.spans
+    this.undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set([this]), captureTimeout: options.captureTimeout ?? 500 })
+    this.undoManager.on('stack-item-added', this.onStackItemAdded)
+    this.undoManager.on('stack-item-popped', this.onStackItemPopped)
+    ytext.observeDeep(this.onChange)
+  }
+
+  /** The ProseMirror plugin; the state must be created with {@link doc} as its document. */
+  plugin(): Plugin<SyncState> {
+    const binding = this
+    return new Plugin<SyncState>({
+      key: blockSyncKey,
+      state: {
+        init: (_config, state) => ({ binding, from: state.doc, steps: [] }),
+        apply(tr, value, oldState, newState) {
+          if (!tr.docChanged) return value
+          if (tr.getMeta(blockSyncKey) === REMOTE) return { binding, from: newState.doc, steps: [] }
+          if (oldState.doc === binding.doc) return { binding, from: oldState.doc, steps: tr.steps }
+          return { binding, from: value.from, steps: [...value.steps, ...tr.steps] }
+        },
+      },
+      view: (view) => {
+        binding.attach(view)
+        return {
+          update: (updated, previous) => binding.flushLocal(updated.state, previous),
+          destroy: () => binding.detach(view),
+        }
+      },
+    })
+  }
+
+  /** Starts dispatching remote changes to `host`. */
+  attach(host: BindingHost): void {
+    this.host = host
+    // anything that arrived between the binding's creation and now
+    if (host.state.doc !== this.doc && host.state.doc.eq(this.doc)) return
+    if (host.state.doc !== this.doc) this.resync()
+  }
+
+  /** Stops dispatching to `host`. */
+  detach(host: BindingHost): void {
+    if (this.host === host) this.host = null
+  }
+
+  /** Writes the local change from the document the Y.Text holds to `state.doc`. */
+  flushLocal(state: EditorState, previous?: EditorState): void {
+    if (state.doc === this.doc) return
+    const pending = blockSyncKey.getState(state)
+    const steps = pending && pending.from === this.doc ? pending.steps : undefined
+    this.selectionBeforeWrite = previous && previous.doc === this.doc ? previous.selection : null
+    this.spans = writeChange(this.ytext, this.doc, state.doc, this.spans, steps ? { steps } : {}, this)
+    this.doc = state.doc
+    this.selectionBeforeWrite = null
+  }
+
+  /** Unobserves the Y.Text and drops the undo history. */
+  destroy(): void {
+    this.ytext.unobserveDeep(this.onChange)
+    this.undoManager.off('stack-item-added', this.onStackItemAdded)
+    this.undoManager.off('stack-item-popped', this.onStackItemPopped)
+    this.undoManager.destroy()
+    this.host = null
+  }
+
+  /** Reads the whole Y.Text again and shows it (a host attached to a stale document). */
+  private resync(): void {
+    const read = fromTokens(this.schema, readTokens(this.ytext))
+    this.spans = read.spans
+    const host = this.host
+    if (!host) {
+      this.doc = read.doc
+      return
+    }
+    const tr = host.state.tr.replaceWith(0, host.state.doc.content.size, read.doc.content)
+    tr.setMeta(blockSyncKey, REMOTE).setMeta('addToHistory', false)
+    this.doc = tr.doc
+    host.dispatch(tr)
+  }
+
+  private readonly onChange = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
+    if (transaction.origin === this) return
+    const range = changedRange(this.ytext, events)
+    if (!range) return
+    const before = this.doc
+    const beforeSpans = this.spans
+    const { transform, spans } = applyRemoteChange(this.schema, this.ytext, before, beforeSpans, range)
+    this.spans = spans
+    const host = this.host
+    if (!host) {
+      this.doc = transform.doc
+      return
+    }
+    const state = host.state
+    if (state.doc !== before) {
+      // never expected: local changes are written on every dispatch
+      this.resync()
+      return
+    }
+    const tr = state.tr
+    for (const step of transform.steps) tr.step(step)
+    const textEvent = events.find((e) => e.target === this.ytext) as Y.YEvent<Y.Text> | undefined
+    const map = (pos: number, side: -1 | 1): number => {
+      const units = unitsBefore(before, beforeSpans, pos)
+      const after = this.stickyUnits(units, side, range, textEvent)
+      if (after === null) return tr.mapping.map(pos, side)
+      return after <= 0 ? Selection.atStart(tr.doc).from : positionAfterUnit(tr.doc, spans, after - 1)
+    }
+    const selection = state.selection
+    if (selection instanceof AllSelection && !holdsLeaf(state.doc)) {
+      // a select-all of empty blocks (an empty room) is a caret: what others type into it is not selected
+      tr.setSelection(Selection.near(tr.doc.resolve(map(selection.from, -1))))
+    } else if (selection instanceof TextSelection) {
+      const anchor = selection.empty ? map(selection.head, -1) : map(selection.anchor, selection.anchor <= selection.head ? 1 : -1)
+      const head = selection.empty ? anchor : map(selection.head, selection.head < selection.anchor ? 1 : -1)
+      tr.setSelection(TextSelection.between(tr.doc.resolve(anchor), tr.doc.resolve(head)))
+    }
+    if (state.storedMarks) tr.setStoredMarks(state.storedMarks)
+    tr.setMeta(blockSyncKey, REMOTE).setMeta('addToHistory', false)
+    this.doc = tr.doc
+    host.dispatch(tr)
+  }
+
+  /**
+   * Where a selection end with `units` units before it goes after a remote change of `range`:
+   * `side` -1 sticks to the unit before it, +1 to the unit after it. Null: that unit was deleted.
+   */
+  private stickyUnits(units: number, side: -1 | 1, range: ChangedRange, event: Y.YEvent<Y.Text> | undefined): number | null {
+    const unit = side < 0 ? units - 1 : units
+    if (unit < range.from || !event) return units
+    if (unit >= range.toBefore) return units + range.toAfter - range.toBefore
+    const found = unitBefore(this.ytext, event, unit)
+    if (!found) return null
+    const index = indexNow(this.ytext, found[0])
+    if (index === null) return null
+    return index + found[1] + (side < 0 ? 1 : 0)
+  }
+
+  /** The relative position of `pos` in {@link doc}, sticking to the unit before it. */
+  relativeAt(pos: number): Y.RelativePosition {
+    return Y.createRelativePositionFromTypeIndex(this.ytext, unitsBefore(this.doc, this.spans, pos), -1)
+  }
+
+  /** The position in {@link doc} that `rel` (from any replica) resolves to, or null. */
+  resolve(rel: Y.RelativePosition): number | null {
+    const doc = this.ytext.doc
+    const abs = doc ? Y.createAbsolutePositionFromRelativePosition(rel, doc) : null
+    if (!abs || abs.type !== this.ytext) return null
+    return abs.index <= 0 ? Selection.atStart(this.doc).from : positionAfterUnit(this.doc, this.spans, abs.index - 1)
+  }
+
+  private selectionUnits(selection: Selection): StoredSelection {
+    return { anchor: this.relativeAt(selection.anchor), head: this.relativeAt(selection.head) }
+  }
+
+  private readonly onStackItemAdded = ({ stackItem, type }: { stackItem: { meta: Map<unknown, unknown> }; type: 'undo' | 'redo' }): void => {
+    const selection = type === 'undo' ? this.selectionBeforeWrite : this.host?.state.selection
+    if (selection) stackItem.meta.set(this, this.selectionUnits(selection))
+  }
+
+  private readonly onStackItemPopped = ({ stackItem }: { stackItem: { meta: Map<unknown, unknown> } }): void => {
+    const stored = stackItem.meta.get(this) as StoredSelection | undefined
+    const host = this.host
+    if (!stored || !host || host.state.doc !== this.doc) return
+    const anchor = this.resolve(stored.anchor)
+    const head = this.resolve(stored.head)
+    if (anchor === null || head === null) return
+    const tr = host.state.tr.setSelection(TextSelection.between(this.doc.resolve(anchor), this.doc.resolve(head)))
+    host.dispatch(tr.setMeta(blockSyncKey, REMOTE).setMeta('addToHistory', false).scrollIntoView())
+  }
+}
+
+/** The binding of `state`, if it has one. */
+export function bindingOf(state: EditorState): BlockBinding | undefined {
+  return blockSyncKey.getState(state)?.binding
+}
+
+/** Undoes the local user's last change on the block layout (false if there is none). */
+export const undoBlocks: Command = (state, dispatch) => {
+  const binding = bindingOf(state)
+  if (!binding || binding.undoManager.undoStack.length === 0) return false
+  if (dispatch) binding.undoManager.undo()
+  return true
+}
+
+/** Redoes the local user's last undone change on the block layout (false if there is none). */
+export const redoBlocks: Command = (state, dispatch) => {
+  const binding = bindingOf(state)
+  if (!binding || binding.undoManager.redoStack.length === 0) return false
+  if (dispatch) binding.undoManager.redo()
+  return true
+}
