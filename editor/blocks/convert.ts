@@ -16,11 +16,10 @@
 import * as Y from 'yjs'
 import type { Node as PMNode, Schema } from 'prosemirror-model'
 import { yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror'
-import { appendTokens } from './layout.ts'
+import { appendTokens, BLOCKS_TEXT } from './layout.ts'
 import { toTokens } from './traversal.ts'
 
-/** Name of the root `Y.Text` of the block layout. */
-export const BLOCKS_TEXT = 'blocks'
+export { BLOCKS_TEXT }
 
 /** Name of the root `Y.XmlFragment` of y-prosemirror's tree layout. */
 export const TREE_FRAGMENT = 'prosemirror'

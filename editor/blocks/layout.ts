@@ -80,6 +80,9 @@
  */
 import * as Y from 'yjs'
 
+/** Name of the root `Y.Text` of the block layout. */
+export const BLOCKS_TEXT = 'blocks'
+
 /** Attributes of a node or mark, JSON values. */
 export type Attrs = Record<string, unknown>
 

@@ -3,6 +3,8 @@ import * as Y from 'yjs'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
+import { editorSchema } from '../../../editor/schema.ts'
+import { conversionUpdate, seedUpdate } from '../../../editor/blocks/convert.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -80,6 +82,29 @@ describe('HTTP API', () => {
         ],
       },
     })
+  })
+
+  it('the block layout reads as ProseMirror JSON, and so does a tree-layout room converted to it', async () => {
+    const r = await relay()
+    const doc = editorSchema.node('doc', null, [
+      editorSchema.node('heading', { level: 2 }, [editorSchema.text('Plan')]),
+      editorSchema.node('bullet_list', null, [
+        editorSchema.node('list_item', null, [editorSchema.node('paragraph', null, [editorSchema.text('one '), editorSchema.text('bold', [editorSchema.marks['strong']!.create()])])]),
+        editorSchema.node('list_item', null, [editorSchema.node('paragraph', null, [editorSchema.text('two')])]),
+      ]),
+    ])
+    const posted = await fetch(`${r.httpUrl}/api/rooms/blocks-room/update`, { method: 'POST', body: Buffer.from(seedUpdate(doc, 77)) })
+    expect(posted.status).toBe(200)
+    const json = (await (await fetch(`${r.httpUrl}/api/rooms/blocks-room`)).json()) as Record<string, unknown>
+    expect(json['blocks']).toEqual(doc.toJSON())
+
+    // a tree-layout room, converted once: both roots read as the same document
+    const tree = richDoc()
+    Y.applyUpdate(tree, conversionUpdate(tree, editorSchema)!)
+    await fetch(`${r.httpUrl}/api/rooms/converted/update`, { method: 'POST', body: Buffer.from(Y.encodeStateAsUpdate(tree)) })
+    const both = (await (await fetch(`${r.httpUrl}/api/rooms/converted`)).json()) as Record<string, unknown>
+    // (the block layout is read through the schema: a link's default `title: null` is filled in)
+    expect(both['blocks']).toEqual(editorSchema.nodeFromJSON(both['prosemirror']).toJSON())
   })
 
   it('a POSTed update reaches connected WebSocket clients', async () => {
