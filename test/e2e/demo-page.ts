@@ -59,9 +59,18 @@ export async function editorText(page: Page): Promise<string> {
   })
 }
 
-/** The Yjs fragment as XML: identical strings mean identical documents. */
-export async function fragmentXml(page: Page): Promise<string> {
-  return page.evaluate(() => window.tandem?.editor.doc.getXmlFragment('prosemirror').toString() ?? '')
+/**
+ * The shared Yjs content of the page's editor (the block layout's Y.Text): its text with a line
+ * break per block marker, then its full delta (marks and markers' fields). Identical strings mean
+ * identical documents.
+ */
+export async function sharedContent(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const ytext = window.tandem?.editor.doc.getText('blocks')
+    if (!ytext) return ''
+    const delta = ytext.toDelta() as { insert: unknown }[]
+    return delta.map((op) => (typeof op.insert === 'string' ? op.insert : '\n')).join('') + '\u0000' + JSON.stringify(delta)
+  })
 }
 
 /** Waits until the editor text satisfies `includes` (every string present). */
@@ -73,12 +82,12 @@ export async function waitForText(page: Page, ...includes: string[]): Promise<vo
   }, includes)
 }
 
-/** Waits until all pages hold byte-identical fragments and returns the common XML. */
+/** Waits until all pages hold identical shared content and returns its text (a line per block). */
 export async function waitForConvergence(pages: Page[], deadlineMs = 15_000): Promise<string> {
   const deadline = Date.now() + deadlineMs
   for (;;) {
-    const xmls = await Promise.all(pages.map(fragmentXml))
-    if (xmls.every((x) => x === xmls[0])) return xmls[0] ?? ''
+    const xmls = await Promise.all(pages.map(sharedContent))
+    if (xmls.every((x) => x === xmls[0])) return (xmls[0] ?? '').split('\u0000')[0] ?? ''
     if (Date.now() > deadline) throw new Error(`pages did not converge:\n${xmls.join('\n---\n')}`)
     // Each page round trip is the poll interval; the pages themselves are never put to sleep.
     await Promise.all(pages.map((p) => p.evaluate(() => new Promise((r) => requestAnimationFrame(r)))))

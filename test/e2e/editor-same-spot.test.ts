@@ -12,7 +12,7 @@ import { buildEditor } from '../../editor/build.ts'
 import { launchChromium } from './chromium.ts'
 import { serveStatic, type StaticServer } from './static-server.ts'
 import { startTestRelay, type TestRelay } from './relay.ts'
-import { openDemo, editorText, fragmentXml, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
+import { openDemo, editorText, sharedContent, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
 
 const ADA = { name: 'Ada', color: '#e11d48' }
 const BOB = { name: 'Bob', color: '#2563eb' }
@@ -245,7 +245,7 @@ describe('two people typing at the same spot at the same time keep their words w
       betaLeft = BETA.slice(1)
     }
     const text = await typeTogether(a.page, ALPHA, b.page, betaLeft)
-    const xml = await fragmentXml(a.page)
+    const xml = await sharedContent(a.page)
     expect(text, xml).toContain(ALPHA)
     expect(text, xml).toContain(BETA)
     expect(text, xml).toBe('plain ' + (text.indexOf(ALPHA) < text.indexOf(BETA) ? ALPHA + BETA : BETA + ALPHA))
