@@ -8,6 +8,7 @@ export { parseConfig, resolveConfig, DEFAULT_CONFIG, HELP, ConfigError, type Rel
 export type { RelayExtension, RelayContext, UpgradeHandler, UpgradeAuthorizer } from './server/extension.ts'
 export { Room, type RoomClient } from './room/room.ts'
 export { RoomManager } from './room/rooms.ts'
+export { authorOf, httpOrigin, type Author, type HttpOrigin } from './room/author.ts'
 export { RelayError, LoadError, ProtocolError, CLOSE_CODES, HTTP_STATUSES, type RelayErrorCode } from './wire/errors.ts'
 export { validateRoomName, roomNameFromPath, MAX_ROOM_NAME_BYTES } from './room/room-name.ts'
 export * from './wire/protocol.ts'

@@ -42,6 +42,12 @@ export interface Grant {
   expiresAt?: number
   /** Token id: a revocation of it cuts the connection. */
   tokenId?: string
+  /**
+   * Who writes through this grant (a token's `sub` and `name`, or what an `authorize` hook says):
+   * history, the change feed and webhooks attribute the updates to it. Absent in open mode
+   * without a demo token carrying one.
+   */
+  author?: { id: string; name?: string }
 }
 
 /** A refusal of an authorizer. */
@@ -129,7 +135,13 @@ export class Access {
   }
 
   private grantOf(claims: TokenClaims): Grant {
-    return { right: claims.right, awareness: true, expiresAt: claims.exp * 1000, ...(claims.jti ? { tokenId: claims.jti } : {}) }
+    return {
+      right: claims.right,
+      awareness: true,
+      expiresAt: claims.exp * 1000,
+      ...(claims.jti ? { tokenId: claims.jti } : {}),
+      ...(claims.sub ? { author: { id: claims.sub, ...(claims.name ? { name: claims.name } : {}) } } : {}),
+    }
   }
 
   /** Requires an admin token signed with an `--auth-secret` key (the deny-list API does not exist without one). */

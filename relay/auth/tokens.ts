@@ -6,7 +6,8 @@
  *
  * Claims: `rooms` (exact names, or prefixes ending in `/`: `team-a/` matches `team-a/notes`
  * but never `team-ab`), `right` (`read` | `write`), `exp` (required), `jti` (token id, for the
- * deny list), `admin: true` for the holder of the deny-list API.
+ * deny list), `admin: true` for the holder of the deny-list API, `sub` (user id) and `name` (display
+ * name): the relay attributes what a connection writes to them (history, feed, webhooks).
  *
  * @module
  */
@@ -14,6 +15,9 @@ import { randomUUID } from 'node:crypto'
 
 /** jose is loaded on first use: an open relay (no `--auth-secret`) never signs or verifies. */
 const loadJose = (): Promise<typeof import('jose')> => import('jose')
+
+/** Longest accepted `sub` and `name` claims (they are stored with every version and event). */
+export const MAX_AUTHOR_CHARS = 200
 
 /** What a token lets its holder do in a room. */
 export type Right = 'read' | 'write'
@@ -35,6 +39,10 @@ export interface TokenClaims {
   exp: number
   /** Holder may use the deny-list API. */
   admin?: boolean
+  /** User id: what this token's holder writes is attributed to it. */
+  sub?: string
+  /** The user's display name. */
+  name?: string
 }
 
 /** Why a token was refused. */
@@ -82,13 +90,24 @@ export interface SignOptions {
   ttlSeconds: number
   admin?: boolean
   jti?: string
+  /** User id the holder writes as. */
+  sub?: string
+  /** The user's display name. */
+  name?: string
 }
 
 /** Signs a token with `key` (its `kid` goes in the header). */
 export async function signToken(key: AuthKey, options: SignOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
   const { SignJWT } = await loadJose()
-  return new SignJWT({ rooms: options.rooms, right: options.right, ...(options.admin ? { admin: true } : {}) })
+  const claims = {
+    rooms: options.rooms,
+    right: options.right,
+    ...(options.admin ? { admin: true } : {}),
+    ...(options.sub ? { sub: options.sub } : {}),
+    ...(options.name ? { name: options.name } : {}),
+  }
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'JWT' })
     .setIssuedAt(now)
     .setExpirationTime(now + options.ttlSeconds)
@@ -131,9 +150,22 @@ export async function verifyToken(token: string | null | undefined, keys: readon
     if (error instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, failure: 'bad-claims', reason: error.message }
     return { ok: false, failure: 'malformed', reason: 'token does not verify' }
   }
-  const { rooms, right, jti, exp, admin } = payload
+  const { rooms, right, jti, exp, admin, sub, name } = payload
   if (!Array.isArray(rooms) || !rooms.every((r) => typeof r === 'string')) return { ok: false, failure: 'bad-claims', reason: 'claim "rooms" must be a list of strings' }
   if (right !== 'read' && right !== 'write') return { ok: false, failure: 'bad-claims', reason: 'claim "right" must be read or write' }
   if (typeof exp !== 'number') return { ok: false, failure: 'bad-claims', reason: 'claim "exp" is required' }
-  return { ok: true, claims: { rooms: rooms as string[], right, jti: typeof jti === 'string' ? jti : '', exp, ...(admin === true ? { admin: true } : {}) } }
+  if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_AUTHOR_CHARS)) return { ok: false, failure: 'bad-claims', reason: `claim "sub" must be a string of 1 to ${MAX_AUTHOR_CHARS} characters` }
+  if (name !== undefined && (typeof name !== 'string' || name.length > MAX_AUTHOR_CHARS)) return { ok: false, failure: 'bad-claims', reason: `claim "name" must be a string of at most ${MAX_AUTHOR_CHARS} characters` }
+  return {
+    ok: true,
+    claims: {
+      rooms: rooms as string[],
+      right,
+      jti: typeof jti === 'string' ? jti : '',
+      exp,
+      ...(admin === true ? { admin: true } : {}),
+      ...(typeof sub === 'string' ? { sub } : {}),
+      ...(typeof name === 'string' && name ? { name } : {}),
+    },
+  }
 }

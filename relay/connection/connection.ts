@@ -14,6 +14,7 @@ import * as encoding from 'lib0/encoding'
 import { decodeClientMessage, encodeSaved, encodeSyncStep1, encodeSyncStep2, MESSAGE_AUTH, MESSAGE_AWARENESS } from '../wire/protocol.ts'
 import { RateGate } from './limits.ts'
 import type { Grant } from '../auth/access.ts'
+import type { Author } from '../room/author.ts'
 import { RelayError, asRelayError, closeReason } from '../wire/errors.ts'
 import type { Room, RoomClient } from '../room/room.ts'
 import type { RoomManager } from '../room/rooms.ts'
@@ -86,11 +87,14 @@ export class Connection implements RoomClient {
   private paused = false
   private expiryTimer: NodeJS.Timeout | null = null
   private toldReadOnly = false
+  /** Who writes through this connection (its grant's author); what it writes is attributed to them. */
+  readonly author: Author | undefined
 
   constructor(ws: WebSocket, roomName: string, deps: ConnectionDeps) {
     this.ws = ws
     this.roomName = roomName
     this.deps = deps
+    this.author = deps.grant?.author
     deps.metrics.connections.inc()
     const limits = deps.limits
     this.gate = limits

@@ -15,6 +15,7 @@ import { RelayError, asRelayError } from '../wire/errors.ts'
 import { loggedRefusals, tokenOf, type Access, type AuthRequest, type Grant } from '../auth/access.ts'
 import type { IpLimits } from '../auth/ip-limits.ts'
 import { validateRoomName } from '../room/room-name.ts'
+import { httpOrigin } from '../room/author.ts'
 import { validateUpdate } from '../wire/protocol.ts'
 import { docToJson } from './doc-json.ts'
 import type { RoomManager } from '../room/rooms.ts'
@@ -139,7 +140,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     let name = ''
     try {
       name = validateRoomName(c.req.param('room'))
-      await admit(c, name, true)
+      const grant = await admit(c, name, true)
       const body = new Uint8Array(await c.req.arrayBuffer())
       if (body.byteLength === 0) throw new RelayError('invalid-update', 'empty body')
       try {
@@ -147,7 +148,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
       } catch (cause) {
         throw new RelayError('invalid-update', 'update does not decode', { cause })
       }
-      await withRoom(name, true, (room) => room.applyUpdate(body, 'http'))
+      await withRoom(name, true, (room) => room.applyUpdate(body, httpOrigin(grant.author)))
       return c.json({ ok: true })
     } catch (error) {
       return refuse(c, asRelayError(error), deps, name)

@@ -12,7 +12,7 @@ import type { Room } from './room.ts'
 export interface ExtensionHooks {
   name: string
   onRoomLoaded?(room: Room): void
-  /** After an update was applied to `room` and forwarded to local clients; `origin` is the connection, a peer origin or `'http'`. */
+  /** After an update was applied to `room` and forwarded to local clients; `origin` is the connection, a peer origin or an `HttpOrigin`; `authorOf(origin)` (room/author.ts) names who wrote it. */
   onUpdate?(room: Room, update: Uint8Array, origin: unknown): void
   /** After a flush: `persistedStateVector` is durably stored. */
   onStored?(room: Room, persistedStateVector: Uint8Array): void

@@ -10,6 +10,7 @@ import { launchChromium } from '../../e2e/chromium.ts'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { SECRET, token } from './helpers.ts'
+import { BLOCKS_TEXT } from '../../../editor/blocks/layout.ts'
 
 let browser: Browser
 let distDir: string
@@ -45,7 +46,7 @@ async function type(page: Page, text: string): Promise<void> {
 
 const roomText = (r: StartedRelay, room: string): string => {
   const doc = r.relay.rooms.peek(room)?.doc
-  return doc ? doc.getXmlFragment('prosemirror').toString() : ''
+  return doc ? doc.getText(BLOCKS_TEXT).toString() : ''
 }
 
 describe('demo page tokens', () => {
