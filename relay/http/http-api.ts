@@ -16,7 +16,7 @@ import { loggedRefusals, tokenOf, type Access, type AuthRequest, type Grant } fr
 import type { IpLimits } from '../auth/ip-limits.ts'
 import { validateRoomName } from '../room/room-name.ts'
 import { httpOrigin } from '../room/author.ts'
-import { validateUpdate } from '../wire/protocol.ts'
+import { validateUpdate, ProtocolError } from '../wire/protocol.ts'
 import { docToJson } from './doc-json.ts'
 import type { RoomManager } from '../room/rooms.ts'
 import type { Room } from '../room/room.ts'
@@ -38,7 +38,30 @@ export interface HttpApiDeps {
   ipLimits: IpLimits
   /** A room read over HTTP that is not loaded here: the extensions load it and catch it up first; true when it exists elsewhere in the cluster. */
   catchUpRoom?: (room: string) => Promise<boolean>
+  /** Extensions' own routes, mounted before the demo files (see {@link RouteKit}). */
+  routes?: RouteModule[]
 }
+
+/**
+ * What an extension's routes get to behave like the relay's own: the same token and rate checks,
+ * the same room loading, the same error answers (JSON `{error, reason}` with the code's status,
+ * logged once).
+ */
+export interface RouteKit {
+  /** The validated room name of the route's `:room` parameter; throws a {@link RelayError} (`bad-room-name`). */
+  roomParam(c: Context): string
+  /** Access and rate checks for `room` before it is loaded (`write`: a write grant is required). Throws a {@link RelayError}. */
+  admit(c: Context, room: string, write: boolean): Promise<Grant>
+  /** Requires an admin token (`--auth-secret` set). Throws a {@link RelayError}. */
+  admitAdmin(c: Context): Promise<void>
+  /** Runs `use` on the room, loaded and pinned meanwhile; null when a read (`create` false) finds no such room anywhere. */
+  withRoom<T>(name: string, create: boolean, use: (room: Room) => T): Promise<T | null>
+  /** The answer to a refused request (any thrown value; a non-RelayError is an internal error). */
+  refuse(c: Context, error: unknown, room?: string): Response
+}
+
+/** An extension's routes: registers them on `app` (paths under `/api/` get the relay's CORS and body limit). */
+export type RouteModule = (app: Hono, kit: RouteKit) => void
 
 function authRequestOf(c: Context): AuthRequest {
   const url = new URL(c.req.url)
@@ -78,7 +101,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
 
   if (config.corsOrigins.length > 0) {
     const list = config.corsOrigins
-    app.use('/api/*', cors({ origin: (origin) => (list.includes('*') || list.includes(origin) ? origin : null), allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }))
+    app.use('/api/*', cors({ origin: (origin) => (list.includes('*') || list.includes(origin) ? origin : null), allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] }))
   }
   app.use(
     '/api/*',
@@ -205,6 +228,19 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
       return refuse(c, asRelayError(error), deps)
     }
   })
+
+  const kit: RouteKit = {
+    roomParam: (c) => validateRoomName(c.req.param('room') ?? ''),
+    admit,
+    admitAdmin: async (c) => void (await access.checkAdmin(authRequestOf(c))),
+    withRoom,
+    refuse: (c, error, room) => {
+      if (error instanceof RelayError || error instanceof ProtocolError) return refuse(c, asRelayError(error), deps, room)
+      deps.logger.error({ room, path: c.req.path, err: error }, 'http route failed')
+      return refuse(c, new RelayError('internal', 'internal error'), deps, room)
+    },
+  }
+  for (const mount of deps.routes ?? []) mount(app, kit)
 
   app.use('/*', serveStatic({ root: config.static, index: 'index.html' }))
   return app

@@ -16,6 +16,7 @@ import type { Health } from '../observability/health.ts'
 import type { Authorize } from '../auth/access.ts'
 import type { DenyList } from '../auth/deny-list.ts'
 import type { TlsMaterial } from '../config/pem-files.ts'
+import type { RouteModule } from '../http/http-api.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -61,4 +62,11 @@ export interface RelayExtension extends ExtensionHooks {
    * this relay's storage, or 404). Every extension that has one is asked.
    */
   catchUpRoom?(room: string): Promise<boolean>
+  /**
+   * The extension's HTTP routes, mounted on the relay's app before the demo files: they get the
+   * relay's token checks, room loading and error answers through the {@link RouteKit}. Mounted
+   * when the relay is created (before `onStart`), so a route must answer 503 until its
+   * extension has started if it needs what `onStart` sets up.
+   */
+  routes?: RouteModule
 }

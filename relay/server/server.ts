@@ -139,7 +139,18 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     }
     return found
   }
-  const app = createHttpApi({ config, rooms, storage, metrics, logger, health, access, ipLimits, catchUpRoom })
+  const app = createHttpApi({
+    config,
+    rooms,
+    storage,
+    metrics,
+    logger,
+    health,
+    access,
+    ipLimits,
+    catchUpRoom,
+    routes: extensions.flatMap((e) => (e.routes ? [e.routes] : [])),
+  })
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes })
   const routes = new Map<string, { handler: UpgradeHandler; authorize?: UpgradeAuthorizer }>()
   const connections = new Set<Connection>()

@@ -22,6 +22,8 @@
  * | `too-many-pending`    | 4429  | 429  | frames held while the room loads                    |
  * | `awareness-too-large` | 4413  | 413  | awareness update over `--max-awareness-bytes`       |
  * | `slow-consumer`       | 4408  | 503  | bytes buffered for a client that does not read      |
+ * | `not-found`           | 4404  | 404  | HTTP: no such room, version or event                |
+ * | `internal`            | 1011  | 500  | a bug: logged with its stack, the reason stays generic |
  *
  * @module
  */
@@ -50,6 +52,8 @@ export type RelayErrorCode =
   | 'too-many-pending'
   | 'awareness-too-large'
   | 'slow-consumer'
+  | 'not-found'
+  | 'internal'
 
 /** WebSocket close code for each error code. */
 export const CLOSE_CODES: Readonly<Record<RelayErrorCode, number>> = {
@@ -71,10 +75,12 @@ export const CLOSE_CODES: Readonly<Record<RelayErrorCode, number>> = {
   'too-many-pending': 4429,
   'awareness-too-large': 4413,
   'slow-consumer': 4408,
+  'not-found': 4404,
+  internal: 1011,
 }
 
 /** HTTP statuses the relay refuses with. */
-export type HttpStatus = 400 | 401 | 403 | 413 | 429 | 503
+export type HttpStatus = 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503
 
 /** HTTP status for each error code. */
 export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, HttpStatus>> = {
@@ -96,6 +102,8 @@ export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, HttpStatus>> = {
   'too-many-pending': 429,
   'awareness-too-large': 413,
   'slow-consumer': 503,
+  'not-found': 404,
+  internal: 500,
 }
 
 /** A refusal with a code; `closeCode` and `httpStatus` follow from it. */
