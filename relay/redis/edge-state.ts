@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { RecordFile } from '../storage/record-file.ts'
 
 interface Stored {
   version: 1
@@ -28,25 +28,15 @@ interface Stored {
 export class EdgeState {
   private readonly rooms = new Set<string>()
   private seq = 0
-  private lazy: NodeJS.Timeout | null = null
+  private readonly record: RecordFile<Stored>
 
-  constructor(private readonly file: string | undefined, private readonly logger: Logger) {
-    if (!file) return
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      return // first start
-    }
-    try {
-      const stored = JSON.parse(text) as Stored
-      for (const room of stored.unpublished ?? []) if (typeof room === 'string') this.rooms.add(room)
-      this.seq = Number.isSafeInteger(stored.lineage) ? stored.lineage : 0
-      if (this.rooms.size > 0) logger.info({ file, rooms: this.rooms.size }, 'restored rooms with updates not yet in Redis')
-    } catch (err) {
-      // Replaced by rename, never torn: unreadable means edited by hand. Start empty, say so.
-      logger.warn({ err, file }, 'Redis edge state unreadable; starting empty')
-    }
+  constructor(file: string | undefined, logger: Logger) {
+    this.record = new RecordFile<Stored>(file, logger, 'Redis edge state')
+    const stored = this.record.read()
+    if (!stored) return
+    for (const room of Array.isArray(stored.unpublished) ? stored.unpublished : []) if (typeof room === 'string') this.rooms.add(room)
+    this.seq = Number.isSafeInteger(stored.lineage) ? stored.lineage : 0
+    if (this.rooms.size > 0) logger.info({ file, rooms: this.rooms.size }, 'restored rooms with updates not yet in Redis')
   }
 
   /** Rooms with updates that may not be in Redis. */
@@ -74,12 +64,7 @@ export class EdgeState {
 
   /** `room` was published. */
   clear(room: string): void {
-    if (!this.rooms.delete(room) || !this.file || this.lazy) return
-    this.lazy = setTimeout(() => {
-      this.lazy = null
-      this.save()
-    }, 200)
-    this.lazy.unref()
+    if (this.rooms.delete(room)) this.record.writeSoon(() => this.stored())
   }
 
   /** The data directory's lineage. */
@@ -96,17 +81,10 @@ export class EdgeState {
 
   /** Writes now (and cancels a pending lazy write). */
   save(): void {
-    if (this.lazy) {
-      clearTimeout(this.lazy)
-      this.lazy = null
-    }
-    if (!this.file) return
-    const stored: Stored = { version: 1, unpublished: [...this.rooms], lineage: this.seq }
-    try {
-      writeFileSync(`${this.file}.tmp`, JSON.stringify(stored))
-      renameSync(`${this.file}.tmp`, this.file)
-    } catch (err) {
-      this.logger.error({ err, file: this.file }, 'writing the Redis edge state failed')
-    }
+    this.record.write(this.stored())
+  }
+
+  private stored(): Stored {
+    return { version: 1, unpublished: [...this.rooms], lineage: this.seq }
   }
 }

@@ -20,8 +20,8 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { RecordFile } from '../storage/record-file.ts'
 
 export const FINGERPRINT_BYTES = 8
 
@@ -46,20 +46,16 @@ export function deleteSetFingerprint(room: FingerprintRoom): Uint8Array {
 
 export class DeleteFingerprints {
   private readonly cache = new Map<string, Uint8Array>()
+  private readonly record: RecordFile<Stored>
 
-  constructor(private readonly file: string | undefined, private readonly logger: Logger) {
-    if (!file) return
-    let stored: Stored
-    try {
-      stored = JSON.parse(readFileSync(file, 'utf8')) as Stored
-    } catch {
-      return // first start, or unreadable: everything is recomputed when needed
-    }
-    if (stored.version === 1 && stored.clean) {
+  constructor(file: string | undefined, logger: Logger) {
+    this.record = new RecordFile<Stored>(file, logger, 'delete-set fingerprints')
+    const stored = this.record.read() // unreadable: everything is recomputed when needed
+    if (stored?.version === 1 && stored.clean) {
       for (const [room, hex] of Object.entries(stored.rooms ?? {})) {
-        if (/^[0-9a-f]{16}$/.test(hex)) this.cache.set(room, new Uint8Array(Buffer.from(hex, 'hex')))
+        if (typeof hex === 'string' && /^[0-9a-f]{16}$/.test(hex)) this.cache.set(room, new Uint8Array(Buffer.from(hex, 'hex')))
       }
-    } else {
+    } else if (stored) {
       logger.info({ file }, 'delete-set fingerprints not trusted after an unclean stop: recomputed on the next catch-up')
     }
     this.write(false)
@@ -88,13 +84,7 @@ export class DeleteFingerprints {
   }
 
   private write(clean: boolean): void {
-    if (!this.file) return
-    const stored: Stored = { version: 1, clean, rooms: clean ? Object.fromEntries([...this.cache].map(([r, fp]) => [r, Buffer.from(fp).toString('hex')])) : {} }
-    try {
-      writeFileSync(`${this.file}.tmp`, JSON.stringify(stored))
-      renameSync(`${this.file}.tmp`, this.file)
-    } catch (err) {
-      this.logger.warn({ err, file: this.file }, 'could not write the delete-set fingerprints (they are recomputed when needed)')
-    }
+    const rooms = clean ? Object.fromEntries([...this.cache].map(([r, fp]) => [r, Buffer.from(fp).toString('hex')])) : {}
+    this.record.write({ version: 1, clean, rooms })
   }
 }

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Logger } from 'pino'
+import { RecordFile } from '../storage/record-file.ts'
 
 interface Stored {
   version: 1
@@ -23,24 +23,14 @@ interface Stored {
 /** The dirty-room record of one relay. */
 export class DirtyRooms {
   private readonly byPeer = new Map<string, Set<string>>()
-  private lazy: NodeJS.Timeout | null = null
+  private readonly record: RecordFile<Stored>
 
-  constructor(private readonly file: string | undefined, private readonly logger: Logger) {
-    if (!file) return
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      return // first start
-    }
-    try {
-      const stored = JSON.parse(text) as Stored
-      for (const [peer, rooms] of Object.entries(stored.dirty ?? {})) this.byPeer.set(peer, new Set(rooms))
-      logger.info({ file, peers: this.byPeer.size }, 'restored rooms changed while links were down')
-    } catch (err) {
-      // Unreadable (a torn write is impossible: it is replaced by rename): log and start empty.
-      logger.warn({ err, file }, 'dirty-room record unreadable; starting empty')
-    }
+  constructor(file: string | undefined, logger: Logger) {
+    this.record = new RecordFile<Stored>(file, logger, 'dirty-room record')
+    const stored = this.record.read()
+    if (!stored) return
+    for (const [peer, rooms] of Object.entries(stored.dirty ?? {})) if (Array.isArray(rooms)) this.byPeer.set(peer, new Set(rooms))
+    logger.info({ file, peers: this.byPeer.size }, 'restored rooms changed while links were down')
   }
 
   /** Peers this relay has known (linked at least once, or restored). */
@@ -76,29 +66,15 @@ export class DirtyRooms {
 
   /** `room` was exchanged with `peer`. */
   clear(peer: string, room: string): void {
-    if (!this.byPeer.get(peer)?.delete(room)) return
-    if (this.file && !this.lazy) {
-      this.lazy = setTimeout(() => {
-        this.lazy = null
-        this.save()
-      }, 200)
-      this.lazy.unref()
-    }
+    if (this.byPeer.get(peer)?.delete(room)) this.record.writeSoon(() => this.stored())
   }
 
   /** Writes the record now (and cancels a pending lazy write). */
   save(): void {
-    if (this.lazy) {
-      clearTimeout(this.lazy)
-      this.lazy = null
-    }
-    if (!this.file) return
-    const stored: Stored = { version: 1, dirty: Object.fromEntries([...this.byPeer].map(([p, rooms]) => [p, [...rooms]])) }
-    try {
-      writeFileSync(`${this.file}.tmp`, JSON.stringify(stored))
-      renameSync(`${this.file}.tmp`, this.file)
-    } catch (err) {
-      this.logger.error({ err, file: this.file }, 'writing the dirty-room record failed')
-    }
+    this.record.write(this.stored())
+  }
+
+  private stored(): Stored {
+    return { version: 1, dirty: Object.fromEntries([...this.byPeer].map(([p, rooms]) => [p, [...rooms]])) }
   }
 }
