@@ -27,6 +27,15 @@ import { readTokens } from './layout.ts'
 import { flatIndex, fromTokens, positionAfterUnit } from './traversal.ts'
 import { writeChange } from './pm-to-yjs.ts'
 import { applyRemoteChange, changedRange, type ChangedRange } from './yjs-to-pm.ts'
+import { contentSeedUpdate } from './convert.ts'
+
+/**
+ * Origin of the first marker the binding writes into a Y.Text that never held anything: the
+ * document the editor showed (one empty paragraph), written with {@link contentSeedUpdate} so
+ * every replica that types into an empty room first writes the same marker, and the blocks they
+ * type into are one block, not one each. Not tracked by the undo manager (undo never removes it).
+ */
+const SEED_ORIGIN = Symbol('tandem:empty-seed')
 
 /** What the binding needs of an editor view (an `EditorView`, or a headless stand-in). */
 export interface BindingHost {
@@ -169,9 +178,27 @@ export class BlockBinding {
     const pending = blockSyncKey.getState(state)
     const steps = pending && pending.from === this.doc ? pending.steps : undefined
     this.selectionBeforeWrite = previous && previous.doc === this.doc ? previous.selection : null
-    this.spans = writeChange(this.ytext, this.doc, state.doc, this.spans, steps ? { steps } : {}, this)
+    const seeded = this.ytext._start === null && this.seedEmpty()
+    this.spans = writeChange(this.ytext, this.doc, state.doc, this.spans, steps && !seeded ? { steps } : {}, this)
     this.doc = state.doc
     this.selectionBeforeWrite = null
+  }
+
+  /**
+   * Writes the shared first marker of an empty room (see {@link SEED_ORIGIN}) before the first
+   * local write. A Y.Text that held something once (all deleted now) is left alone: the seed's
+   * id may be spent, and the write creates its own marker.
+   */
+  private seedEmpty(): boolean {
+    const ydoc = this.ytext.doc
+    let name: string | undefined
+    if (ydoc) for (const [key, type] of ydoc.share) if (type === this.ytext) name = key
+    if (!ydoc || name === undefined) return false
+    Y.applyUpdate(ydoc, contentSeedUpdate(this.doc, name), SEED_ORIGIN)
+    const read = fromTokens(this.schema, readTokens(this.ytext))
+    this.doc = read.doc
+    this.spans = read.spans
+    return true
   }
 
   /** Unobserves the Y.Text and drops the undo history. */
@@ -199,7 +226,7 @@ export class BlockBinding {
   }
 
   private readonly onChange = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
-    if (transaction.origin === this) return
+    if (transaction.origin === this || transaction.origin === SEED_ORIGIN) return
     const range = changedRange(this.ytext, events)
     if (!range) return
     const before = this.doc

@@ -38,6 +38,16 @@ export function seedUpdate(doc: PMNode, clientID: number, textName = BLOCKS_TEXT
   return update
 }
 
+/**
+ * {@link seedUpdate} with a client id derived from `doc` itself (a hash of its JSON): replicas
+ * that write the same document into an empty Y.Text write the same structs, so it appears
+ * once; different documents get different ids (a fixed id for different content would make
+ * each replica keep whichever copy it saw first).
+ */
+export function contentSeedUpdate(doc: PMNode, textName = BLOCKS_TEXT): Uint8Array {
+  return seedUpdate(doc, hash32(JSON.stringify(doc.toJSON())), textName)
+}
+
 /** FNV-1a (32 bits) of `text`, never 0. */
 function hash32(text: string): number {
   let h = 0x811c9dc5
@@ -77,5 +87,5 @@ export function conversionUpdate(ydoc: Y.Doc, schema: Schema, fragmentName = TRE
   if (!needsConversion(ydoc, fragmentName, textName)) return null
   const doc = treeDocument(ydoc, schema, fragmentName)
   if (!doc) return null
-  return seedUpdate(doc, hash32(JSON.stringify(doc.toJSON())), textName)
+  return contentSeedUpdate(doc, textName)
 }

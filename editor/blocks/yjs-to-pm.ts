@@ -5,10 +5,10 @@
  * 1. {@link changedRange}: from the events of one Yjs transaction (the Y.Text's own event and the
  *    events of markers whose fields changed), the unit range that changed, in the coordinates
  *    before and after it.
- * 2. {@link applyRemoteChange}: the top-level nodes whose units overlap that range, plus one
- *    node on each side (text appended to a block is inserted at the next block's marker; text
- *    whose marker was deleted joins the node before; a list that now continues across an edge
- *    does so with the node next to the change), are read again from the Y.Text. The new nodes
+ * 2. {@link applyRemoteChange}: the top-level nodes whose units overlap that range (and the
+ *    unit before it: text whose marker was deleted joins the node before), plus one whole node
+ *    on each side (a marker whose parents changed can make its node continue the container of
+ *    a neighbour), are read again from the Y.Text. The new nodes
  *    are diffed against the old ones and written as one ReplaceStep covering only what differs,
  *    so the view redraws only that.
  * The cost grows with the size of the changed top-level nodes, not with the document (apart from
@@ -103,11 +103,14 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
     return lo
   }
   const shift = range.toAfter - range.toBefore
-  const i0 = range.from > 0 ? nodeAt(range.from - 1) : 0
-  const i1 = range.toBefore < total ? nodeAt(range.toBefore) + 1 : n
-  // The window reaches one node past each end of the change: text whose marker was deleted
-  // joins the node before, and a container that now continues across an edge (same id) can
-  // only do so with the node right next to the change, which the window holds.
+  // The window holds the nodes the change touches (text whose marker was deleted joins the node
+  // before: the node of the unit before the change is touched) plus one whole node on each
+  // side: a marker whose parents changed can make its node continue a container (same id) of
+  // the node before or after it, even when the change lies inside one node.
+  const first = range.from > 0 ? nodeAt(range.from - 1) : 0
+  const last = range.toBefore < total ? nodeAt(range.toBefore) : n - 1
+  const i0 = Math.max(0, first - 1)
+  const i1 = Math.min(n, last + 2)
   const firstUnit = starts[i0]!
   const unitsRead = starts[i1]! - firstUnit + shift
   const tokens = readRange(ytext, firstUnit, unitsRead)
