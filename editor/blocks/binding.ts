@@ -192,7 +192,7 @@ export class BlockBinding {
   private seedEmpty(): boolean {
     const ydoc = this.ytext.doc
     let name: string | undefined
-    if (ydoc) for (const [key, type] of ydoc.share) if (type === this.ytext) name = key
+    if (ydoc) for (const [key, type] of ydoc.share) if ((type as unknown) === this.ytext) name = key
     if (!ydoc || name === undefined) return false
     Y.applyUpdate(ydoc, contentSeedUpdate(this.doc, name), SEED_ORIGIN)
     const read = fromTokens(this.schema, readTokens(this.ytext))

@@ -316,7 +316,7 @@ function check(editors: HeadlessEditor[], { written, removed, reinserted, snapsh
 
   for (const run of runs) {
     for (let i = 0; i + 1 < run.chars.length; i++) {
-      const p = run.chars[i]
+      const p = run.chars[i] ?? null
       const q = run.chars[i + 1]!
       if (p === null || removed.has(p) || removed.has(q) || reinserted.has(p) || !final.has(p) || !final.has(q)) continue
       const from = index.get(p)!
