@@ -44,6 +44,8 @@ import { PendingAsks, PositionWaits, deleteSetFingerprint } from './catch-up.ts'
 import { EdgeState } from './edge-state.ts'
 import { DenyBridge } from './deny-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
+import { lastGeneratedId, streamEnd, trimmedPast } from './stream-info.ts'
+import { IdLease } from './id-lease.ts'
 import { createRedisMetrics, type RedisMetrics } from './redis-metrics.ts'
 import { isAuthFailure, redactRedisUrl, redisError, tlsOptions } from './redis-url.ts'
 import { RedisOrigin, type RedisContext, type RedisRoom } from './surface.ts'
@@ -188,10 +190,7 @@ export class RedisNode {
   private checkpointTimer: NodeJS.Timeout | null = null
   private checkpointing = false
   private readLoopDone: Promise<void> = Promise.resolve()
-  /** Names this relay's read positions: its `--id`, or its instance while another relay holds that id. */
-  private ackId: string
-  private readonly leaseMs: number
-  private leaseChecked = false
+  private readonly lease: IdLease
 
   constructor(private readonly options: RedisOptions, private readonly ctx: RedisContext) {
     this.instance = `${options.id}#${randomBytes(4).toString('hex')}`
@@ -201,8 +200,6 @@ export class RedisNode {
     this.forgetMs = options.forgetMs ?? 600_000
     this.blockMs = options.blockMs ?? 5000
     this.catchUpMs = options.catchUpMs ?? 3000
-    this.ackId = options.id
-    this.leaseMs = Math.max(3000, 3 * this.checkpointMs)
     this.logger = ctx.logger.child({ part: 'redis', relay: options.id })
     this.metrics = createRedisMetrics(ctx.metrics)
     this.edge = new EdgeState(options.dataDir ? join(options.dataDir, 'redis-edge.json') : undefined, this.logger)
@@ -241,6 +238,7 @@ export class RedisNode {
       cmd: this.cmd, sub: this.sub, denyList: ctx.denyList, metrics: this.metrics, logger: this.logger,
     })
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
+    this.lease = new IdLease(this.cmd, this.keys, options.id, this.instance, Math.max(3000, 3 * this.checkpointMs), this.metrics, this.logger)
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
       client.on('error', (err: Error) => {
         handleLaterStreamErrors(client)
@@ -274,11 +272,8 @@ export class RedisNode {
     this.edge.save()
     this.deny.stop()
     await this.deny.idle()
-    if (this.live && this.ackId === this.options.id) {
-      // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
-      await this.cmd.call('EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1,
-        this.keys.idLease(this.options.id), this.instance).catch(() => undefined)
-    }
+    // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
+    if (this.live) await this.lease.release()
     for (const wake of this.liveWaiters.splice(0)) wake()
     this.reader.disconnect()
     this.cmd.disconnect()
@@ -500,7 +495,7 @@ export class RedisNode {
     }
     if (!first && !reset) await this.repairRegressedStreams()
     for (const state of [...this.rooms.values()]) {
-      if (state.reading && await this.trimmedPast(state.key, state.pos)) await this.ask(state.room, true)
+      if (state.reading && await trimmedPast(this.cmd, state.key, state.pos)) await this.ask(state.room, true)
     }
     // Last, and until none is left: rooms loaded or dirtied meanwhile are attached and published before going live.
     for (;;) {
@@ -763,7 +758,7 @@ export class RedisNode {
    */
   private async repairRegressedStreams(): Promise<void> {
     for (const name of new Set([...this.rooms.keys(), ...this.published.keys()])) {
-      const end = await this.lastGeneratedId(this.keys.log(name))
+      const end = await lastGeneratedId(this.cmd, this.keys.log(name))
       const state = this.rooms.get(name)
       const read = state?.reading ? state.pos : STREAM_START
       const wrote = this.published.get(name) ?? STREAM_START
@@ -775,19 +770,6 @@ export class RedisNode {
     }
   }
 
-  /** The newest id stream `key` ever generated (`0-0` when the stream does not exist). */
-  private async lastGeneratedId(key: string): Promise<string> {
-    let info: unknown[]
-    try {
-      info = await this.cmd.call('XINFO', 'STREAM', key) as unknown[]
-    } catch (err) {
-      if (/no such key/i.test((err as Error).message)) return STREAM_START
-      throw err
-    }
-    const i = info.findIndex((v) => String(v) === 'last-generated-id')
-    return i >= 0 ? String(info[i + 1]) : STREAM_START
-  }
-
   /** `rooms` have updates Redis may lack: recorded on disk (before returning) and republished on the next chance. */
   private markDirty(...rooms: string[]): void {
     for (const room of rooms) this.dirty.add(room)
@@ -797,18 +779,18 @@ export class RedisNode {
 
   /** Sets a newly loaded room's read position (its stored one, or 0) and asks for what others hold. */
   private async attach(state: RoomState, afterReset: boolean): Promise<void> {
-    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.ackId) as string | null
+    const stored = await this.cmd.call('HGET', this.keys.acks(state.room.name), this.lease.ackId) as string | null
     if (this.rooms.get(state.room.name) !== state) return
     const storedPos = stored?.split('|')[0] ?? null
     const pos = storedPos ?? STREAM_START
-    const gap = storedPos === null || await this.trimmedPast(state.key, pos)
+    const gap = storedPos === null || await trimmedPast(this.cmd, state.key, pos)
     if (this.rooms.get(state.room.name) !== state) return
     state.pos = pos
     state.reading = true
     await this.wake()
     // Every live relay replies to the ask; the wait is set up before it is sent.
     const askId = randomBytes(6).toString('hex')
-    const replies = this.asks.wait(askId, await this.liveInstances(), this.catchUpMs)
+    const replies = this.asks.wait(askId, await this.lease.liveInstances(), this.catchUpMs)
     // After a reset every relay republishes its loaded rooms; only relays holding it on disk are asked.
     await this.ask(state.room, gap && !afterReset, askId)
     state.caughtUp = this.followCatchUp(state, replies)
@@ -828,7 +810,7 @@ export class RedisNode {
     if (this.rooms.get(state.room.name) !== state || this.stopped) return false
     let target = STREAM_START
     for (const p of positions) if (compareStreamIds(p, target) > 0) target = p
-    const end = await this.streamEnd(state.key).catch(() => STREAM_START)
+    const end = await streamEnd(this.cmd, state.key).catch(() => STREAM_START)
     if (compareStreamIds(end, target) > 0) target = end
     const reached = await this.positions.wait(state.room.name, state.pos, target, this.catchUpMs)
     return reached && missing.length === 0
@@ -850,33 +832,6 @@ export class RedisNode {
     this.logger.info({ url: redactRedisUrl(this.options.url), rooms: this.rooms.size }, 'Redis connected and caught up')
   }
 
-  /** The id of `key`'s last entry (the start when it is empty or gone). */
-  private async streamEnd(key: string): Promise<string> {
-    const last = await this.cmd.call('XREVRANGE', key, '+', '-', 'COUNT', 1) as Array<[string, unknown]>
-    return last[0]?.[0] ?? STREAM_START
-  }
-
-  /** The other relay instances whose lease on Redis is current. */
-  private async liveInstances(): Promise<string[]> {
-    const all = await this.cmd.call('ZRANGEBYSCORE', this.keys.live, Date.now(), '+inf') as string[]
-    return all.filter((i) => i !== this.instance)
-  }
-
-  /** True when stream `key` lost entries after `pos` (trimmed, expired, or never existed). */
-  private async trimmedPast(key: string, pos: string): Promise<boolean> {
-    let info: unknown[]
-    try {
-      info = await this.cmd.call('XINFO', 'STREAM', key) as unknown[]
-    } catch (err) {
-      if (/no such key/i.test((err as Error).message)) return true
-      throw err
-    }
-    for (let i = 0; i + 1 < info.length; i += 2) {
-      if (String(info[i]) === 'max-deleted-entry-id') return compareStreamIds(String(info[i + 1]), pos) > 0
-    }
-    return false
-  }
-
   private async ask(room: RedisRoom, forced: boolean, askId?: string): Promise<void> {
     const sv = room.stateVector()
     await this.cmd.callBuffer('XADD', this.keys.ask, 'MAXLEN', '~', 10_000, '*',
@@ -895,36 +850,9 @@ export class RedisNode {
 
   // ---- positions and trimming -----------------------------------------------------------
 
-  /**
-   * Holds the lease on this relay's id. Another live relay holding it (two relays given one
-   * `--id`) would overwrite this one's read positions and let the stream be trimmed past what
-   * it read; positions are then kept under the instance instead (a restart asks, forced).
-   */
+  /** Renews this instance's live entry and the lease on its id (see id-lease.ts). */
   private async holdIdLease(): Promise<void> {
-    // Who is live: catch-ups wait for these relays' replies.
-    const now = Date.now()
-    await this.cmd.call('ZADD', this.keys.live, now + this.leaseMs, this.instance)
-    await this.cmd.call('ZREMRANGEBYSCORE', this.keys.live, '-inf', now)
-    if (this.ackId !== this.options.id) return
-    const key = this.keys.idLease(this.options.id)
-    // At first, wait out a lease left by this relay's previous life (killed: no one renews it).
-    const deadline = this.leaseChecked ? 0 : Date.now() + this.leaseMs + 500
-    this.leaseChecked = true
-    let holder: string | null
-    for (;;) {
-      const held = await this.cmd.call('SET', key, this.instance, 'NX', 'PX', this.leaseMs)
-      holder = held === 'OK' ? this.instance : await this.cmd.call('GET', key) as string | null
-      if (holder === null || holder === this.instance || Date.now() > deadline || this.stopped) break
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-    if (holder === null || holder === this.instance) {
-      await this.cmd.call('PEXPIRE', key, this.leaseMs)
-      return
-    }
-    this.ackId = this.instance
-    for (const state of this.rooms.values()) state.ackedPos = null
-    this.metrics.idConflict.set(1)
-    this.logger.error({ id: this.options.id, holder }, 'another relay on this Redis uses this --id: give every relay a unique, stable --id; keeping read positions per process meanwhile')
+    if (await this.lease.hold(() => this.stopped)) for (const state of this.rooms.values()) state.ackedPos = null
   }
 
   private async checkpoint(): Promise<void> {
@@ -958,7 +886,7 @@ export class RedisNode {
    */
   private async recordPositions(states: RoomState[], flush: boolean): Promise<void> {
     if (states.length === 0) return
-    const lineage = this.options.dataDir && !this.restored && this.ackId === this.options.id ? this.edge.bumpLineage(this.lineageSeen) : null
+    const lineage = this.options.dataDir && !this.restored && this.lease.ownsId ? this.edge.bumpLineage(this.lineageSeen) : null
     for (const state of states) if (this.live) await this.ack(state, flush)
     if (lineage !== null) await this.cmd.call('HSET', this.keys.lineage, this.options.id, lineage)
   }
@@ -970,7 +898,7 @@ export class RedisNode {
     if (pos === STREAM_START) return
     const now = Date.now()
     const trimmed = await (this.cmd as unknown as { tandemAckTrim(...args: Array<string | number>): Promise<number> })
-      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.ackId, pos, now, this.forgetMs, this.forgetMs * 6)
+      .tandemAckTrim(this.keys.acks(state.room.name), state.key, this.lease.ackId, pos, now, this.forgetMs, this.forgetMs * 6)
     state.ackedPos = pos
     state.ackedAt = now
     if (trimmed > 0) this.metrics.trimmed.inc(trimmed)
