@@ -10,6 +10,7 @@
  * | `bad-room-name`       | 4400  | 400  | empty, > 256 bytes, `..` segment, control character |
  * | `unknown-message`     | 4405  | 400  | unknown message type or sync sub-type               |
  * | `invalid-update`      | 4422  | 400  | Yjs update or awareness update fails to decode/apply|
+ * | `invalid-operation`   |  —    | 400  | HTTP: a JSON edit (PATCH) names a bad operation     |
  * | `load-failed`         | 4503  | 503  | the room could not be loaded from storage           |
  * | `unauthorized`        | 4401  | 401  | no token, a token that does not verify, or expired  |
  * | `token-expired`       | 4401  | 401  | the token expired while connected                   |
@@ -40,6 +41,7 @@ export type RelayErrorCode =
   | 'bad-room-name'
   | 'unknown-message'
   | 'invalid-update'
+  | 'invalid-operation'
   | 'load-failed'
   | 'unauthorized'
   | 'token-expired'
@@ -63,6 +65,7 @@ export const CLOSE_CODES: Readonly<Record<RelayErrorCode, number>> = {
   'bad-room-name': 4400,
   'unknown-message': 4405,
   'invalid-update': 4422,
+  'invalid-operation': 4422,
   'load-failed': 4503,
   unauthorized: 4401,
   'token-expired': 4401,
@@ -90,6 +93,7 @@ export const HTTP_STATUSES: Readonly<Record<RelayErrorCode, HttpStatus>> = {
   'bad-room-name': 400,
   'unknown-message': 400,
   'invalid-update': 400,
+  'invalid-operation': 400,
   'load-failed': 503,
   unauthorized: 401,
   'token-expired': 401,
