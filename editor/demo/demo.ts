@@ -3,7 +3,8 @@
  * public module (editor/index.ts) only. Query parameters: `room` (default `welcome`),
  * `relay` (comma-separated ws:// URLs, default this page's host), `name` / `color` (the
  * user; otherwise remembered in localStorage), `welcome=0` (no initial content), `token`
- * (passed to the relay; without it, an open relay hands out one, `right=read` for read-only).
+ * (passed to the relay; without it, an open relay hands out one, `right=read` for read-only),
+ * `layout=y-prosemirror` (the editor's tree layout instead of the default block layout).
  */
 import { mountEditor, type EditorHandle, type EditorUser } from '../index.ts'
 import { mountCrdtPanel, type CrdtPanel } from './crdt-panel.ts'
@@ -98,6 +99,7 @@ function main(token: string | undefined): void {
     user,
     ...(token ? { token } : {}),
     ...(params.get('welcome') === '0' ? {} : { initialContent: WELCOME }),
+    ...(params.get('layout') === 'y-prosemirror' ? { layout: 'y-prosemirror' as const } : {}),
   })
 
   const status = $('status')
@@ -107,10 +109,29 @@ function main(token: string | undefined): void {
   }
   showStatus(editor.status)
   editor.on('status', showStatus)
+  // The saved indicator says "saved" only when everything is saved, but while the user types it
+  // stays on "saving" until the typing pauses: going back to "saved" between two keystrokes
+  // (each is acknowledged within milliseconds) was an extra frame per key that cost more than the
+  // keystroke itself on a long document (crdt-bench/editor/profile-page.ts), and a flicker.
+  const SAVED_AFTER_PAUSE_MS = 600
   const saved = $('saved')
-  const showSaved = (state: string): void => {
+  let shownSaved = ''
+  let lastChange = -Infinity
+  let pending: ReturnType<typeof setTimeout> | undefined
+  const renderSaved = (state: string): void => {
+    if (state === shownSaved) return
+    shownSaved = state
     saved.dataset['state'] = state
     saved.querySelector('b')!.textContent = state
+  }
+  const showSaved = (state: string): void => {
+    clearTimeout(pending)
+    pending = undefined
+    const now = performance.now()
+    if (state !== 'saved') lastChange = now
+    const wait = lastChange + SAVED_AFTER_PAUSE_MS - now
+    if (state === 'saved' && shownSaved === 'saving' && wait > 0) pending = setTimeout(() => showSaved(editor.saved), wait)
+    else renderSaved(state)
   }
   showSaved(editor.saved)
   editor.on('saved', showSaved)
@@ -136,19 +157,29 @@ function main(token: string | undefined): void {
   nameInput.addEventListener('change', updateUser)
   colorInput.addEventListener('input', updateUser)
 
+  // Re-rendered only when who is here, or a name or colour, changed: awareness changes on every
+  // caret move (the cursor field), and rebuilding the list then cost a layout and a large
+  // compositor commit per keystroke on a long document (crdt-bench/editor/profile-page.ts).
   const presence = $('presence')
+  let shown = ''
   const renderPresence = (): void => {
-    const items: HTMLLIElement[] = []
+    const users: [number, Partial<EditorUser>][] = []
     for (const [clientId, state] of editor.awareness.getStates()) {
       const u = (state as { user?: Partial<EditorUser> }).user
-      if (!u?.name) continue
+      if (u?.name) users.push([clientId, u])
+    }
+    const key = JSON.stringify(users.map(([id, u]) => [id, u.name, u.color]))
+    if (key === shown) return
+    shown = key
+    const items: HTMLLIElement[] = []
+    for (const [clientId, u] of users) {
       const li = document.createElement('li')
       li.dataset['client'] = String(clientId)
       const dot = document.createElement('span')
       dot.className = 'dot'
       dot.style.background = u.color ?? '#94a3b8'
       const name = document.createElement('span')
-      name.textContent = u.name
+      name.textContent = u.name ?? ''
       li.append(dot, name)
       if (clientId === editor.doc.clientID) {
         const you = document.createElement('span')
