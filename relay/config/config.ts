@@ -116,6 +116,24 @@ export interface RelayConfig {
    * pass its address here only if it enforces per-client limits itself).
    */
   perIpExempt: string[]
+  /** Change feed: events older than this are deleted (`--feed-retention`, e.g. `24h`; ms here). */
+  feedRetentionMs: number
+  /** Change feed: at most this many events per room feed, and in the all-rooms feed (`--feed-max-events`). */
+  feedMaxEvents: number
+  /** Webhook endpoints (`--webhook URL`, repeatable; `TANDEM_WEBHOOKS`, comma-separated). */
+  webhooks: string[]
+  /** Standard Webhooks signing secret, `whsec_<base64>` (`--webhook-secret`, `TANDEM_WEBHOOK_SECRET`); required with `webhooks`. */
+  webhookSecret: string | undefined
+  /** `room.changed` is sent this long after a room's last change (`--webhook-debounce-ms`). */
+  webhookDebounceMs: number
+  /** ... and at most this long after its first change of a burst (`--webhook-max-wait-ms`). */
+  webhookMaxWaitMs: number
+  /** An endpoint failing this long is paused and reported (`--webhook-pause-after-ms`). */
+  webhookPauseAfterMs: number
+  /** `none` (thin payloads, default) or `json`: payloads carry the room's document JSON (`--webhook-include`). */
+  webhookInclude: 'none' | 'json'
+  /** The relay's address as its clients reach it, for the room URLs in webhook payloads (`--public-url`); default `http(s)://HOST:PORT`. */
+  publicUrl?: string | undefined
 }
 
 /** Defaults used for anything not given. */
@@ -153,6 +171,14 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   maxBufferedBytes: 8 * 1024 * 1024,
   maxHttpBodyBytes: 1024 * 1024,
   perIpExempt: [],
+  feedRetentionMs: 24 * 3600 * 1000,
+  feedMaxEvents: 100_000,
+  webhooks: [],
+  webhookSecret: undefined,
+  webhookDebounceMs: 2000,
+  webhookMaxWaitMs: 10_000,
+  webhookPauseAfterMs: 3600 * 1000,
+  webhookInclude: 'none',
 }
 
 /** `--help` text. */
@@ -201,6 +227,15 @@ Options (flag / environment variable, default):
   --redis redis[s]://[USER:PASS@]HOST:PORT
                                  TANDEM_REDIS_URL           (none; share rooms with every relay on it)
   --redis-ca FILE                TANDEM_REDIS_CA            (system CAs: verifies rediss://)
+  --feed-retention DURATION      TANDEM_FEED_RETENTION      24h (change feed kept this long: 90s, 30m, 24h, 7d)
+  --feed-max-events N            TANDEM_FEED_MAX_EVENTS     100000 (per room feed, and the all-rooms feed)
+  --webhook URL                  TANDEM_WEBHOOKS            (none; repeatable; the env is comma-separated)
+  --webhook-secret whsec_BASE64  TANDEM_WEBHOOK_SECRET      (none; required with --webhook)
+  --webhook-debounce-ms MS       TANDEM_WEBHOOK_DEBOUNCE_MS      2000
+  --webhook-max-wait-ms MS       TANDEM_WEBHOOK_MAX_WAIT_MS      10000
+  --webhook-pause-after-ms MS    TANDEM_WEBHOOK_PAUSE_AFTER_MS   3600000 (1 h)
+  --webhook-include none|json    TANDEM_WEBHOOK_INCLUDE     none (json: payloads carry the document)
+  --public-url URL               TANDEM_PUBLIC_URL          http(s)://HOST:PORT (room URLs in webhooks)
   --help                         print this text
   --version                      print the version
 `
@@ -245,6 +280,8 @@ function checkCombinations(c: RelayConfig, explicitId: boolean): void {
   if (c.redisCa !== undefined && !c.redis?.startsWith('rediss://')) throw new ConfigError('--redis-ca needs a rediss:// --redis URL')
   if (c.peerListen !== undefined && !c.peerSecret) throw new ConfigError('--peer-listen needs --peer-secret or TANDEM_PEER_SECRET')
   if (c.faultStorage !== undefined && c.storage !== 'leveldb') throw new ConfigError('--fault-storage needs --storage leveldb')
+  if (c.webhooks.length > 0 && !c.webhookSecret) throw new ConfigError('--webhook needs --webhook-secret (TANDEM_WEBHOOK_SECRET): whsec_ and a base64 key')
+  if (c.webhookMaxWaitMs < c.webhookDebounceMs) throw new ConfigError('--webhook-max-wait-ms must not be below --webhook-debounce-ms')
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -254,7 +291,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
 
 /** Parses flags (`argv` without node and script) and `env` into a {@link RelayConfig}. Flags win over env. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): RelayConfig {
-  let values: Record<string, string | boolean | undefined>
+  let values: Record<string, string | boolean | string[] | undefined>
   try {
     values = parseArgs({
       args: argv,
@@ -299,6 +336,15 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'tls-key': { type: 'string' },
         'peer-ca': { type: 'string' },
         'peer-servername': { type: 'string' },
+        'feed-retention': { type: 'string' },
+        'feed-max-events': { type: 'string' },
+        webhook: { type: 'string', multiple: true },
+        'webhook-secret': { type: 'string' },
+        'webhook-debounce-ms': { type: 'string' },
+        'webhook-max-wait-ms': { type: 'string' },
+        'webhook-pause-after-ms': { type: 'string' },
+        'webhook-include': { type: 'string' },
+        'public-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -376,6 +422,15 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     tlsKey: pick('tls-key', 'TANDEM_TLS_KEY'),
     peerCa: pick('peer-ca', 'TANDEM_PEER_CA'),
     peerServername: pick('peer-servername', 'TANDEM_PEER_SERVERNAME'),
+    feedRetentionMs: duration('--feed-retention', pick('feed-retention', 'TANDEM_FEED_RETENTION'), d.feedRetentionMs),
+    feedMaxEvents: limit('feed-max-events', d.feedMaxEvents),
+    webhooks: webhookUrls(Array.isArray(values.webhook) ? values.webhook : (env.TANDEM_WEBHOOKS ?? '').split(',')),
+    webhookSecret: webhookSecret(pick('webhook-secret', 'TANDEM_WEBHOOK_SECRET')),
+    webhookDebounceMs: limit('webhook-debounce-ms', d.webhookDebounceMs, 0),
+    webhookMaxWaitMs: limit('webhook-max-wait-ms', d.webhookMaxWaitMs, 0),
+    webhookPauseAfterMs: limit('webhook-pause-after-ms', d.webhookPauseAfterMs, 0),
+    webhookInclude: oneOf('--webhook-include', pick('webhook-include', 'TANDEM_WEBHOOK_INCLUDE') ?? d.webhookInclude, ['none', 'json'] as const),
+    publicUrl: httpUrl('--public-url', pick('public-url', 'TANDEM_PUBLIC_URL')),
   }
   if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config
@@ -406,6 +461,44 @@ function addressList(value: string | undefined, fallback: string[]): string[] {
   if (value === undefined) return [...fallback]
   if (value.trim() === 'none') return []
   return value.split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+/** `90s`, `30m`, `24h`, `7d` or `500ms` → milliseconds. */
+function duration(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim())
+  if (!m || Number(m[1]) <= 0) throw new ConfigError(`${name} must be a duration such as 90s, 30m, 24h or 7d, got ${JSON.stringify(value)}`)
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd']
+}
+
+/** An http:// or https:// URL, checked; undefined stays undefined. */
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (!/^https?:\/\//.test(trimmed) || !URL.canParse(trimmed)) throw new ConfigError(`${name} must be an http:// or https:// URL, got ${JSON.stringify(trimmed.replace(/\/\/[^@/]*@/, '//***@'))}`)
+  return trimmed
+}
+
+/** `--webhook` URLs (empty entries skipped, each once). */
+function webhookUrls(values: string[]): string[] {
+  const urls = values.map((s) => s.trim()).filter(Boolean).map((u) => httpUrl('--webhook', u) as string)
+  const seen = new Set<string>()
+  for (const url of urls) {
+    if (seen.has(url)) throw new ConfigError(`--webhook lists ${url.replace(/\/\/[^@/]*@/, '//***@')} twice`)
+    seen.add(url)
+  }
+  return urls
+}
+
+/** `whsec_` and a base64 key of at least 16 bytes (the Standard Webhooks format); never echoed. */
+function webhookSecret(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  const key = trimmed.startsWith('whsec_') ? trimmed.slice(6) : ''
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length < 16) {
+    throw new ConfigError('--webhook-secret must be whsec_ followed by a base64 key of at least 16 bytes (e.g. whsec_$(openssl rand -base64 32))')
+  }
+  return trimmed
 }
 
 /** Checks `--auth-secret` (parsed again, into keys, by the relay). */

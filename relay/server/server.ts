@@ -36,6 +36,7 @@ import type { Grant } from '../auth/access.ts'
 import { DenyList } from '../auth/deny-list.ts'
 import { parseAuthSecrets } from '../auth/tokens.ts'
 import { IpLimits } from '../auth/ip-limits.ts'
+import { integrationsDir, integrationsExtension } from '../integrations/index.ts'
 
 /** A running relay. */
 export interface Relay {
@@ -61,6 +62,8 @@ export interface Relay {
 /** Options beside the config. */
 export interface CreateRelayOptions {
   extensions?: RelayExtension[]
+  /** The change feed and webhooks (relay/integrations), added after `extensions`; default true. */
+  integrations?: boolean
   /** Use this store instead of the one `config.storage` names (tests: failing stores). */
   storage?: StorageAdapter
   logger?: Logger
@@ -103,7 +106,11 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   // Read before anything is opened: a missing or unreadable file stops the start with its name.
   const tls = readTlsMaterial(config)
   const logger = options.logger ?? createLogger(config.logLevel)
-  const extensions = options.extensions ?? []
+  // Built in: the change feed (its store beside the relay's LevelDB, in memory otherwise) and the webhooks.
+  const integrations = options.integrations === false
+    ? null
+    : integrationsExtension(config, { dir: !options.storage && config.storage === 'leveldb' ? integrationsDir(config) : undefined, openAccess: () => access.mode === 'open' })
+  const extensions: RelayExtension[] = integrations ? [...(options.extensions ?? []), integrations] : (options.extensions ?? [])
   const metrics = new RelayMetrics()
   const health = new Health()
   metrics.watchHealth(health)
@@ -240,6 +247,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const port = (server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   if (config.port === 0 && !partial.id) config.id = `${config.host}:${port}`
+  integrations?.listening(`${tls ? 'https' : 'http'}://${host}:${port}`)
 
   let closed: Promise<void> | null = null
   const close = (): Promise<void> => {
