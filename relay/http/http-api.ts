@@ -1,7 +1,7 @@
 /**
- * The relay's HTTP routes (Hono): health, metrics, room JSON and binary state, update
- * upload, demo tokens, the deny-list API, and the static demo files. Every room route is
- * checked (access, rooms per IP per minute) before the room is loaded; bodies are limited to
+ * The relay's HTTP routes (Hono): health, metrics, room JSON (and markdown, text) and binary
+ * state, update upload, JSON edits (`PATCH`, `../edits/`), demo tokens, the deny-list API, and
+ * the static demo files. Every room route is checked (access, rooms per IP per minute) before the room is loaded; bodies are limited to
  * `--max-http-body-bytes` while they stream in; CORS follows `--cors-origins`.
  *
  * @module
@@ -18,6 +18,10 @@ import { validateRoomName } from '../room/room-name.ts'
 import { httpOrigin } from '../room/author.ts'
 import { validateUpdate, ProtocolError } from '../wire/protocol.ts'
 import { docToJson } from './doc-json.ts'
+import { editorDocument, READ_FORMATS, toMarkdown, toPlainText, type ReadFormat } from './doc-formats.ts'
+import { parseEdits } from '../edits/parse.ts'
+import { editUpdate } from '../edits/apply.ts'
+import { invalidBody } from '../edits/op-error.ts'
 import type { RoomManager } from '../room/rooms.ts'
 import type { Room } from '../room/room.ts'
 import type { StorageAdapter } from '../storage/types.ts'
@@ -155,7 +159,19 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
     }
   }
 
-  app.get('/api/rooms/:room', (c) => readRoom(c, (state) => c.json(docToJson(state))))
+  app.get('/api/rooms/:room', (c) => {
+    const format = (c.req.query('format') ?? 'json') as ReadFormat
+    if (!READ_FORMATS.includes(format)) {
+      return refuse(c, new RelayError('malformed-message', `format must be one of ${READ_FORMATS.join(', ')}`), deps)
+    }
+    return readRoom(c, (state) => {
+      if (format === 'json') return c.json(docToJson(state))
+      const doc = editorDocument(state)
+      if (format === 'prosemirror') return c.json(doc.toJSON())
+      if (format === 'markdown') return c.body(toMarkdown(doc), 200, { 'content-type': 'text/markdown; charset=utf-8' })
+      return c.text(toPlainText(doc))
+    })
+  })
   app.get('/api/rooms/:room/update', (c) => readRoom(c, (state) =>
     c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })))
 
@@ -175,6 +191,30 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
       return c.json({ ok: true })
     } catch (error) {
       return refuse(c, asRelayError(error), deps, name)
+    }
+  })
+
+  // JSON edits: every op checked, then all applied as one update through the room's own door.
+  app.patch('/api/rooms/:room', async (c) => {
+    let name = ''
+    try {
+      name = validateRoomName(c.req.param('room'))
+      const grant = await admit(c, name, true)
+      let body: unknown
+      try {
+        body = JSON.parse(await c.req.text())
+      } catch (cause) {
+        throw invalidBody(`body is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`)
+      }
+      const ops = parseEdits(body)
+      const stateVector = await withRoom(name, true, (room) => {
+        const update = editUpdate(room.encodeStateAsUpdate(), ops)
+        if (update) room.applyUpdate(update, httpOrigin(grant.author))
+        return room.stateVector()
+      })
+      return c.json({ ok: true, ops: ops.length, stateVector: Buffer.from(stateVector!).toString('base64') })
+    } catch (error) {
+      return kit.refuse(c, error, name) // anything but a RelayError is a bug: 500, logged with its stack
     }
   })
 
