@@ -134,6 +134,14 @@ export interface RelayConfig {
   webhookInclude: 'none' | 'json'
   /** The relay's address as its clients reach it, for the room URLs in webhook payloads (`--public-url`); default `http(s)://HOST:PORT`. */
   publicUrl?: string | undefined
+  /** Document history (relay/history): `on` (default) or `off` (`--history`, `TANDEM_HISTORY`). */
+  history: boolean
+  /** A version is recorded once a room had no update for this long (`--history-quiet-ms`). */
+  historyQuietMs: number
+  /** Versions older than this are removed, named ones and each room's newest excepted (`--history-keep`, e.g. `90d`; 0 = for ever; ms here). */
+  historyKeepMs: number
+  /** At most this many versions per room; named ones are never removed (`--history-max`; 0 = no limit). */
+  historyMax: number
 }
 
 /** Defaults used for anything not given. */
@@ -179,6 +187,10 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   webhookMaxWaitMs: 10_000,
   webhookPauseAfterMs: 3600 * 1000,
   webhookInclude: 'none',
+  history: true,
+  historyQuietMs: 30_000,
+  historyKeepMs: 90 * 86_400_000,
+  historyMax: 500,
 }
 
 /** `--help` text. */
@@ -236,6 +248,11 @@ Options (flag / environment variable, default):
   --webhook-pause-after-ms MS    TANDEM_WEBHOOK_PAUSE_AFTER_MS   3600000 (1 h)
   --webhook-include none|json    TANDEM_WEBHOOK_INCLUDE     none (json: payloads carry the document)
   --public-url URL               TANDEM_PUBLIC_URL          http(s)://HOST:PORT (room URLs in webhooks)
+  --history on|off               TANDEM_HISTORY             on (document history: versions, restore)
+  --history-quiet-ms MS          TANDEM_HISTORY_QUIET_MS    30000 (a version once a room is quiet this long)
+  --history-keep DURATION|forever
+                                 TANDEM_HISTORY_KEEP        90d (named versions and the newest are kept)
+  --history-max N                TANDEM_HISTORY_MAX         500 (versions per room; 0 = no limit)
   --help                         print this text
   --version                      print the version
 `
@@ -337,6 +354,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'peer-ca': { type: 'string' },
         'peer-servername': { type: 'string' },
         'feed-retention': { type: 'string' },
+        history: { type: 'string' },
+        'history-quiet-ms': { type: 'string' },
+        'history-keep': { type: 'string' },
+        'history-max': { type: 'string' },
         'feed-max-events': { type: 'string' },
         webhook: { type: 'string', multiple: true },
         'webhook-secret': { type: 'string' },
@@ -431,6 +452,10 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     webhookPauseAfterMs: limit('webhook-pause-after-ms', d.webhookPauseAfterMs, 0),
     webhookInclude: oneOf('--webhook-include', pick('webhook-include', 'TANDEM_WEBHOOK_INCLUDE') ?? d.webhookInclude, ['none', 'json'] as const),
     publicUrl: httpUrl('--public-url', pick('public-url', 'TANDEM_PUBLIC_URL')),
+    history: oneOf('--history', pick('history', 'TANDEM_HISTORY') ?? 'on', ['on', 'off'] as const) === 'on',
+    historyQuietMs: limit('history-quiet-ms', d.historyQuietMs),
+    historyKeepMs: pick('history-keep', 'TANDEM_HISTORY_KEEP')?.trim() === 'forever' ? 0 : duration('--history-keep', pick('history-keep', 'TANDEM_HISTORY_KEEP'), d.historyKeepMs),
+    historyMax: limit('history-max', d.historyMax, 0),
   }
   if (!config.help && !config.version) checkCombinations(config, idRaw !== undefined)
   return config

@@ -37,6 +37,7 @@ import { DenyList } from '../auth/deny-list.ts'
 import { parseAuthSecrets } from '../auth/tokens.ts'
 import { IpLimits } from '../auth/ip-limits.ts'
 import { integrationsDir, integrationsExtension } from '../integrations/index.ts'
+import { historyExtension } from '../history/index.ts'
 
 /** A running relay. */
 export interface Relay {
@@ -110,7 +111,18 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   const integrations = options.integrations === false
     ? null
     : integrationsExtension(config, { dir: !options.storage && config.storage === 'leveldb' ? integrationsDir(config) : undefined, openAccess: () => access.mode === 'open' })
-  const extensions: RelayExtension[] = integrations ? [...(options.extensions ?? []), integrations] : (options.extensions ?? [])
+  // Built in: document history (its store in <data>/history, in memory otherwise); before the
+  // integrations, so the versions it records when the relay stops still reach the webhooks.
+  const history = config.history
+    ? historyExtension({
+        dir: !options.storage && config.storage === 'leveldb' ? join(config.data, 'history') : undefined,
+        sync: config.durability === 'sync',
+        quietMs: config.historyQuietMs,
+        retention: { keepMs: config.historyKeepMs, max: config.historyMax },
+        openNames: () => access.mode === 'open',
+      })
+    : null
+  const extensions: RelayExtension[] = [...(options.extensions ?? []), ...(history ? [history] : []), ...(integrations ? [integrations] : [])]
   const metrics = new RelayMetrics()
   const health = new Health()
   metrics.watchHealth(health)

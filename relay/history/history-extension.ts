@@ -1,0 +1,528 @@
+/**
+ * The history extension: versions recorded as rooms go quiet, named versions, restores,
+ * retention. Built into every relay by `createRelay` (server/), which it never imports: it
+ * implements the extension seam structurally (the room hooks, `onStart`, `onStop`, `routes`).
+ *
+ * Each room's history work runs in order on one queue: taking a version (synchronously, from
+ * the room's live doc, so nothing can change midway), waiting until the room's own log holds
+ * everything that version shows (`room.flush()`), then writing it with its head in one atomic
+ * batch — so the history is never ahead of the document — and then retention.
+ *
+ * @module
+ */
+import type * as Y from 'yjs'
+import type { Logger } from 'pino'
+import type { Room } from '../room/room.ts'
+import type { RoomManager } from '../room/rooms.ts'
+import { authorOf, httpOrigin, type Author } from '../room/author.ts'
+import type { RouteModule } from '../http/http-api.ts'
+import { enqueueVersionCreated } from '../integrations/index.ts'
+import { ChangeAuthors, type Attribution, type VersionAuthor } from './authors.ts'
+import { capture } from './capture.ts'
+import { LevelKv, MemoryKv } from './history-kv.ts'
+import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
+import { buildDoc, buildState, chainStart } from './rebuild.ts'
+import { restoreUpdate } from './restore.ts'
+import { rewrite, toRemove, type Retention, type Stored } from './retention.ts'
+import { diffVersions, type DiffResult } from './diff.ts'
+import { historyRoutes, type HistoryApi } from './history-routes.ts'
+import { publicVersion } from './public-version.ts'
+
+/** Options of {@link historyExtension}. */
+export interface HistoryOptions {
+  /** LevelDB directory of the history (`<data>/history`); undefined: in memory. */
+  dir?: string
+  /** fsync every history batch (the relay's `--durability sync`). */
+  sync?: boolean
+  /** A version is recorded once a room had no update for this long (`--history-quiet-ms`). */
+  quietMs: number
+  /** … and at the latest this long after the first change not in a version (default 10 × quietMs). */
+  maxWaitMs?: number
+  /** Retention (`--history-keep`, `--history-max`). */
+  retention: Retention
+  /** An open relay: an update without a verified author is attributed to the name its connection announced (unverified). */
+  openNames: () => boolean
+}
+
+/** What the extension needs from the relay at start (a subset of the relay's context). */
+export interface HistoryContext {
+  rooms: RoomManager
+  logger: Logger
+}
+
+/** A checkpoint (the whole state) is stored once the deltas since the last one outgrow it this many times. */
+const CHECKPOINT_RATIO = 8
+/** … and at least this many bytes of deltas. */
+const CHECKPOINT_FLOOR = 64 * 1024
+/** Rooms not loaded are checked for versions past `--history-keep` this often. */
+const SWEEP_MS = 60 * 60 * 1000
+
+/** A version waiting to be written. */
+interface Taken {
+  meta: VersionMeta
+  ops: ReturnType<typeof putVersion>
+}
+
+/** One room's history state. */
+interface RoomState {
+  readonly name: string
+  /** The loaded room, while it is. */
+  room: Room | null
+  /** The doc whose transactions are attributed (the room's, until a rebuild replaces it). */
+  doc: Y.Doc | null
+  listener: ((tr: Y.Transaction) => void) | null
+  readonly changes: ChangeAuthors
+  /** Changes not in a version yet. */
+  dirty: boolean
+  firstChangeAt: number
+  lastChangeAt: number
+  timer: NodeJS.Timeout | null
+  /** Head and versions as stored (and as taken, while a write is on the queue); null: read them first. */
+  loaded: { head: StoredHead | null; versions: VersionMeta[] } | null
+  queue: Promise<unknown>
+  tasks: number
+}
+
+/** Version options of {@link History.take}. */
+interface TakeOptions {
+  kind: VersionMeta['kind']
+  name?: string
+  namedBy?: VersionAuthor
+  restoredFrom?: string
+}
+
+const verified = (author: Author | null | undefined): VersionAuthor | undefined =>
+  author ? { id: author.id, ...(author.name !== undefined ? { name: author.name } : {}), verified: true } : undefined
+
+/** The history of every room of one relay. */
+export class History implements HistoryApi {
+  readonly name = 'history'
+  /** The HTTP API (relay/history/history-routes.ts). */
+  readonly routes: RouteModule
+  private readonly options: HistoryOptions
+  private readonly states = new Map<string, RoomState>()
+  private store: HistoryStore | null = null
+  private ctx: HistoryContext | null = null
+  private stopped = false
+  private sweep: NodeJS.Timeout | null = null
+
+  constructor(options: HistoryOptions) {
+    this.options = options
+    this.routes = historyRoutes(this)
+  }
+
+  /** Whether the store is open (routes answer 503 before). */
+  get started(): boolean {
+    return this.store !== null && !this.stopped
+  }
+
+  /** Pins `room` (kept loaded while a restore or a named version works on it). */
+  pin(room: Room): void {
+    this.ctx?.rooms.pin(room)
+  }
+
+  unpin(room: Room): void {
+    this.ctx?.rooms.unpin(room)
+  }
+
+  async onStart(ctx: HistoryContext): Promise<void> {
+    this.ctx = ctx
+    this.store = new HistoryStore(this.options.dir === undefined ? new MemoryKv() : await LevelKv.open(this.options.dir, this.options.sync ?? true))
+    this.sweep = setInterval(() => this.sweepRetention(), SWEEP_MS)
+    this.sweep.unref()
+  }
+
+  /** Records every room's pending changes, then closes the store. */
+  async onStop(): Promise<void> {
+    if (this.stopped) return
+    if (this.sweep) clearInterval(this.sweep)
+    for (const state of this.states.values()) {
+      if (state.timer) clearTimeout(state.timer)
+      state.timer = null
+      if (state.dirty && state.room) {
+        this.record(state, { kind: 'edit' }).catch((error: unknown) => this.ctx?.logger.error({ room: state.name, err: error }, 'history: recording a version at stop failed'))
+      }
+    }
+    this.stopped = true
+    await Promise.all([...this.states.values()].map((s) => s.queue.catch(() => undefined)))
+    await this.store?.close()
+  }
+
+  private stateOf(name: string): RoomState {
+    let state = this.states.get(name)
+    if (!state) {
+      state = { name, room: null, doc: null, listener: null, changes: new ChangeAuthors(), dirty: false, firstChangeAt: 0, lastChangeAt: 0, timer: null, loaded: null, queue: Promise.resolve(), tasks: 0 }
+      this.states.set(name, state)
+    }
+    return state
+  }
+
+  /** Runs `task` after the room's earlier history work; the state is dropped once idle and unloaded. */
+  private enqueue<T>(state: RoomState, task: () => Promise<T>): Promise<T> {
+    state.tasks++
+    const run = state.queue.then(task, task)
+    state.queue = run.then(
+      () => this.settle(state),
+      () => this.settle(state),
+    )
+    return run
+  }
+
+  private settle(state: RoomState): void {
+    state.tasks--
+    if (state.tasks === 0 && state.room === null && !state.dirty && this.states.get(state.name) === state) this.states.delete(state.name)
+  }
+
+  /** Reads the head and the versions (and the authors not yet in a version) once. */
+  private async ensureLoaded(state: RoomState): Promise<{ head: StoredHead | null; versions: VersionMeta[] }> {
+    if (state.loaded) return state.loaded
+    const store = this.store!
+    const [head, versions, pending] = await Promise.all([store.head(state.name), store.versions(state.name), store.pending(state.name)])
+    state.changes.seed(pending)
+    state.loaded = { head, versions }
+    return state.loaded
+  }
+
+  // --- room hooks -------------------------------------------------------------------------
+
+  onRoomLoaded(room: Room): void {
+    if (this.stopped || !this.store) return
+    const state = this.stateOf(room.name)
+    state.room = room
+    this.listen(state, room.doc)
+    void this.enqueue(state, async () => {
+      const { head, versions } = await this.ensureLoaded(state)
+      // Changes since the last version that were never recorded (the relay stopped first): a version is due.
+      if (state.room === room && head && Buffer.compare(head.state.sv, room.stateVector()) !== 0) this.changed(state)
+      await this.retain(state, versions)
+    }).catch((error: unknown) => this.ctx?.logger.error({ room: room.name, err: error }, 'history: loading failed'))
+  }
+
+  onUpdate(room: Room): void {
+    const state = this.states.get(room.name)
+    if (!state || state.room !== room) return
+    if (state.doc !== room.doc) this.listen(state, room.doc) // rebuilt after a bad update
+    this.changed(state)
+  }
+
+  onRoomUnloaded(room: Room): void {
+    const state = this.states.get(room.name)
+    if (!state || state.room !== room) return
+    this.unlisten(state)
+    state.room = null
+    if (state.timer) clearTimeout(state.timer)
+    state.timer = null
+    if (!state.dirty || this.stopped) return
+    // The doc goes with the room: its state is taken now, the version from a copy of it.
+    const snapshot = room.encodeStateAsUpdate()
+    state.dirty = false
+    void this.enqueue(state, async () => {
+      await this.ensureLoaded(state)
+      const doc = buildDoc([snapshot], true)
+      let taken: Taken | null
+      try {
+        taken = this.take(state, doc, { kind: 'edit' })
+      } finally {
+        doc.destroy()
+      }
+      if (taken) await this.persist(state, null, [taken])
+    }).catch((error: unknown) => this.ctx?.logger.error({ room: room.name, err: error }, 'history: recording a version at unload failed'))
+  }
+
+  private listen(state: RoomState, doc: Y.Doc): void {
+    this.unlisten(state)
+    const listener = (tr: Y.Transaction): void => {
+      const room = state.room
+      if (!room) return
+      if (state.changes.record(tr, this.authorOfOrigin(tr.origin, room))) {
+        void this.enqueue(state, () => this.store!.write([putPending(state.name, state.changes.list())])).catch(() => undefined)
+      }
+    }
+    doc.on('afterTransaction', listener)
+    state.doc = doc
+    state.listener = listener
+  }
+
+  private unlisten(state: RoomState): void {
+    if (state.doc && state.listener) state.doc.off('afterTransaction', state.listener)
+    state.doc = null
+    state.listener = null
+  }
+
+  /**
+   * Who an update's origin writes for: the grant's author (a token's `sub`), else — in an open
+   * relay only — the name the connection's editor announced in its awareness state (unverified).
+   */
+  private authorOfOrigin(origin: unknown, room: Room): VersionAuthor | null {
+    const author = verified(authorOf(origin))
+    if (author) return author
+    if (!this.options.openNames()) return null
+    const ids = (origin as { awarenessIds?: unknown } | null)?.awarenessIds
+    if (!(ids instanceof Set)) return null
+    for (const id of ids) {
+      const user = (room.awareness.getStates().get(id as number) as { user?: { name?: unknown } } | undefined)?.user
+      if (typeof user?.name === 'string' && user.name.trim() !== '') return { name: user.name.trim().slice(0, 200), verified: false }
+    }
+    return null
+  }
+
+  // --- quiet detection --------------------------------------------------------------------
+
+  private changed(state: RoomState): void {
+    if (this.stopped) return
+    const now = Date.now()
+    state.lastChangeAt = now
+    if (state.dirty) return
+    state.dirty = true
+    state.firstChangeAt = now
+    this.arm(state, this.options.quietMs)
+  }
+
+  private arm(state: RoomState, ms: number): void {
+    if (state.timer) clearTimeout(state.timer)
+    state.timer = setTimeout(() => this.due(state), Math.max(0, ms))
+    state.timer.unref()
+  }
+
+  /** The quiet timer fired: a version, or the timer again for what is left of the quiet period. */
+  private due(state: RoomState): void {
+    state.timer = null
+    if (!state.dirty || !state.room || this.stopped) return
+    const maxWait = this.options.maxWaitMs ?? this.options.quietMs * 10
+    const at = Math.min(state.lastChangeAt + this.options.quietMs, state.firstChangeAt + maxWait)
+    const now = Date.now()
+    if (now < at) return this.arm(state, at - now)
+    this.record(state, { kind: 'edit' }).catch((error: unknown) => this.ctx?.logger.warn({ room: state.name, err: error }, 'history: recording a version failed; retrying later'))
+  }
+
+  /** Queues a version of the room's live doc; resolves with it (null: nothing changed, or the room went). */
+  private record(state: RoomState, options: TakeOptions): Promise<VersionMeta | null> {
+    const room = state.room
+    if (!room) return Promise.resolve(null)
+    this.pin(room)
+    return this.enqueue(state, async () => {
+      try {
+        await this.ensureLoaded(state)
+        if (state.room !== room) return null
+        const taken = this.take(state, room.doc, options)
+        if (!taken) return null
+        await this.persist(state, room, [taken])
+        return taken.meta
+      } finally {
+        this.unpin(room)
+      }
+    })
+  }
+
+  // --- taking and writing versions --------------------------------------------------------
+
+  /** Whether the next version is stored whole: the deltas since the last checkpoint outgrew it. */
+  private checkpointDue(versions: readonly VersionMeta[]): boolean {
+    let deltas = 0
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const v = versions[i]!
+      if (v.checkpoint) return deltas > CHECKPOINT_RATIO * Math.max(v.bytes, CHECKPOINT_FLOOR)
+      deltas += v.bytes
+    }
+    return true
+  }
+
+  /**
+   * Takes a version of `doc` now (synchronous): its records, the head moved to it in memory;
+   * null when nothing changed since the head. Its authors are the changes' since the last version.
+   */
+  private take(state: RoomState, doc: Y.Doc, options: TakeOptions): Taken | null {
+    const { head, versions } = state.loaded!
+    const taken = capture(doc, head, this.checkpointDue(versions))
+    if (state.room?.doc === doc) state.dirty = false
+    if (!taken) return null
+    const { authors, attribution } = state.changes.take()
+    const seq = (versions[versions.length - 1]?.seq ?? -1) + 1
+    const meta: VersionMeta = {
+      id: taken.id,
+      seq,
+      time: Date.now(),
+      kind: options.kind,
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.namedBy ? { namedBy: options.namedBy } : {}),
+      ...(options.restoredFrom ? { restoredFrom: options.restoredFrom } : {}),
+      authors,
+      inserted: taken.inserted,
+      deleted: taken.deleted,
+      checkpoint: taken.checkpoint,
+      bytes: taken.entry.byteLength,
+      attributed: attribution !== null,
+    }
+    const nextHead: StoredHead = { id: taken.id, seq, state: taken.state }
+    state.loaded = { head: nextHead, versions: [...versions, meta] }
+    return { meta, ops: [...putVersion(state.name, meta, taken.entry, attribution), putHead(state.name, nextHead)] }
+  }
+
+  /**
+   * Writes versions taken from `room`'s doc once the room's log holds what they show. On failure
+   * the state is read again from the store and the changes wait for the next version.
+   */
+  private async persist(state: RoomState, room: Room | null, taken: readonly Taken[]): Promise<void> {
+    try {
+      if (room) await room.flush()
+      await this.store!.write([...taken.flatMap((t) => t.ops), putPending(state.name, state.changes.list())])
+    } catch (error) {
+      state.loaded = null
+      for (const t of taken) state.changes.seed(t.meta.authors)
+      if (state.room) this.changed(state)
+      throw error
+    }
+    for (const { meta } of taken) {
+      this.ctx?.logger.debug({ room: state.name, version: meta.id, kind: meta.kind, checkpoint: meta.checkpoint, bytes: meta.bytes }, 'history: version recorded')
+      enqueueVersionCreated(this.ctx!.rooms, state.name, { version: meta.id, ...publicVersion(meta) }).catch((error: unknown) =>
+        this.ctx?.logger.warn({ room: state.name, err: error }, 'history: version.created webhook not queued'))
+    }
+    await this.retain(state, state.loaded!.versions)
+  }
+
+  /** Applies retention to the room's versions (inside its queue). */
+  private async retain(state: RoomState, versions: readonly VersionMeta[], extra?: ReadonlySet<number>): Promise<void> {
+    const remove = toRemove(versions, this.options.retention, Date.now())
+    for (const seq of extra ?? []) remove.add(seq)
+    if (remove.size === 0) return
+    const store = this.store!
+    const first = versions.findIndex((v) => remove.has(v.seq))
+    let last = versions.length - 1
+    for (let i = versions.length - 1; i >= 0; i--) {
+      if (remove.has(versions[i]!.seq)) break
+      last = i
+    }
+    const from = versions[first]!.seq
+    const to = versions[last]!.seq
+    const [entries, attributions] = await Promise.all([store.entries(state.name, from, to), store.attributions(state.name, from, to)])
+    const stored = new Map<number, Stored>()
+    for (const [seq, entry] of entries) stored.set(seq, { entry, attribution: attributions.get(seq) })
+    const { ops, kept } = rewrite(state.name, versions, remove, stored)
+    await store.write(ops)
+    if (state.loaded) state.loaded = { head: state.loaded.head, versions: kept }
+    this.ctx?.logger.debug({ room: state.name, removed: remove.size, kept: kept.length }, 'history: retention')
+  }
+
+  private sweepRetention(): void {
+    for (const state of this.states.values()) {
+      if (!state.loaded) continue
+      void this.enqueue(state, () => this.retain(state, state.loaded?.versions ?? [])).catch((error: unknown) =>
+        this.ctx?.logger.warn({ room: state.name, err: error }, 'history: retention failed'))
+    }
+  }
+
+  // --- what the HTTP API asks -------------------------------------------------------------
+
+  /** The room's versions, oldest first. */
+  versions(name: string): Promise<VersionMeta[]> {
+    const state = this.stateOf(name)
+    return this.enqueue(state, async () => [...(await this.ensureLoaded(state)).versions])
+  }
+
+  /** The entries that rebuild `versions[index]`, oldest first. */
+  private async chain(name: string, versions: readonly VersionMeta[], index: number): Promise<Uint8Array[]> {
+    const start = chainStart(versions, index)
+    const entries = await this.store!.entries(name, versions[start]!.seq, versions[index]!.seq)
+    return versions.slice(start, index + 1).map((v) => entries.get(v.seq)!)
+  }
+
+  /** Version `id`'s state as one update, or null when there is no such version. */
+  state(name: string, id: string): Promise<Uint8Array | null> {
+    const state = this.stateOf(name)
+    return this.enqueue(state, async () => {
+      const { versions } = await this.ensureLoaded(state)
+      const index = versions.findIndex((v) => v.id === id)
+      return index < 0 ? null : buildState(await this.chain(name, versions, index))
+    })
+  }
+
+  /** The diff from version `fromId` to version `id`, or null when either does not exist. */
+  diff(name: string, fromId: string, id: string): Promise<(DiffResult & { from: VersionMeta; to: VersionMeta }) | null> {
+    const state = this.stateOf(name)
+    return this.enqueue(state, async () => {
+      const { versions } = await this.ensureLoaded(state)
+      const from = versions.findIndex((v) => v.id === fromId)
+      const to = versions.findIndex((v) => v.id === id)
+      if (from < 0 || to < 0) return null
+      const start = chainStart(versions, Math.min(from, to))
+      const first = versions[start]!.seq
+      const last = versions[Math.max(from, to)]!.seq
+      const [entries, attributions] = await Promise.all([this.store!.entries(name, first, last), this.store!.attributions(name, first, last)])
+      return { ...diffVersions({ versions, from, to, entries, attributions, chainStart: start }), from: versions[from]!, to: versions[to]! }
+    })
+  }
+
+  /** A named version of `room` as it is now (the newest version gets the name when nothing changed since). */
+  async nameVersion(room: Room, name: string, by: Author | undefined): Promise<VersionMeta> {
+    const state = this.stateOf(room.name)
+    if (state.room !== room) this.onRoomLoaded(room)
+    const namedBy = verified(by)
+    return this.enqueue(state, async () => {
+      await this.ensureLoaded(state)
+      const taken = this.take(state, room.doc, { kind: 'edit', name, ...(namedBy ? { namedBy } : {}) })
+      if (taken) {
+        await this.persist(state, room, [taken])
+        return taken.meta
+      }
+      const { head, versions } = state.loaded!
+      const newest = { ...versions[versions.length - 1]!, name, ...(namedBy ? { namedBy } : {}) }
+      await this.store!.write(putVersion(room.name, newest, null, undefined))
+      state.loaded = { head, versions: [...versions.slice(0, -1), newest] }
+      return newest
+    })
+  }
+
+  /**
+   * Restores version `id` in `room`: the changes not in a version yet become one first (the
+   * state just before the restore), then one update that makes the document equal the version is
+   * applied as `by`'s, and the result is a version of its own (kind `restore`). Null: no such
+   * version. `restored` false: the document already equalled it.
+   */
+  async restore(room: Room, id: string, by: Author | undefined): Promise<{ version: VersionMeta; before: VersionMeta | null; restored: boolean } | null> {
+    const state = this.stateOf(room.name)
+    if (state.room !== room) this.onRoomLoaded(room)
+    return this.enqueue(state, async () => {
+      const { versions } = await this.ensureLoaded(state)
+      const index = versions.findIndex((v) => v.id === id)
+      if (index < 0) return null
+      const chain = await this.chain(room.name, versions, index)
+      // From here to the write, synchronous: no update can come between the two versions and the restore.
+      const before = this.take(state, room.doc, { kind: 'edit' })
+      const update = restoreUpdate(chain, room.doc)
+      let after: Taken | null = null
+      if (update) {
+        room.applyUpdate(update, httpOrigin(by))
+        after = this.take(state, room.doc, { kind: 'restore', restoredFrom: id })
+      }
+      const taken = [before, after].filter((t): t is Taken => t !== null)
+      if (taken.length > 0) await this.persist(state, room, taken)
+      const newest = state.loaded!.versions[state.loaded!.versions.length - 1]!
+      return { version: after?.meta ?? newest, before: before?.meta ?? null, restored: update !== null }
+    })
+  }
+
+  /** Removes version `id` (a named one too); the newest only loses its name. False: no such version. */
+  removeVersion(name: string, id: string): Promise<boolean> {
+    const state = this.stateOf(name)
+    return this.enqueue(state, async () => {
+      const { head, versions } = await this.ensureLoaded(state)
+      const index = versions.findIndex((v) => v.id === id)
+      if (index < 0) return false
+      if (index === versions.length - 1) {
+        const { name: _name, namedBy: _by, ...rest } = versions[index]!
+        await this.store!.write(putVersion(name, rest, null, undefined))
+        state.loaded = { head, versions: [...versions.slice(0, -1), rest] }
+        return true
+      }
+      await this.retain(state, versions, new Set([versions[index]!.seq]))
+      return true
+    })
+  }
+}
+
+/** The history extension (see {@link History}). */
+export function historyExtension(options: HistoryOptions): History {
+  return new History(options)
+}
+
+export type { Attribution }

@@ -1,0 +1,142 @@
+/**
+ * A room's history as records (see {@link HistoryKv}):
+ * - `m` version metadata (JSON, {@link VersionMeta}), `d` its entry (a delta on the previous
+ *   version, or a checkpoint: the whole state), `a` its attribution (only when more than one
+ *   author wrote it) — all keyed by the version's sequence number (16 hex digits);
+ * - `h` the head: the newest version's id, sequence number and state (state vector and delete
+ *   set), from which the next delta is taken;
+ * - `p` authors of changes not yet in a version (so a restart does not forget them).
+ * A version is written with its head in one atomic batch; so is every retention pass.
+ *
+ * @module
+ */
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import { decodeDeleteSet, encodeDeleteSet } from '../wire/protocol.ts'
+import { bucketOf, type HistoryKv, type KvOp } from './history-kv.ts'
+import { decodeAttribution, encodeAttribution, type Attribution, type VersionAuthor } from './authors.ts'
+import type { Head } from './capture.ts'
+
+/** What the history keeps about one version. */
+export interface VersionMeta {
+  /** Content-derived id (16 hex digits): see capture.ts. */
+  id: string
+  /** Order in this relay's history of the room. */
+  seq: number
+  /** When it was recorded (ms since the epoch). */
+  time: number
+  /** `edit`: recorded when the room went quiet, was named, was unloaded, or before a restore; `restore`: the state a restore wrote. */
+  kind: 'edit' | 'restore'
+  /** A name given by a writer (named versions are kept until deleted). */
+  name?: string
+  /** Who gave it its name. */
+  namedBy?: VersionAuthor
+  /** The version a restore brought back. */
+  restoredFrom?: string
+  /** Who changed the document since the previous version, most active first. */
+  authors: VersionAuthor[]
+  /** Units added since the previous version and still there. */
+  inserted: number
+  /** Units of the previous version deleted since. */
+  deleted: number
+  /** Whether its entry is the whole state (else a delta on the previous version). */
+  checkpoint: boolean
+  /** Bytes of its entry. */
+  bytes: number
+  /** Whether an attribution record exists (more than one author). */
+  attributed: boolean
+}
+
+/** The head as stored, with the newest version's sequence number. */
+export interface StoredHead extends Head {
+  seq: number
+}
+
+const seqKey = (seq: number): string => seq.toString(16).padStart(16, '0')
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
+const parse = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T
+
+function encodeHead(head: StoredHead): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, head.seq)
+  encoding.writeVarString(e, head.id)
+  encoding.writeVarUint8Array(e, head.state.sv)
+  encoding.writeVarUint8Array(e, encodeDeleteSet(head.state.ds))
+  return encoding.toUint8Array(e)
+}
+
+function decodeHead(bytes: Uint8Array): StoredHead {
+  const d = decoding.createDecoder(bytes)
+  const seq = decoding.readVarUint(d)
+  const id = decoding.readVarString(d)
+  const sv = decoding.readVarUint8Array(d)
+  const ds = decodeDeleteSet(decoding.readVarUint8Array(d))
+  return { seq, id, state: { sv, ds } }
+}
+
+/** Reads and writes history records. */
+export class HistoryStore {
+  constructor(readonly kv: HistoryKv) {}
+
+  /** Every version of `room`, oldest first. */
+  async versions(room: string): Promise<VersionMeta[]> {
+    return (await this.kv.list(bucketOf('m', room))).map(([, value]) => parse<VersionMeta>(value))
+  }
+
+  /** The entries of versions `from` … `to` (sequence numbers, inclusive), oldest first, by sequence number. */
+  async entries(room: string, from: number, to: number): Promise<Map<number, Uint8Array>> {
+    const rows = await this.kv.list(bucketOf('d', room), { gte: seqKey(from), lte: seqKey(to) })
+    return new Map(rows.map(([key, value]) => [parseInt(key, 16), value]))
+  }
+
+  /** The attributions of versions `from` … `to` that have one. */
+  async attributions(room: string, from: number, to: number): Promise<Map<number, Attribution>> {
+    const rows = await this.kv.list(bucketOf('a', room), { gte: seqKey(from), lte: seqKey(to) })
+    return new Map(rows.map(([key, value]) => [parseInt(key, 16), decodeAttribution(value)]))
+  }
+
+  async head(room: string): Promise<StoredHead | null> {
+    const bytes = await this.kv.get(bucketOf('h', room), '')
+    return bytes ? decodeHead(bytes) : null
+  }
+
+  /** Authors of changes not yet in a version. */
+  async pending(room: string): Promise<VersionAuthor[]> {
+    const bytes = await this.kv.get(bucketOf('p', room), '')
+    return bytes ? parse<VersionAuthor[]>(bytes) : []
+  }
+
+  /** Writes `ops` atomically. */
+  write(ops: readonly KvOp[]): Promise<void> {
+    return this.kv.write(ops)
+  }
+
+  close(): Promise<void> {
+    return this.kv.close()
+  }
+}
+
+/** The records of a new (or rewritten) version. */
+export function putVersion(room: string, meta: VersionMeta, entry: Uint8Array | null, attribution: Attribution | null | undefined): KvOp[] {
+  const key = seqKey(meta.seq)
+  const ops: KvOp[] = [{ bucket: bucketOf('m', room), key, value: json(meta) }]
+  if (entry) ops.push({ bucket: bucketOf('d', room), key, value: entry })
+  if (attribution !== undefined) ops.push({ bucket: bucketOf('a', room), key, value: attribution ? encodeAttribution(attribution) : null })
+  return ops
+}
+
+/** Deletes a version's records. */
+export function deleteVersion(room: string, seq: number): KvOp[] {
+  const key = seqKey(seq)
+  return ['m', 'd', 'a'].map((kind) => ({ bucket: bucketOf(kind, room), key, value: null }))
+}
+
+/** Writes the head. */
+export function putHead(room: string, head: StoredHead): KvOp {
+  return { bucket: bucketOf('h', room), key: '', value: encodeHead(head) }
+}
+
+/** Writes (or with an empty list, deletes) the pending authors. */
+export function putPending(room: string, authors: readonly VersionAuthor[]): KvOp {
+  return { bucket: bucketOf('p', room), key: '', value: authors.length > 0 ? json(authors) : null }
+}
