@@ -132,18 +132,19 @@ export class History implements HistoryApi {
     this.sweep.unref()
   }
 
-  /** Records every room's pending changes, then closes the store. */
+  /**
+   * Waits for the history work under way and closes the store. Changes not yet in a version are
+   * not recorded now (the relay is stopping): the room's next load finds them (its state vector
+   * is ahead of the head) and records them when it goes quiet; their authors are in the pending record.
+   */
   async onStop(): Promise<void> {
     if (this.stopped) return
+    this.stopped = true
     if (this.sweep) clearInterval(this.sweep)
     for (const state of this.states.values()) {
       if (state.timer) clearTimeout(state.timer)
       state.timer = null
-      if (state.dirty && state.room) {
-        this.record(state, { kind: 'edit' }).catch((error: unknown) => this.ctx?.logger.error({ room: state.name, err: error }, 'history: recording a version at stop failed'))
-      }
     }
-    this.stopped = true
     await Promise.all([...this.states.values()].map((s) => s.queue.catch(() => undefined)))
     await this.store?.close()
   }
