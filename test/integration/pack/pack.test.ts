@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const SUBPATHS = ['tandem', 'tandem/relay', 'tandem/topology', 'tandem/crdt', 'tandem/crdt/core', 'tandem/editor', 'tandem/editor/element']
+const SUBPATHS = ['tandem', 'tandem/relay', 'tandem/topology', 'tandem/crdt', 'tandem/crdt/core', 'tandem/editor', 'tandem/editor/element', 'tandem/client']
 /** Packages only the relay needs: none may load for `tandem/crdt`. */
 const RELAY_ONLY = ['hono', '@hono/node-server', 'ws', 'pino', 'pino-pretty', 'classic-level', 'prom-client', 'ioredis', 'jose']
 
@@ -111,6 +111,7 @@ import { counter } from 'tandem/crdt'
 import * as core from 'tandem/crdt/core'
 import { mountEditor } from 'tandem/editor'
 import { defineTandemEditor, TandemEditorElement } from 'tandem/editor/element'
+import { TandemClient, verifyWebhook } from 'tandem/client'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
@@ -136,6 +137,11 @@ const back = new Y.Doc()
 Y.applyUpdate(back, new Uint8Array(stored))
 checks.post = post.status
 checks.likes = counter(back, 'likes').value
+// tandem/client's JSON edit on the same room: the counter goes on from 3
+checks.client = typeof verifyWebhook + ',' + (await new TandemClient({ url: relay.httpUrl }).edit('pack', [{ op: 'increment', name: 'likes', by: 2 }])).ok
+const edited = new Y.Doc()
+Y.applyUpdate(edited, new Uint8Array(await (await fetch(relay.httpUrl + '/api/rooms/pack/update')).arrayBuffer()))
+checks.edited = counter(edited, 'likes').value
 checks.demo = (await fetch(relay.httpUrl + '/')).status
 await relay.close()
 rmSync(data, { recursive: true, force: true })
@@ -170,6 +176,8 @@ process.stdout.write(JSON.stringify(checks))
       css: true,
       post: 200,
       likes: 3,
+      client: 'function,true',
+      edited: 5,
       // createRelay's default static dir is relative to the cwd: the consumer has none.
       demo: 404,
       tsx: false,
@@ -197,6 +205,19 @@ process.stdout.write(JSON.stringify(checks))
     expect(urls.some((u) => u.includes('/node_modules/tandem/dist/crdt/'))).toBe(true)
     expect(urls.filter((u) => u.includes('/node_modules/tandem/dist/relay/'))).toEqual([])
     for (const dep of RELAY_ONLY) expect(urls.filter((u) => u.includes(`/node_modules/${dep}/`))).toEqual([])
+  })
+
+  test('tandem/client loads without any of the relay’s dependencies (it runs in browsers)', async () => {
+    await writeFile(
+      join(consumer, 'client.mjs'),
+      `import { TandemClient, SseParser } from 'tandem/client'\nconst events = new SseParser().push('id: 1\\ndata: x\\n\\n'); process.stdout.write('client ' + typeof TandemClient + ' ' + events.length + '\\n')\n`,
+    )
+    const out = await inConsumer('client.mjs', ['--import', './register.mjs'])
+    const urls = out.split('\n').filter((line) => line.startsWith('file:'))
+    expect(out).toContain('client function 1')
+    expect(urls.some((u) => u.includes('/node_modules/tandem/dist/client/'))).toBe(true)
+    expect(urls.filter((u) => u.includes('/node_modules/tandem/dist/relay/'))).toEqual([])
+    for (const dep of [...RELAY_ONLY, 'yjs', 'prosemirror-model']) expect(urls.filter((u) => u.includes(`/node_modules/${dep}/`))).toEqual([])
   })
 
   test('npx tandem: --version, then a relay serving the package’s demo page and /health', async () => {
@@ -239,6 +260,7 @@ import { topologyExtension, type Topology } from 'tandem/topology'
 import { counter, orSet, type Counter } from 'tandem/crdt'
 import { mountEditor, type EditorHandle, type SavedState } from 'tandem/editor'
 import { defineTandemEditor, type TandemEditorEventMap } from 'tandem/editor/element'
+import { TandemClient, type EditOp, type FeedEvent } from 'tandem/client'
 import * as Y from 'yjs'
 
 const config: Partial<RelayConfig> = { port: 0, storage: 'memory' }
@@ -254,6 +276,9 @@ export let handle: EditorHandle | undefined
 export let storage: StorageAdapter | undefined
 export const define: typeof defineTandemEditor = defineTandemEditor
 export type SavedEvent = TandemEditorEventMap['saved']
+export const ops: EditOp[] = [{ op: 'insertText', at: 'end', text: 'x', marks: [{ type: 'strong' }] }, { op: 'increment', name: 'likes', by: 2 }]
+export const edited = new TandemClient({ url: 'http://127.0.0.1:1234' }).edit('doc', ops)
+export const onEvent = (e: FeedEvent): string => (e.type === 'changed' ? e.stateVector : e.reason)
 `,
     )
     await writeFile(
