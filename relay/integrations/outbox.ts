@@ -53,6 +53,8 @@ interface Entry extends WebhookMessage {
   /** Written to the store (only then is it sent). */
   durable: boolean
   inFlight: boolean
+  /** Sent as the one probe of a failing endpoint (its failure moves the backoff; a failure of a message sent before the endpoint failed does not). */
+  probe: boolean
 }
 
 interface Endpoint {
@@ -167,7 +169,7 @@ export class Outbox {
           drops.push({ type: 'del', key })
           continue
         }
-        this.push(endpoint, { ...message, key, durable: true, inFlight: false })
+        this.push(endpoint, { ...message, key, durable: true, inFlight: false, probe: false })
       }
       if (page.length < 4096) break
       from = page[page.length - 1]![0]
@@ -206,7 +208,7 @@ export class Outbox {
     const timestamp = new Date(now).toISOString()
     for (const endpoint of this.endpoints.values()) {
       const seq = this.journal.next()
-      const entry: Entry = { id: `msg_${this.logId}_${seq}`, endpoint: endpoint.url, room, type, timestamp, data, enqueuedAt: now, key: OUT + seqKey(seq), durable: false, inFlight: false }
+      const entry: Entry = { id: `msg_${this.logId}_${seq}`, endpoint: endpoint.url, room, type, timestamp, data, enqueuedAt: now, key: OUT + seqKey(seq), durable: false, inFlight: false, probe: false }
       const queue = endpoint.queues.get(room)
       const tail = queue?.[queue.length - 1]
       if (type === 'room.changed' && tail && tail.type === 'room.changed' && !tail.inFlight) {
@@ -262,6 +264,7 @@ export class Outbox {
 
   private send(endpoint: Endpoint, entry: Entry): void {
     entry.inFlight = true
+    entry.probe = endpoint.failures > 0
     endpoint.inFlight++
     const sending: Promise<void> = this.attempt(endpoint, entry).finally(() => this.sending.delete(sending))
     this.sending.add(sending)
@@ -303,7 +306,7 @@ export class Outbox {
     if (this.stopped) return
     this.deliveries.inc({ result })
     if (result === 'delivered') this.delivered(endpoint, entry)
-    else this.failed(endpoint, error)
+    else this.failed(endpoint, entry, error)
     this.pump(endpoint)
   }
 
@@ -328,8 +331,10 @@ export class Outbox {
     }
   }
 
-  private failed(endpoint: Endpoint, error: string): void {
+  private failed(endpoint: Endpoint, entry: Entry, error: string): void {
     const now = Date.now()
+    // The messages in flight when the endpoint started failing count as one failure, not one each.
+    if (endpoint.failures > 0 && !entry.probe) return
     endpoint.failures++
     endpoint.failingSince ??= now
     endpoint.lastError = error
