@@ -1,0 +1,138 @@
+/**
+ * JSON edits over HTTP while two people type, in real Chromium (the demo page, real keyboards):
+ * Ada types at the end of her paragraph, Bob at the end of his, and meanwhile PATCH requests
+ * insert blocks at the top, type into the START of Ada's paragraph, delete, change block types
+ * and bump a counter and a set. Everything converges — both tabs and the relay hold the same
+ * document — and nothing is lost or misplaced: the expected document is known exactly.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import * as Y from 'yjs'
+import type { Browser } from 'playwright-core'
+import type { Node as PMNode } from 'prosemirror-model'
+import { buildEditor } from '../../editor/build.ts'
+import { editorSchema as schema } from '../../editor/schema.ts'
+import { counter, orSet } from '../../crdt/index.ts'
+import { launchChromium } from './chromium.ts'
+import { serveStatic, type StaticServer } from './static-server.ts'
+import { startTestRelay, type TestRelay } from './relay.ts'
+import { openDemo, waitForConvergence, waitForText, type DemoTarget } from './demo-page.ts'
+
+const ADA = { name: 'Ada', color: '#e11d48' }
+const BOB = { name: 'Bob', color: '#2563eb' }
+const ADA_TEXT = 'alpha bravo charlie delta echo foxtrot '
+const BOB_TEXT = 'one two three four five six seven '
+const KEY_DELAY = 15
+/** At least this many PATCH requests, sent back to back while the keyboards run (and until they stop). */
+const MIN_REQUESTS = 8
+
+let browser: Browser
+let pages: StaticServer
+let relay: TestRelay
+let target: DemoTarget
+
+beforeAll(async () => {
+  const { distDir } = await buildEditor()
+  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
+  target = { pageUrl: pages.url, relay: relay.url }
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await pages?.close()
+  await relay?.dispose()
+})
+
+async function pm(room: string): Promise<PMNode> {
+  return schema.nodeFromJSON(await (await fetch(`${relay.httpUrl}/api/rooms/${room}?format=prosemirror`)).json())
+}
+
+/** Position of the start of the content of the top-level paragraph whose text includes `marker`. */
+function contentStart(doc: PMNode, marker: string): number {
+  let found = -1
+  doc.forEach((node, offset) => {
+    if (found < 0 && node.textContent.includes(marker)) found = offset + 1
+  })
+  if (found < 0) throw new Error(`no paragraph holds ${JSON.stringify(marker)}`)
+  return found
+}
+
+describe('JSON edits while two people type in Chromium', () => {
+  test('converge with nothing lost, every edit where it was aimed', { timeout: 180_000 }, async () => {
+    const room = `json-edits-${process.pid}`
+    const [ada, bob] = await Promise.all([openDemo(browser, target, room, ADA), openDemo(browser, target, room, BOB)])
+    // Ada's paragraph, then Bob's
+    await ada.page.locator('.ProseMirror').click()
+    await ada.page.keyboard.type('Ada: ')
+    await Promise.all([waitForText(ada.page, 'Ada: '), waitForText(bob.page, 'Ada: ')])
+    await bob.page.locator('.ProseMirror').click()
+    await bob.page.keyboard.press('Control+End')
+    await bob.page.keyboard.press('Enter')
+    await bob.page.keyboard.type('Bob: ')
+    await Promise.all([waitForText(ada.page, 'Bob: '), waitForText(bob.page, 'Bob: ')])
+    await waitForConvergence([ada.page, bob.page])
+    await ada.page.keyboard.press('Control+Home')
+    await ada.page.keyboard.press('End')
+
+    let typing = true
+    const keyboards = Promise.all([ada.page.keyboard.type(ADA_TEXT, { delay: KEY_DELAY }), bob.page.keyboard.type(BOB_TEXT, { delay: KEY_DELAY })]).finally(() => (typing = false))
+    let requests = 0
+    let duringTyping = 0
+    const edits = (async () => {
+      while (typing || requests < MIN_REQUESTS) {
+        const k = requests
+        // Ada's paragraph start does not move between this read and the edit: only these
+        // requests insert before it, and they run one after another.
+        const adaAt = contentStart(await pm(room), 'Ada:')
+        const label = `http block ${k}`
+        const res = await fetch(`${relay.httpUrl}/api/rooms/${room}`, {
+          method: 'PATCH',
+          body: JSON.stringify({
+            ops: [
+              { op: 'insertText', at: adaAt, text: `«${k}»` },
+              { op: 'insertBlocks', at: 0, blocks: [{ type: 'paragraph', content: [{ type: 'text', text: `${label}!!` }] }] },
+              { op: 'delete', from: 1 + label.length + 1, to: 1 + label.length + 2 }, // one of the two "!"
+              ...(k % 2 === 0 ? [{ op: 'setBlockType', at: 1, type: 'heading', attrs: { level: 3 } }] : []),
+              { op: 'increment', name: 'patches' },
+              { op: 'addToSet', name: 'seen', value: k },
+            ],
+          }),
+        })
+        expect(res.status, await res.clone().text()).toBe(200)
+        requests++
+        if (typing) duringTyping++
+      }
+    })()
+    await Promise.all([keyboards, edits])
+    process.stderr.write(`json-edits e2e: ${requests} PATCH requests, ${duringTyping} of them while both typed\n`)
+
+    const blocks: PMNode[] = []
+    for (let k = requests - 1; k >= 0; k--) {
+      const text = schema.text(`http block ${k}!`)
+      blocks.push(k % 2 === 0 ? schema.node('heading', { level: 3 }, [text]) : schema.node('paragraph', null, [text]))
+    }
+    const prefix = Array.from({ length: requests }, (_, i) => `«${requests - 1 - i}»`).join('')
+    const expected = schema.node('doc', null, [
+      ...blocks,
+      schema.node('paragraph', null, [schema.text(`${prefix}Ada: ${ADA_TEXT}`)]),
+      schema.node('paragraph', null, [schema.text(`Bob: ${BOB_TEXT}`)]),
+    ])
+
+    await waitForConvergence([ada.page, bob.page], 30_000)
+    const shown = await Promise.all([ada, bob].map((u) => u.page.evaluate(() => window.tandem!.editor.view.state.doc.toJSON())))
+    expect(shown[0]).toEqual(expected.toJSON())
+    expect(shown[1]).toEqual(expected.toJSON())
+    // the relay holds the same document, counter and set
+    expect((await pm(room)).toJSON()).toEqual(expected.toJSON())
+    const state = new Y.Doc()
+    Y.applyUpdate(state, new Uint8Array(await (await fetch(`${relay.httpUrl}/api/rooms/${room}/update`)).arrayBuffer()))
+    expect(counter(state, 'patches').value).toBe(requests)
+    expect(orSet<number>(state, 'seen').values().sort((a, b) => a - b)).toEqual(Array.from({ length: requests }, (_, k) => k))
+    // and so do the tabs: the counter's one slice (one replica for every request)
+    const slices = await Promise.all([ada, bob].map((u) => u.page.evaluate(() => window.tandem!.editor.doc.getMap('crdt:counter:patches').size)))
+    expect(slices).toEqual([1, 1])
+    expect(requests).toBeGreaterThanOrEqual(MIN_REQUESTS)
+    // the edits really ran while the keys were pressed
+    expect(duringTyping).toBeGreaterThanOrEqual(3)
+    await Promise.all([ada.context.close(), bob.context.close()])
+  })
+})
