@@ -130,6 +130,8 @@ export interface RelayConfig {
   webhookMaxWaitMs: number
   /** An endpoint failing this long is paused and reported (`--webhook-pause-after-ms`). */
   webhookPauseAfterMs: number
+  /** Longest backoff between two attempts at a failing endpoint (`--webhook-retry-max-ms`; full jitter below it). */
+  webhookRetryMaxMs: number
   /** `none` (thin payloads, default) or `json`: payloads carry the room's document JSON (`--webhook-include`). */
   webhookInclude: 'none' | 'json'
   /** The relay's address as its clients reach it, for the room URLs in webhook payloads (`--public-url`); default `http(s)://HOST:PORT`. */
@@ -186,6 +188,7 @@ export const DEFAULT_CONFIG: Readonly<RelayConfig> = {
   webhookDebounceMs: 2000,
   webhookMaxWaitMs: 10_000,
   webhookPauseAfterMs: 3600 * 1000,
+  webhookRetryMaxMs: 60_000,
   webhookInclude: 'none',
   history: true,
   historyQuietMs: 30_000,
@@ -246,6 +249,7 @@ Options (flag / environment variable, default):
   --webhook-debounce-ms MS       TANDEM_WEBHOOK_DEBOUNCE_MS      2000
   --webhook-max-wait-ms MS       TANDEM_WEBHOOK_MAX_WAIT_MS      10000
   --webhook-pause-after-ms MS    TANDEM_WEBHOOK_PAUSE_AFTER_MS   3600000 (1 h)
+  --webhook-retry-max-ms MS      TANDEM_WEBHOOK_RETRY_MAX_MS     60000 (longest backoff of a failing endpoint)
   --webhook-include none|json    TANDEM_WEBHOOK_INCLUDE     none (json: payloads carry the document)
   --public-url URL               TANDEM_PUBLIC_URL          http(s)://HOST:PORT (room URLs in webhooks)
   --history on|off               TANDEM_HISTORY             on (document history: versions, restore)
@@ -364,6 +368,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'webhook-debounce-ms': { type: 'string' },
         'webhook-max-wait-ms': { type: 'string' },
         'webhook-pause-after-ms': { type: 'string' },
+        'webhook-retry-max-ms': { type: 'string' },
         'webhook-include': { type: 'string' },
         'public-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -450,6 +455,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     webhookDebounceMs: limit('webhook-debounce-ms', d.webhookDebounceMs, 0),
     webhookMaxWaitMs: limit('webhook-max-wait-ms', d.webhookMaxWaitMs, 0),
     webhookPauseAfterMs: limit('webhook-pause-after-ms', d.webhookPauseAfterMs, 0),
+    webhookRetryMaxMs: limit('webhook-retry-max-ms', d.webhookRetryMaxMs),
     webhookInclude: oneOf('--webhook-include', pick('webhook-include', 'TANDEM_WEBHOOK_INCLUDE') ?? d.webhookInclude, ['none', 'json'] as const),
     publicUrl: httpUrl('--public-url', pick('public-url', 'TANDEM_PUBLIC_URL')),
     history: oneOf('--history', pick('history', 'TANDEM_HISTORY') ?? 'on', ['on', 'off'] as const) === 'on',

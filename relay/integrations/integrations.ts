@@ -139,6 +139,8 @@ export class Integrations implements ExtensionHooks {
         endpoints: config.webhooks,
         secret: config.webhookSecret,
         pauseAfterMs: config.webhookPauseAfterMs,
+        backoffMaxMs: config.webhookRetryMaxMs,
+        backoffBaseMs: Math.min(500, config.webhookRetryMaxMs),
         ...(config.webhookInclude === 'json' ? { decorate: (message: WebhookMessage) => this.decorate(message) } : {}),
       })
       this.debounce = new ChangeDebounce(this.store, journal, this.outbox, {

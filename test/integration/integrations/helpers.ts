@@ -8,6 +8,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import * as Y from 'yjs'
+import { expect } from 'vitest'
+import { Webhook } from 'standardwebhooks'
 import { waitFor } from '../../fixtures/wait.ts'
 
 /** One SSE event as a consumer sees it. */
@@ -256,3 +258,61 @@ export function waitEvents(consumer: SseConsumer, n: number, timeoutMs = 20_000)
 
 /** A Standard Webhooks secret for tests. */
 export const WEBHOOK_SECRET = `whsec_${Buffer.from('tandem-test-webhook-key-0123456789').toString('base64')}`
+
+/** Every request's signature verifies with the Standard Webhooks library (and a wrong secret fails). */
+export function expectSigned(rec: Receiver): void {
+  const wh = new Webhook(WEBHOOK_SECRET)
+  const wrong = new Webhook(`whsec_${Buffer.from('another-key-0123456789abcdef').toString('base64')}`)
+  for (const request of rec.requests) {
+    expect(() => wh.verify(request.body, request.headers)).not.toThrow()
+    expect(() => wrong.verify(request.body, request.headers)).toThrow()
+    expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/)
+  }
+}
+
+/**
+ * Per room: no message is sent while an earlier one of the room is unaccepted (a failed
+ * `room.changed` may only be superseded by a newer `room.changed`), requests never overlap, event
+ * ids never go back, `room.created` comes first. The outbox order is read from the webhook-id
+ * (`msg_<log>_<seq>`: test knowledge, not API).
+ */
+export function expectOrdered(rec: Receiver): void {
+  const byRoom = new Map<string, Array<{ type: string; seq: number; outboxSeq: number; id: string; status: number }>>()
+  for (const request of rec.requests) {
+    const body = JSON.parse(request.body) as { type: string; data: { room: string; eventId?: string } }
+    const id = request.headers['webhook-id'] as string
+    const list = byRoom.get(body.data.room) ?? []
+    list.push({ type: body.type, seq: body.data.eventId ? seqOf(body.data.eventId) : -1, outboxSeq: Number(id.slice(id.lastIndexOf('_') + 1)), id, status: request.status })
+    byRoom.set(body.data.room, list)
+  }
+  for (const [room, list] of byRoom) {
+    let last = -1
+    let created = false
+    const unaccepted = new Map<string, { type: string; outboxSeq: number }>()
+    for (const item of list) {
+      for (const [id, earlier] of unaccepted) {
+        if (earlier.outboxSeq >= item.outboxSeq || id === item.id) continue
+        expect(`${earlier.type} ${earlier.outboxSeq} → ${item.type} ${item.outboxSeq}`, `${room}: sent past an unaccepted earlier message`).toMatch(/^room\.changed \d+ → room\.changed \d+$/)
+        unaccepted.delete(id)
+      }
+      if (item.status < 300) unaccepted.delete(item.id)
+      else unaccepted.set(item.id, item)
+      if (item.type === 'version.created') continue
+      if (item.type === 'room.created') {
+        expect(created, `${room}: room.created accepted once before`).toBe(false)
+        if (item.status < 300) created = true
+      } else {
+        expect(created, `${room}: room.changed before room.created was accepted`).toBe(true)
+      }
+      expect(item.seq, `${room}: went back in event order`).toBeGreaterThanOrEqual(last)
+      last = item.seq
+    }
+  }
+  expect(rec.overlaps).toBe(0)
+}
+
+/** The last accepted `room.changed` of `room` covers everything `writer` wrote. */
+export function delivered(rec: Receiver, writer: HttpWriter): boolean {
+  const last = rec.accepted().filter((m) => m.type === 'room.changed' && m.data.room === writer.room).at(-1)
+  return last !== undefined && covers(decodeSv(last.data.stateVector as string), new Map([[writer.doc.clientID, writer.clock()]]))
+}

@@ -9,7 +9,6 @@
  * the same outbox; `--webhook-include json` adds the document.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Webhook } from 'standardwebhooks'
 import { startRelay, type StartedRelay, type StartRelayOptions } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { SECRET, token } from '../auth/helpers.ts'
@@ -17,7 +16,7 @@ import { createRelay, type Relay } from '../../../relay/server/server.ts'
 import { topologyExtension } from '../../../relay/topology/index.ts'
 import { enqueueVersionCreated } from '../../../relay/integrations/index.ts'
 import { freePorts, peersFor } from '../topology/cluster.ts'
-import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, seqOf } from './helpers.ts'
+import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, delivered, expectOrdered, expectSigned, seqOf } from './helpers.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -38,65 +37,7 @@ async function receiver(seed = 1): Promise<Receiver> {
 }
 
 // History off: its version.created webhooks (rooms quiet for 30 s) are the history suite's to test.
-const FAST = { webhookSecret: WEBHOOK_SECRET, webhookDebounceMs: 100, webhookMaxWaitMs: 400, history: false }
-
-/** Every request's signature verifies with the Standard Webhooks library (and a wrong secret fails). */
-function expectSigned(rec: Receiver): void {
-  const wh = new Webhook(WEBHOOK_SECRET)
-  const wrong = new Webhook(`whsec_${Buffer.from('another-key-0123456789abcdef').toString('base64')}`)
-  for (const request of rec.requests) {
-    expect(() => wh.verify(request.body, request.headers)).not.toThrow()
-    expect(() => wrong.verify(request.body, request.headers)).toThrow()
-    expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/)
-  }
-}
-
-/**
- * Per room: no message is sent while an earlier one of the room is unaccepted (a failed
- * `room.changed` may only be superseded by a newer `room.changed`), requests never overlap, event
- * ids never go back, `room.created` comes first. The outbox order is read from the webhook-id
- * (`msg_<log>_<seq>`: test knowledge, not API).
- */
-function expectOrdered(rec: Receiver): void {
-  const byRoom = new Map<string, Array<{ type: string; seq: number; outboxSeq: number; id: string; status: number }>>()
-  for (const request of rec.requests) {
-    const body = JSON.parse(request.body) as { type: string; data: { room: string; eventId?: string } }
-    const id = request.headers['webhook-id'] as string
-    const list = byRoom.get(body.data.room) ?? []
-    list.push({ type: body.type, seq: body.data.eventId ? seqOf(body.data.eventId) : -1, outboxSeq: Number(id.slice(id.lastIndexOf('_') + 1)), id, status: request.status })
-    byRoom.set(body.data.room, list)
-  }
-  for (const [room, list] of byRoom) {
-    let last = -1
-    let created = false
-    const unaccepted = new Map<string, { type: string; outboxSeq: number }>()
-    for (const item of list) {
-      for (const [id, earlier] of unaccepted) {
-        if (earlier.outboxSeq >= item.outboxSeq || id === item.id) continue
-        expect(`${earlier.type} ${earlier.outboxSeq} → ${item.type} ${item.outboxSeq}`, `${room}: sent past an unaccepted earlier message`).toMatch(/^room\.changed \d+ → room\.changed \d+$/)
-        unaccepted.delete(id)
-      }
-      if (item.status < 300) unaccepted.delete(item.id)
-      else unaccepted.set(item.id, item)
-      if (item.type === 'version.created') continue
-      if (item.type === 'room.created') {
-        expect(created, `${room}: room.created accepted once before`).toBe(false)
-        if (item.status < 300) created = true
-      } else {
-        expect(created, `${room}: room.changed before room.created was accepted`).toBe(true)
-      }
-      expect(item.seq, `${room}: went back in event order`).toBeGreaterThanOrEqual(last)
-      last = item.seq
-    }
-  }
-  expect(rec.overlaps).toBe(0)
-}
-
-/** The last accepted `room.changed` of `room` covers everything `writer` wrote. */
-function delivered(rec: Receiver, writer: HttpWriter): boolean {
-  const last = rec.accepted().filter((m) => m.type === 'room.changed' && m.data.room === writer.room).at(-1)
-  return last !== undefined && covers(decodeSv(last.data.stateVector as string), new Map([[writer.doc.clientID, writer.clock()]]))
-}
+const FAST = { webhookSecret: WEBHOOK_SECRET, webhookDebounceMs: 100, webhookMaxWaitMs: 400, webhookRetryMaxMs: 2000, history: false }
 
 describe('webhooks', () => {
   it('reach a receiver that fails half the requests and is down for a while: every change, signed, in order per room', async () => {
