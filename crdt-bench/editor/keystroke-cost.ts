@@ -1,90 +1,56 @@
 /**
- * Keystroke cost of tandem's editor against ProseMirror alone: the renderer main-thread time
- * of one typed character (Chrome's `TaskDuration` metric, read over CDP before the key and
- * after the frame it caused and the tasks it queued), in the same Chromium, on the same
- * document (paragraphs of 100 characters), caret in the middle. The two pages (separate renderer
- * processes) are measured in alternating blocks of keys so that machine noise hits both alike. ProseMirror alone is the
- * floor any collaborative binding can reach; the ratio is what collaboration costs.
+ * Main-thread cost of editing in Chromium, tandem's two layouts against ProseMirror alone.
+ *
+ * Cost of a key = the renderer's main-thread time (Chrome's `TaskDuration` metric, read over CDP
+ * before the key and after the frame it caused and the tasks it queued): input handling, the
+ * transaction, the binding, Yjs, IndexedDB and socket writes, awareness, rendering, layout. Each
+ * page is a browser context of its own (its own renderer process), so no page's work is counted
+ * in another's. All pages of one document size are open at once and measured in alternating
+ * blocks of keys, so machine noise hits them alike.
+ *
+ * Pages, on the same document (paragraphs of 100 characters, caret at the end of the middle one):
+ * - `prosemirror`: ProseMirror alone with the editor's schema, input rules, keymaps, toolbar
+ *   and DOM structure (`bench.html`): the floor any binding can reach;
+ * - `blocks`, `y-prosemirror`: `mountEditor` in that layout on the bare page;
+ * - `demo blocks`, `demo y-prosemirror`: the demo page as users see it (toolbar, presence list,
+ *   connection and saved indicators, CRDT panel) in that layout.
+ * In every room another user (a Node peer, `peer.ts`) is connected with a cursor a third of the
+ * way into the document, so presence and a remote cursor are live as in a two-person session.
+ *
+ * Remote cost: the peer types one character at a time into a paragraph a third of the way in and
+ * moves its cursor after it, as a typing user's editor does; cost = the page's main-thread time
+ * from before the keystroke is sent to after the frame that showed the character and the moved
+ * cursor. ProseMirror alone's figure for the same change is a transaction inserting that character
+ * dispatched from script.
  */
-import * as esbuild from 'esbuild'
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, CDPSession, Page } from 'playwright-core'
-import { serveStatic } from '../../test/e2e/static-server.ts'
-import type { BenchMountOptions } from './keystroke-page.ts'
+import type { Browser } from 'playwright-core'
+import { caretInTheMiddle, mainThreadMetrics, oneKey, openBenchPage, openDemoPage, settle, type BenchSite, type MeasuredPage } from './pages.ts'
+import { joinAsPeer, type Layout, type Peer } from './peer.ts'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const root = resolve(here, '..', '..')
+/** The pages measured. */
+export const PAGE_KINDS = ['prosemirror', 'blocks', 'y-prosemirror', 'demo blocks', 'demo y-prosemirror'] as const
+export type PageKind = (typeof PAGE_KINDS)[number]
 
-/** p50 of each mode and their ratio, for one document size. */
-export interface KeystrokeCost {
+/** p50 of one page's per-key main-thread time, and of its parts (ms). */
+export interface PageCost {
+  task: number
+  script: number
+  layout: number
+  style: number
+}
+
+/** One document size: every page's typed-key cost and the editors' remote-key cost. */
+export interface ChromiumCosts {
   chars: number
   keys: number
-  prosemirrorP50: number
-  tandemP50: number
-  /** tandem / ProseMirror alone (p50 over p50). */
-  ratio: number
+  typed: Record<PageKind, PageCost>
+  remote: Record<'prosemirror' | Layout, PageCost>
 }
 
-const HTML = `<!doctype html><html><head><meta charset="utf-8">
-<link rel="stylesheet" href="tandem-editor.css"><script type="module" src="keystroke-page.js"></script>
-</head><body><div id="editor"></div></body></html>`
-
-/** Builds the benchmark page into a temp dir and serves it; `close` removes both. */
-async function servePage(): Promise<{ url: string; close(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-keystroke-'))
-  await esbuild.build({
-    entryPoints: [join(here, 'keystroke-page.ts')],
-    outfile: join(dir, 'keystroke-page.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    logLevel: 'warning',
-  })
-  await copyFile(join(root, 'editor', 'editor.css'), join(dir, 'tandem-editor.css'))
-  await writeFile(join(dir, 'index.html'), HTML)
-  const server = await serveStatic(dir)
-  return {
-    url: server.url,
-    async close() {
-      await server.close()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-interface BenchPage {
-  page: Page
-  cdp: CDPSession
-}
-
-async function openMode(browser: Browser, url: string, options: BenchMountOptions): Promise<BenchPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 820 } })
-  const page = await context.newPage()
-  page.on('pageerror', (err) => process.stderr.write(`[${options.mode}] page error: ${err.message}\n`))
-  await page.goto(`${url}/`)
-  await page.waitForFunction(() => typeof window.benchMount === 'function')
-  await page.evaluate((o) => window.benchMount!(o), options)
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('Performance.enable')
-  return { page, cdp }
-}
-
-async function taskSeconds(cdp: CDPSession): Promise<number> {
-  const { metrics } = await cdp.send('Performance.getMetrics')
-  return metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN
-}
-
-/** Main-thread milliseconds of one key: the key, its frame, and the tasks it queued. */
-async function oneKey(p: BenchPage, key: string): Promise<number> {
-  const before = await taskSeconds(p.cdp)
-  await p.page.keyboard.press(key)
-  await p.page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0))))
-  return ((await taskSeconds(p.cdp)) - before) * 1000
+interface OpenPage {
+  kind: PageKind
+  p: MeasuredPage
+  peer: Peer | null
 }
 
 function p50(samples: number[]): number {
@@ -92,52 +58,164 @@ function p50(samples: number[]): number {
   return Math.round((sorted[Math.floor(sorted.length / 2)] ?? NaN) * 1000) / 1000
 }
 
+function costOf(samples: PageCost[]): PageCost {
+  return {
+    task: p50(samples.map((s) => s.task)),
+    script: p50(samples.map((s) => s.script)),
+    layout: p50(samples.map((s) => s.layout)),
+    style: p50(samples.map((s) => s.style)),
+  }
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz'
+
+async function openAll(browser: Browser, site: BenchSite, chars: number): Promise<OpenPage[]> {
+  const pages: OpenPage[] = []
+  const tag = `${chars}-${process.pid}`
+  for (const kind of PAGE_KINDS) {
+    const room = `bench-cost-${kind.replace(' ', '-')}-${tag}`
+    let p: MeasuredPage
+    let layout: Layout | null = null
+    if (kind === 'prosemirror') p = await openBenchPage(browser, site.otherSiteUrl, { mode: 'prosemirror', chars, relay: site.relayUrl, room })
+    else if (kind === 'blocks' || kind === 'y-prosemirror') {
+      layout = kind
+      p = await openBenchPage(browser, site.httpUrl, { mode: kind, chars, relay: site.relayUrl, room })
+    } else {
+      layout = kind === 'demo blocks' ? 'blocks' : 'y-prosemirror'
+      p = await openDemoPage(browser, site.httpUrl, site.relayUrl, room, layout, { name: 'A', color: '#e11d48' }, chars)
+    }
+    let peer: Peer | null = null
+    if (layout) {
+      peer = await joinAsPeer(site.relayUrl, room, layout, Math.ceil(chars / 100))
+      peer.placeCursor(Math.floor(chars / 300), 10)
+      await p.page.waitForSelector('.ProseMirror-yjs-cursor', { timeout: 60_000 })
+    }
+    await caretInTheMiddle(p)
+    pages.push({ kind, p, peer })
+  }
+  return pages
+}
+
 /**
- * Measures `keys` keystrokes per mode at each size in `sizes` (after `warmup` keys per mode).
- * `relay` is a tandem relay URL for the editor's room.
+ * Main-thread ms of applying one character the peer typed, with the peer's cursor moving after it
+ * as a typing user's does (ProseMirror alone: a scripted transaction inserting the character).
  */
-export async function measureKeystrokeCost(
-  browser: Browser,
-  relay: string,
-  sizes: readonly number[],
-  keys: number,
-  warmup = 20,
-): Promise<KeystrokeCost[]> {
-  const page = await servePage()
-  const results: KeystrokeCost[] = []
+async function oneRemoteKey(page: OpenPage, paragraph: number, offset: number, ch: string): Promise<PageCost> {
+  const before = await mainThreadMetrics(page.p.cdp)
+  if (page.peer) {
+    await page.p.page.evaluate(() => {
+      const editor = (window.tandem?.editor ?? window.benchEditor)!
+      const doc = new Promise<void>((resolve) => editor.doc.once('afterTransaction', () => resolve()))
+      const cursor = new Promise<void>((resolve) => {
+        const on = ({ added, updated }: { added: number[]; updated: number[] }): void => {
+          if (![...added, ...updated].some((id) => id !== editor.awareness.clientID)) return
+          editor.awareness.off('change', on)
+          resolve()
+        }
+        editor.awareness.on('change', on)
+      })
+      const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('remote key: nothing arrived within 30 s')), 30_000))
+      const w = window as unknown as { __change: Promise<void> }
+      w.__change = Promise.race([Promise.all([doc, cursor]), timeout]).then(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))))
+    })
+    page.peer.type(paragraph, offset, ch)
+    page.peer.placeCursor(paragraph, offset + 1)
+    await page.p.page.evaluate(() => (window as unknown as { __change: Promise<void> }).__change)
+  } else {
+    await page.p.page.evaluate(
+      ([n, at, c]) => {
+        const view = window.benchView!
+        let pos = 1
+        for (let i = 0; i < n; i++) pos += view.state.doc.child(i).nodeSize
+        view.dispatch(view.state.tr.insertText(c, pos + at))
+      },
+      [paragraph, offset, ch] as const,
+    )
+    await settle(page.p.page)
+  }
+  const after = await mainThreadMetrics(page.p.cdp)
+  return {
+    task: (after.task - before.task) * 1000,
+    script: (after.script - before.script) * 1000,
+    layout: (after.layout - before.layout) * 1000,
+    style: (after.style - before.style) * 1000,
+  }
+}
+
+/**
+ * Measures `keys` typed keys per page and `remoteKeys` remote keys per editor page at document
+ * size `chars` (after `warmup` keys of each).
+ */
+export async function measureChromiumCosts(browser: Browser, site: BenchSite, chars: number, keys: number, remoteKeys: number, warmup = 20): Promise<ChromiumCosts> {
+  const pages = await openAll(browser, site, chars)
   try {
-    for (const chars of sizes) {
-      const room = `bench-keystroke-${chars}-${process.pid}`
-      // Two sites (localhost vs 127.0.0.1), so the pages get separate renderer processes and
-      // neither page's background work is counted in the other's main-thread time.
-      const pm = await openMode(browser, page.url.replace('127.0.0.1', 'localhost'), { mode: 'prosemirror', chars, relay, room })
-      const tandem = await openMode(browser, page.url, { mode: 'tandem', chars, relay, room })
-      const letters = 'abcdefghijklmnopqrstuvwxyz'
-      const samples = { pm: [] as number[], tandem: [] as number[] }
-      let pressed = 0
-      const BLOCK = 5
-      for (let done = -warmup; done < keys; done += BLOCK) {
-        for (const [name, p] of [['pm', pm], ['tandem', tandem]] as const) {
-          for (let i = 0; i < BLOCK; i++) {
-            const ms = await oneKey(p, letters[(done + i + 26) % 26]!)
-            if (name === 'pm') pressed++
-            if (done + i >= 0 && done + i < keys) samples[name].push(ms)
-          }
+    const BLOCK = 5
+    const typed = new Map<PageKind, PageCost[]>(PAGE_KINDS.map((k) => [k, []]))
+    const pressed = new Map<PageKind, number>(PAGE_KINDS.map((k) => [k, 0]))
+    for (let done = -warmup; done < keys; done += BLOCK) {
+      for (const page of pages) {
+        for (let i = 0; i < BLOCK; i++) {
+          const cost = await oneKey(page.p, LETTERS[(done + i + 26) % 26]!)
+          pressed.set(page.kind, pressed.get(page.kind)! + 1)
+          if (done + i >= 0 && done + i < keys) typed.get(page.kind)!.push(cost)
         }
       }
-      // Every key must have landed in the document (100-character paragraphs plus the keys).
-      for (const p of [pm, tandem]) {
-        const size = await p.page.evaluate(() => window.benchView!.state.doc.textContent.length)
-        const typed = size - Math.ceil(chars / 100) * 100
-        if (typed !== pressed) throw new Error(`keystroke bench: ${typed} keys reached the document`)
-        await p.page.context().close()
+    }
+    // every key must have landed in the document (100-character paragraphs plus the keys)
+    for (const page of pages) {
+      const size = await page.p.page.evaluate(() => (window.tandem?.editor.view ?? window.benchView!).state.doc.textContent.length)
+      const got = size - Math.ceil(chars / 100) * 100
+      if (got !== pressed.get(page.kind)) throw new Error(`keystroke bench (${page.kind}): ${got} of ${pressed.get(page.kind)} keys reached the document`)
+    }
+
+    const remotePages = pages.filter((p) => p.kind === 'prosemirror' || p.kind === 'blocks' || p.kind === 'y-prosemirror')
+    const remote = new Map<string, PageCost[]>(remotePages.map((p) => [p.kind, []]))
+    const paragraph = Math.floor(chars / 300)
+    for (let done = -warmup; done < remoteKeys; done += BLOCK) {
+      for (const page of remotePages) {
+        for (let i = 0; i < BLOCK; i++) {
+          const cost = await oneRemoteKey(page, paragraph, 20, LETTERS[(done + i + 26) % 26]!)
+          if (done + i >= 0 && done + i < remoteKeys) remote.get(page.kind)!.push(cost)
+        }
       }
-      const prosemirrorP50 = p50(samples.pm)
-      const tandemP50 = p50(samples.tandem)
-      results.push({ chars, keys, prosemirrorP50, tandemP50, ratio: Math.round((tandemP50 / prosemirrorP50) * 100) / 100 })
+    }
+    return {
+      chars,
+      keys,
+      typed: Object.fromEntries(PAGE_KINDS.map((k) => [k, costOf(typed.get(k)!)])) as Record<PageKind, PageCost>,
+      remote: Object.fromEntries([...remote].map(([k, v]) => [k, costOf(v)])) as Record<'prosemirror' | Layout, PageCost>,
     }
   } finally {
-    await page.close()
+    for (const page of pages) {
+      page.peer?.close()
+      await page.p.page.context().close()
+    }
   }
-  return results
+}
+
+/**
+ * Time to open a room of `chars` characters that the relay already holds (a fresh browser
+ * profile: nothing in IndexedDB): from `mountEditor` to the editor showing the whole document,
+ * median of `runs` per layout, alternating. The rooms are written first by one page per layout.
+ */
+export async function measureOpen(browser: Browser, site: BenchSite, chars: number, runs = 3): Promise<Record<Layout, number>> {
+  const layouts: Layout[] = ['blocks', 'y-prosemirror']
+  const rooms = new Map<Layout, string>()
+  for (const layout of layouts) {
+    const room = `bench-open-${layout}-${chars}-${process.pid}`
+    const writer = await openBenchPage(browser, site.httpUrl, { mode: layout, chars, relay: site.relayUrl, room })
+    await writer.page.waitForFunction(() => window.benchEditor!.saved === 'saved', null, { timeout: 120_000 })
+    await writer.page.context().close()
+    rooms.set(layout, room)
+  }
+  const times = new Map<Layout, number[]>(layouts.map((l) => [l, []]))
+  for (let run = 0; run < runs; run++) {
+    for (const layout of layouts) {
+      const reader = await openBenchPage(browser, site.httpUrl, { mode: layout, chars, relay: site.relayUrl, room: rooms.get(layout)!, open: true })
+      const ms = await reader.page.evaluate(() => window.benchOpenMs!)
+      times.get(layout)!.push(ms)
+      await reader.page.context().close()
+    }
+  }
+  return { blocks: p50(times.get('blocks')!), 'y-prosemirror': p50(times.get('y-prosemirror')!) }
 }

@@ -1,13 +1,13 @@
 /**
- * Browser entry of the keystroke-cost benchmark (bundled by keystroke-cost.ts). One page mounts
- * either tandem's editor (`mountEditor`: y-prosemirror binding, relay connection, IndexedDB) or
- * ProseMirror alone with the same schema, input rules, keymaps, toolbar and DOM structure, on
- * the same document, so the difference is exactly the cost of collaboration.
+ * Browser entry of the editor benchmark's bare page (`bench.html`, built by `pages.ts`). One page
+ * mounts either tandem's editor (`mountEditor` in one of its layouts: relay connection, IndexedDB,
+ * toolbar, cursors) or ProseMirror alone with the same schema, input rules, keymaps, toolbar and
+ * DOM structure, on the same document, so the difference is exactly the cost of collaboration.
  */
 import { EditorState, TextSelection } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { Node as PMNode } from 'prosemirror-model'
-import { mountEditor } from '../../editor/index.ts'
+import { mountEditor, type EditorHandle } from '../../editor/index.ts'
 import { editorSchema } from '../../editor/schema.ts'
 import { buildInputRules } from '../../editor/input-rules.ts'
 import { buildKeymaps } from '../../editor/keymap.ts'
@@ -15,16 +15,26 @@ import { toolbarPlugin } from '../../editor/toolbar.ts'
 
 /** What the benchmark asks the page to mount. */
 export interface BenchMountOptions {
-  mode: 'prosemirror' | 'tandem'
+  /** ProseMirror alone, or tandem's editor in one of its layouts. */
+  mode: 'prosemirror' | 'blocks' | 'y-prosemirror'
+  /** Characters of the document (paragraphs of 100). */
   chars: number
   relay: string
   room: string
+  /**
+   * Open an existing room instead of seeding it: no initial content; `benchMount` resolves with
+   * the milliseconds from `mountEditor` to the editor showing the room's `chars` characters.
+   */
+  open?: boolean
 }
 
 declare global {
   interface Window {
-    benchMount?: (options: BenchMountOptions) => Promise<void>
+    benchMount?: (options: BenchMountOptions) => Promise<number>
     benchView?: EditorView
+    benchEditor?: EditorHandle
+    /** What the last `benchMount` resolved with. */
+    benchOpenMs?: number
   }
 }
 
@@ -49,11 +59,23 @@ function caretInTheMiddle(view: EditorView): void {
   view.focus()
 }
 
-window.benchMount = async ({ mode, chars, relay, room }) => {
+/** Resolves when `check` holds, checked after every frame. */
+function frameUntil(check: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      if (check()) resolve()
+      else requestAnimationFrame(tick)
+    }
+    tick()
+  })
+}
+
+window.benchMount = async ({ mode, chars, relay, room, open }) => {
   const element = document.querySelector<HTMLElement>('#editor')
   if (!element) throw new Error('no #editor')
   const json = benchDocJSON(chars)
   let view: EditorView
+  let openMs = NaN
   if (mode === 'prosemirror') {
     // mountEditor's DOM structure and non-collaborative plugins.
     const mountPoint = document.createElement('div')
@@ -65,16 +87,21 @@ window.benchMount = async ({ mode, chars, relay, room }) => {
       state: EditorState.create({ schema: editorSchema, doc: PMNode.fromJSON(editorSchema, json), plugins }),
     })
   } else {
-    const editor = mountEditor(element, { url: relay, room, user: { name: 'Bench', color: '#16a34a' }, initialContent: json })
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (editor.synced && editor.view.state.doc.childCount >= json.content.length) resolve()
-        else setTimeout(check, 20)
-      }
-      check()
+    const started = performance.now()
+    const editor = mountEditor(element, {
+      url: relay,
+      room,
+      user: { name: 'Bench', color: '#16a34a' },
+      layout: mode,
+      ...(open ? {} : { initialContent: json }),
     })
+    await frameUntil(() => editor.synced && editor.view.state.doc.childCount >= json.content.length)
+    openMs = performance.now() - started
     view = editor.view
+    window.benchEditor = editor
   }
   caretInTheMiddle(view)
   window.benchView = view
+  window.benchOpenMs = openMs
+  return openMs
 }
