@@ -8,7 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
-import { spawnRelay, tempDataDir, type SpawnedRelay } from '../../fixtures/relay.ts'
+import { join } from 'node:path'
+import { spawnRelay, startRelay, tempDataDir, type SpawnedRelay } from '../../fixtures/relay.ts'
+import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
+import { openLevelStore } from '../../../relay/integrations/store.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, delivered, expectOrdered, expectSigned, seqOf, waitEvents } from './helpers.ts'
 
@@ -131,4 +134,43 @@ describe('integrations across kill -9', () => {
     expectOrdered(rec)
     await waitFor(async () => (await metric(child, 'tandem_webhook_outbox_messages')) === 0, { message: 'the outbox emptied' })
   }, 120_000)
+
+  it('announces a change stored just before a crash that came before its event (the crash mark), with its webhook', async () => {
+    const rec = new Receiver()
+    await rec.up()
+    cleanups.push(() => rec.down())
+    const dir = await dataDir()
+    const options = { data: dir, keepData: true, history: false, webhooks: [rec.url], webhookSecret: WEBHOOK_SECRET, webhookDebounceMs: 50, webhookMaxWaitMs: 200 }
+    let r = await startRelay(options)
+    const consumer = await SseConsumer.open(`${r.httpUrl}/api/rooms/doc/events`)
+    cleanups.push(() => consumer.close())
+    const writer = new HttpWriter(r.httpUrl, 'doc')
+    await writer.write('before;')
+    await waitEvents(consumer, 1)
+    await waitFor(() => delivered(rec, writer), { message: 'first change delivered' })
+    await r.stop()
+    // What a kill -9 between the room's append and its event leaves: the update in the room's
+    // store, the room's crash mark in the integrations store, no event.
+    const before = Y.encodeStateVector(writer.doc)
+    writer.doc.getText('t').insert(0, 'stored, never announced;')
+    const storage = await LevelDbStorage.open(dir)
+    await storage.append('doc', [Y.encodeStateAsUpdate(writer.doc, before)], Y.encodeStateVector(writer.doc))
+    await storage.close()
+    const store = await openLevelStore(join(dir, 'integrations'), true)
+    await store.batch([{ type: 'put', key: 'dirty\u0000doc', value: JSON.stringify({ owned: true, created: false }) }])
+    await store.close()
+
+    r = await startRelay(options)
+    cleanups.push(() => r.stop())
+    const resumed = await SseConsumer.open(`${r.httpUrl}/api/rooms/doc/events`, { lastEventId: consumer.lastEventId! })
+    cleanups.push(() => resumed.close())
+    await waitEvents(resumed, 1)
+    expect(resumed.events[0]!.event).toBe('changed')
+    const event = resumed.changed()[0]!
+    expect(covers(decodeSv(event.stateVector), new Map([[writer.doc.clientID, writer.clock()]]))).toBe(true)
+    expect(event.authors).toEqual([])
+    await waitFor(() => delivered(rec, writer), { message: 'the recovered change delivered' })
+    expectSigned(rec)
+    expectOrdered(rec)
+  }, 60_000)
 })
