@@ -12,6 +12,9 @@ import { invalidBody, invalidOperation } from './op-error.ts'
 /** Longest CRDT or map name (UTF-16 units); the root's name adds the `crdt:<kind>:` prefix. */
 export const MAX_NAME_LENGTH = 256
 
+/** Deepest nesting of a JSON value (a map value, a set element, a register's value): the encoders that store them recurse. */
+export const MAX_VALUE_DEPTH = 64
+
 type Fields = Record<string, unknown>
 
 /** Fields each op may carry, and which are required. */
@@ -70,6 +73,19 @@ function marksOf(value: unknown): MarkJson[] | undefined {
   })
 }
 
+/** The op's `value`, checked for depth without recursion (a hostile value is deeper than any stack). */
+function jsonValue(fields: Fields): never {
+  const value = fields.value
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= MAX_VALUE_DEPTH) throw new FieldError(`value is nested deeper than ${MAX_VALUE_DEPTH} levels`)
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+  }
+  return value as never
+}
+
 /** A map key: a string; not `__proto__`, which no JSON reader of the map would show as a key. */
 function mapKey(fields: Fields): string {
   const key = fields.key
@@ -105,7 +121,7 @@ function parseOp(name: EditOp['op'], f: Fields): EditOp {
       return { op: name, at: position(f, 'at', false) as number, type: nonEmptyString(f, 'type'), ...(attrs ? { attrs } : {}) }
     }
     case 'setKey':
-      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), key: mapKey(f), value: f.value as never }
+      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), key: mapKey(f), value: jsonValue(f) }
     case 'deleteKey':
       return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), key: mapKey(f) }
     case 'increment': {
@@ -117,11 +133,11 @@ function parseOp(name: EditOp['op'], f: Fields): EditOp {
     }
     case 'addToSet':
     case 'removeFromSet':
-      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), value: f.value as never }
+      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), value: jsonValue(f) }
     case 'setRegister': {
       const kind = f.kind
       if (kind !== undefined && kind !== 'mv' && kind !== 'lww') throw new FieldError(`kind must be "mv" or "lww", got ${JSON.stringify(kind)}`)
-      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), value: f.value as never, ...(kind ? { kind } : {}) }
+      return { op: name, name: nonEmptyString(f, 'name', MAX_NAME_LENGTH), value: jsonValue(f), ...(kind ? { kind } : {}) }
     }
   }
 }

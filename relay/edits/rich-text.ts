@@ -28,11 +28,15 @@ const TEXTBLOCKS = Object.values(schema.nodes).filter((t) => t.isTextblock).map(
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
+/** Deepest nesting of inserted blocks (lists in lists, quotes in quotes): far past any real document, far short of a stack overflow. */
+export const MAX_DEPTH = 32
+
 /**
  * Refuses attributes the schema does not declare (ProseMirror would drop them silently: a
- * misspelt `levle` would become a level-1 heading).
+ * misspelt `levle` would become a level-1 heading), and nesting deeper than {@link MAX_DEPTH}.
  */
-function checkDeclaredAttrs(json: NodeJson | MarkJson, where: string, kind: 'node' | 'mark'): void {
+function checkDeclaredAttrs(json: NodeJson | MarkJson, where: string, kind: 'node' | 'mark', depth = 0): void {
+  if (depth > MAX_DEPTH) throw new OpRefused(`${where.slice(0, where.indexOf('.'))}: nested deeper than ${MAX_DEPTH} levels`)
   const type = kind === 'node' ? schema.nodes[json.type] : schema.marks[json.type]
   if (type && json.attrs !== null && typeof json.attrs === 'object') {
     const declared = type.spec.attrs ?? {}
@@ -42,7 +46,7 @@ function checkDeclaredAttrs(json: NodeJson | MarkJson, where: string, kind: 'nod
   }
   if (kind === 'node') {
     const node = json as NodeJson
-    if (Array.isArray(node.content)) node.content.forEach((child, i) => checkDeclaredAttrs(child, `${where}.content[${i}]`, 'node'))
+    if (Array.isArray(node.content)) node.content.forEach((child, i) => checkDeclaredAttrs(child, `${where}.content[${i}]`, 'node', depth + 1))
     if (Array.isArray(node.marks)) node.marks.forEach((mark, i) => checkDeclaredAttrs(mark, `${where}.marks[${i}]`, 'mark'))
   }
 }

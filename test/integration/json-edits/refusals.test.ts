@@ -36,6 +36,16 @@ const SEED = docOf(
 const SIZE = 37
 
 const ok = { op: 'insertText', at: 1, text: 'A' }
+/** Arrays nested `levels` deep. */
+function nested(levels: number): unknown {
+  let value: unknown = 1
+  for (let i = 0; i < levels; i++) value = [value]
+  return value
+}
+/** Blockquotes nested `levels` deep around a paragraph, as JSON text (a stack-overflow attempt). */
+function deep(levels: number): string {
+  return '{"type":"blockquote","content":['.repeat(levels) + '{"type":"paragraph"}' + ']}'.repeat(levels)
+}
 const many = Array.from({ length: 1001 }, () => ok)
 
 /** [what is sent, the expected reason (exact string or pattern)]. */
@@ -71,6 +81,7 @@ const CASES: Array<[string, unknown, string | RegExp]> = [
   ['a text node as a block', { ops: [{ op: 'insertBlocks', at: 0, blocks: [{ type: 'text', text: 'x' }] }] }, 'ops[0] (insertBlocks): blocks[0]: a text is not a block'],
   ['blocks inside text', { ops: [{ op: 'insertBlocks', at: 3, blocks: [{ type: 'paragraph' }] }] }, 'ops[0] (insertBlocks): position 3 is inside the text of a heading: blocks go between blocks (before it at 0, after it at 7)'],
   ['a list item outside a list', { ops: [{ op: 'insertBlocks', at: 0, blocks: [{ type: 'list_item', content: [{ type: 'paragraph' }] }] }] }, 'ops[0] (insertBlocks): list_item cannot stand at position 0, inside the document (its content is "block+")'],
+  ['blocks nested past the depth limit', `{"ops":[{"op":"insertBlocks","at":0,"blocks":[${deep(20_000)}]}]}`, 'ops[0] (insertBlocks): blocks[0]: nested deeper than 32 levels'],
   ['blocks not a list', { ops: [{ op: 'insertBlocks', at: 0, blocks: {} }] }, 'ops[0] (insertBlocks): blocks must be a non-empty array of ProseMirror nodes'],
   ['an empty range', { ops: [{ op: 'delete', from: 5, to: 5 }] }, 'ops[0] (delete): from must be less than to (from 5, to 5)'],
   ['a range past the end', { ops: [{ op: 'delete', from: 5, to: 999 }] }, `ops[0] (delete): position 999 is past the end of the document (length ${SIZE})`],
@@ -91,6 +102,9 @@ const CASES: Array<[string, unknown, string | RegExp]> = [
   ['a fractional increment', { ops: [{ op: 'increment', name: 'likes', by: 1.5 }] }, 'ops[0] (increment): by must be a non-zero safe integer, got 1.5'],
   ['an increment by a string', { ops: [{ op: 'increment', name: 'likes', by: '2' }] }, 'ops[0] (increment): by must be a non-zero safe integer, got "2"'],
   ['a counter past the safe integers', { ops: [{ op: 'increment', name: 'big', by: Number.MAX_SAFE_INTEGER }, { op: 'increment', name: 'big', by: Number.MAX_SAFE_INTEGER }] }, 'ops[1] (increment): the counter "big" would leave the safe integer range'],
+  // (sent as text: JSON.stringify itself would overflow)
+  ['a map value nested 100,000 deep', `{"ops":[{"op":"setKey","name":"meta","key":"k","value":${'['.repeat(100_000)}1${']'.repeat(100_000)}}]}`, 'ops[0] (setKey): value is nested deeper than 64 levels'],
+  ['a set element nested 65 deep', { ops: [{ op: 'addToSet', name: 'tags', value: nested(65) }] }, 'ops[0] (addToSet): value is nested deeper than 64 levels'],
   ['an empty CRDT name', { ops: [{ op: 'addToSet', name: '', value: 1 }] }, 'ops[0] (addToSet): name must be a non-empty string'],
   ['an unknown register kind', { ops: [{ op: 'setRegister', name: 'r', value: 1, kind: 'max' }] }, 'ops[0] (setRegister): kind must be "mv" or "lww", got "max"'],
 ]
