@@ -51,6 +51,15 @@ function checkDeclaredAttrs(json: NodeJson | MarkJson, where: string, kind: 'nod
   }
 }
 
+/** Whether `$pos` falls between the two halves of a surrogate pair (an emoji, say): an edit there would break the character. */
+function splitsCharacter($pos: ResolvedPos): boolean {
+  if (!$pos.parent.inlineContent || $pos.textOffset === 0) return false
+  const text = $pos.parent.child($pos.index()).text ?? ''
+  const high = text.charCodeAt($pos.textOffset - 1)
+  const low = text.charCodeAt($pos.textOffset)
+  return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff
+}
+
 /** Attribute rules the schema's `validate` cannot say: a heading's level is an integer 1–6 (the editor shows h1…h6). */
 function checkLevels(node: PMNode, where: string): void {
   const check = (n: PMNode): void => {
@@ -101,11 +110,13 @@ export class RichTextEdits {
     this.doc = tr.doc
   }
 
-  /** `pos` resolved, or a refusal naming the document's length. */
+  /** `pos` resolved, or a refusal naming the document's length (or the character it would split). */
   private resolve(pos: number): ResolvedPos {
     const size = this.doc.content.size
     if (pos > size) throw new OpRefused(`position ${pos} is past the end of the document (length ${size})`)
-    return this.doc.resolve(pos)
+    const $pos = this.doc.resolve(pos)
+    if (splitsCharacter($pos)) throw new OpRefused(`position ${pos} is inside a character (between the two halves of a surrogate pair)`)
+    return $pos
   }
 
   private insertText(tr: Transform, op: InsertTextOp): void {
@@ -172,6 +183,7 @@ export class RichTextEdits {
   }
 
   private delete(tr: Transform, op: DeleteOp): void {
+    this.resolve(op.from)
     this.resolve(op.to)
     tr.delete(op.from, op.to)
     if (!tr.docChanged) throw new OpRefused(`nothing can be deleted between ${op.from} and ${op.to}`)

@@ -69,6 +69,8 @@ const CASES: Array<[string, unknown, string | RegExp]> = [
   ['marks not a list', { ops: [{ op: 'insertText', at: 1, text: 'x', marks: 'strong' }] }, 'ops[0] (insertText): marks must be an array of marks ({"type":"strong"})'],
   // after two one-character inserts the document is 39 long
   ['a position past the end (after two valid ops)', { ops: [ok, ok, { op: 'insertText', at: 9999, text: 'x' }] }, `ops[2] (insertText): position 9999 is past the end of the document (length ${SIZE + 2})`],
+  ['text inside an emoji', { ops: [{ op: 'insertText', at: 1, text: '😀' }, { op: 'insertText', at: 2, text: 'x' }] }, 'ops[1] (insertText): position 2 is inside a character (between the two halves of a surrogate pair)'],
+  ['a delete ending inside an emoji', { ops: [{ op: 'insertText', at: 1, text: '😀' }, { op: 'delete', from: 1, to: 2 }] }, 'ops[1] (delete): position 2 is inside a character (between the two halves of a surrogate pair)'],
   ['text between blocks', { ops: [{ op: 'insertText', at: 7, text: 'x' }] }, /^ops\[0\] \(insertText\): position 7 is between blocks, not inside a text block/],
   ['an unknown mark', { ops: [{ op: 'insertText', at: 1, text: 'x', marks: [{ type: 'underline' }] }] }, 'ops[0] (insertText): marks[0]: There is no mark type underline in this schema'],
   ['a link without href', { ops: [{ op: 'insertText', at: 1, text: 'x', marks: [{ type: 'link' }] }] }, 'ops[0] (insertText): marks[0]: Expected value of type string for attribute href on type link, got null'],
