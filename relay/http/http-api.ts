@@ -1,8 +1,9 @@
 /**
  * The relay's HTTP routes (Hono): health, metrics, room JSON (and markdown, text) and binary
  * state, update upload, JSON edits (`PATCH`, `../edits/`), demo tokens, the deny-list API, and
- * the static demo files. Every room route is checked (access, rooms per IP per minute) before the room is loaded; bodies are limited to
- * `--max-http-body-bytes` while they stream in; CORS follows `--cors-origins`.
+ * the static demo files. Every room route is checked (access, rooms per IP per minute) before
+ * the room is loaded; bodies are limited to `--max-http-body-bytes` while they stream in; CORS
+ * follows `--cors-origins`.
  *
  * @module
  */
