@@ -52,9 +52,13 @@ const authorKey = (a: VersionAuthor): string => `${a.verified}:${a.id ?? ''}:${a
 
 /**
  * Runs naming who changed what in `meta`'s entry, against `authors`: its own runs (re-indexed),
- * then its whole delta for its first author, unless that author is `authors[0]`.
+ * then its whole entry for its first author — always for a removed version (`whole`), for the kept
+ * one only when its first author is not `authors[0]` (the default of ids no run names). A
+ * checkpoint's whole entry also covers ids older than its own changes; lookups only ask about
+ * ids changed in a version's step, and a removed version's runs come before those of every later
+ * one, so the first run that matches is always the right one.
  */
-function runsOf(meta: VersionMeta, stored: Stored, authors: VersionAuthor[]): Attribution {
+function runsOf(meta: VersionMeta, stored: Stored, authors: VersionAuthor[], whole: boolean): Attribution {
   const idx = (i: number): number => (i < 0 ? -1 : authors.findIndex((a) => authorKey(a) === authorKey(meta.authors[i]!)))
   const own = (runs: readonly number[] | undefined): number[] => {
     const out: number[] = []
@@ -64,7 +68,7 @@ function runsOf(meta: VersionMeta, stored: Stored, authors: VersionAuthor[]): At
   const inserted = own(stored.attribution?.inserted)
   const deleted = own(stored.attribution?.deleted)
   const first = meta.authors.length > 0 ? idx(0) : -1
-  if (first !== 0) {
+  if (whole || first !== 0) {
     const { from, to } = Y.parseUpdateMeta(stored.entry)
     for (const [client, end] of to) {
       const start = from.get(client) ?? 0
@@ -75,29 +79,40 @@ function runsOf(meta: VersionMeta, stored: Stored, authors: VersionAuthor[]): At
   return { inserted, deleted }
 }
 
-/** Folds removed deltas into the kept version after them: merged entry, authors and attribution. */
-function fold(folded: ReadonlyArray<{ meta: VersionMeta; stored: Stored }>, kept: { meta: VersionMeta; stored: Stored }): { meta: VersionMeta; entry: Uint8Array; attribution: Attribution | null } {
-  const all = [...folded, kept]
+/** The authors and attribution of `kept` once the removed versions before it are folded into it. */
+function foldAuthors(folded: ReadonlyArray<{ meta: VersionMeta; stored: Stored }>, kept: { meta: VersionMeta; stored: Stored }): { authors: VersionAuthor[]; attribution: Attribution | null } {
   const authors: VersionAuthor[] = [...kept.meta.authors]
   for (const { meta } of folded) for (const a of meta.authors) if (!authors.some((b) => authorKey(a) === authorKey(b))) authors.push(a)
   const inserted: number[] = []
   const deleted: number[] = []
-  for (const { meta, stored } of all) {
-    const runs = runsOf(meta, stored, authors)
+  for (const { meta, stored } of [...folded, kept]) {
+    const runs = runsOf(meta, stored, authors, meta !== kept.meta)
     inserted.push(...runs.inserted)
     deleted.push(...runs.deleted)
   }
-  const entry = Y.mergeUpdates(all.map((v) => v.stored.entry))
+  // Runs that all name the default author say nothing a lookup would not say without them.
+  const informative = [inserted, deleted].some((runs) => runs.some((_, i) => i % 4 === 3 && runs[i] !== 0))
+  return { authors, attribution: informative ? { inserted, deleted } : null }
+}
+
+/**
+ * The kept version after removed ones: its entry (`entry`: what to store, null to keep its own),
+ * and its authors, attribution and counts with those of every removed version folded in — their
+ * changes are now part of its step, whatever its entry.
+ */
+function fold(folded: ReadonlyArray<{ meta: VersionMeta; stored: Stored }>, kept: { meta: VersionMeta; stored: Stored }, entry: Uint8Array | null, checkpoint: boolean): { meta: VersionMeta; attribution: Attribution | null } {
+  const { authors, attribution } = foldAuthors(folded, kept)
+  const all = [...folded, kept]
   const meta: VersionMeta = {
     ...kept.meta,
     authors,
     inserted: all.reduce((n, v) => n + v.meta.inserted, 0),
     deleted: all.reduce((n, v) => n + v.meta.deleted, 0),
-    bytes: entry.byteLength,
+    checkpoint,
+    bytes: entry?.byteLength ?? kept.meta.bytes,
+    attributed: attribution !== null,
   }
-  const attribution = inserted.length > 0 || deleted.length > 0 ? { inserted, deleted } : null
-  meta.attributed = attribution !== null
-  return { meta, entry, attribution }
+  return { meta, attribution }
 }
 
 /**
@@ -105,42 +120,39 @@ function fold(folded: ReadonlyArray<{ meta: VersionMeta; stored: Stored }>, kept
  * attributions of every version from the first removed one to the first kept one after the last
  * removed one; and the versions left.
  */
-export function rewrite(room: string, versions: readonly VersionMeta[], remove: ReadonlySet<number>, stored: ReadonlyMap<number, Stored>): { ops: KvOp[]; kept: VersionMeta[] } {
+export function rewrite(room: string, versions: readonly VersionMeta[], remove: ReadonlySet<number>, entries: ReadonlyMap<number, Stored>): { ops: KvOp[]; kept: VersionMeta[] } {
   const ops: KvOp[] = []
   const kept: VersionMeta[] = []
-  /** Removed versions waiting for the next kept one; `base`: they start with a checkpoint. */
-  let carry: Array<{ meta: VersionMeta; stored: Stored }> = []
+  /** Removed versions since the last kept one (their changes fold into the next kept one). */
+  let folded: Array<{ meta: VersionMeta; stored: Stored }> = []
+  /** Their entries from the last removed checkpoint on; `base`: there was one (the next kept version becomes a checkpoint). */
+  let chain: Uint8Array[] = []
   let base = false
   for (const meta of versions) {
     if (remove.has(meta.seq)) {
-      const entry = stored.get(meta.seq)!
+      const stored = entries.get(meta.seq)!
       if (meta.checkpoint) {
-        carry = []
+        chain = []
         base = true
       }
-      carry.push({ meta, stored: entry })
+      chain.push(stored.entry)
+      folded.push({ meta, stored })
       ops.push(...deleteVersion(room, meta.seq))
       continue
     }
-    if (carry.length === 0 || meta.checkpoint) {
-      carry = []
-      base = false
+    if (folded.length === 0) {
       kept.push(meta)
       continue
     }
-    const own = stored.get(meta.seq)!
-    if (base) {
-      // The chain's checkpoint went: this version becomes the checkpoint (its state, whole).
-      const entry = buildState([...carry.map((c) => c.stored.entry), own.entry])
-      const next: VersionMeta = { ...meta, checkpoint: true, bytes: entry.byteLength }
-      ops.push(...putVersion(room, next, entry, undefined))
-      kept.push(next)
-    } else {
-      const folded = fold(carry, { meta, stored: own })
-      ops.push(...putVersion(room, folded.meta, folded.entry, folded.attribution))
-      kept.push(folded.meta)
-    }
-    carry = []
+    const own = entries.get(meta.seq)!
+    let entry: Uint8Array | null = null
+    if (base && !meta.checkpoint) entry = buildState([...chain, own.entry]) // the chain's checkpoint went: stored whole
+    else if (!meta.checkpoint) entry = Y.mergeUpdates([...chain, own.entry])
+    const next = fold(folded, { meta, stored: own }, entry, meta.checkpoint || base)
+    ops.push(...putVersion(room, next.meta, entry, next.attribution))
+    kept.push(next.meta)
+    folded = []
+    chain = []
     base = false
   }
   return { ops, kept }
