@@ -62,22 +62,42 @@ describe('TandemClient against a relay', () => {
     expect(await new TandemClient({ url: r.httpUrl }).read('notes').catch((e: unknown) => e)).toMatchObject({ status: 401, code: 'unauthorized' })
   })
 
-  it('follows the relay’s change feed: an edit arrives as a changed event with the caller as author', async () => {
+  it('follows the relay’s change feed: an edit arrives as a changed event with the caller as author; a resume gets what was missed', async () => {
     const r = await relay()
     const writer = new TandemClient({ url: r.httpUrl, token: await token('write') })
     const reader = new TandemClient({ url: r.httpUrl, token: await token('read') })
-    await writer.edit('notes', [{ op: 'insertText', at: 1, text: 'first' }])
     const events: FeedEvent[] = []
-    const abort = new AbortController()
-    const following = reader.events('notes', { signal: abort.signal, onEvent: (e) => void events.push(e) })
-    await waitFor(() => events.length >= 1, { timeoutMs: 15_000, message: 'the first change' })
-    const result = await writer.edit('notes', [{ op: 'insertText', at: 'end', text: ' second' }])
-    await waitFor(() => events.some((e) => e.type === 'changed' && e.stateVector === result.stateVector), { timeoutMs: 15_000, message: 'the edit’s change event' })
+    let abort = new AbortController()
+    let opened!: () => void
+    const open = new Promise<void>((resolve) => (opened = resolve))
+    // a feed without Last-Event-ID starts now: edit only once it is open
+    let following = reader.events('notes', { signal: abort.signal, onOpen: () => opened(), onEvent: (e) => void events.push(e) })
+    await open
+    const first = await writer.edit('notes', [{ op: 'insertText', at: 1, text: 'first' }])
+    await waitFor(() => events.some((e) => e.type === 'changed' && e.stateVector === first.stateVector), { timeoutMs: 15_000, message: 'the edit’s change event' })
     abort.abort()
     await following
-    const last = events.at(-1)!
-    expect(last).toMatchObject({ type: 'changed', room: 'notes', authors: [{ id: 'agent-1', name: 'Agent' }] })
-    expect(events.every((e) => e.type === 'changed')).toBe(true)
+    expect(events.at(-1)).toMatchObject({ type: 'changed', room: 'notes', authors: [{ id: 'agent-1', name: 'Agent' }] })
+
+    // away: a change happens (a witness that stayed sees it published); back with the last id handled: it arrives
+    const handled = events.at(-1)!.id
+    const witness: FeedEvent[] = []
+    const stopWitness = new AbortController()
+    let witnessOpen!: () => void
+    const witnessing = new Promise<void>((resolve) => (witnessOpen = resolve))
+    const watching = reader.events('notes', { signal: stopWitness.signal, onOpen: () => witnessOpen(), onEvent: (e) => void witness.push(e) })
+    await witnessing
+    const missed = await writer.edit('notes', [{ op: 'insertText', at: 'end', text: ' second' }])
+    await waitFor(() => witness.some((e) => e.type === 'changed' && e.stateVector === missed.stateVector), { timeoutMs: 15_000, message: 'the change published' })
+    stopWitness.abort()
+    await watching
+    const resumed: FeedEvent[] = []
+    abort = new AbortController()
+    following = reader.events('notes', { lastEventId: handled, signal: abort.signal, onEvent: (e) => void resumed.push(e) })
+    await waitFor(() => resumed.some((e) => e.type === 'changed' && e.stateVector === missed.stateVector), { timeoutMs: 15_000, message: 'the missed change' })
+    abort.abort()
+    await following
+    expect(resumed.every((e) => e.type === 'changed' && e.id !== handled)).toBe(true)
   })
 
   it('verifyWebhook accepts the relay’s signed webhooks and refuses a tampered body', async () => {
