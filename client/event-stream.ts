@@ -100,7 +100,8 @@ export async function followEventStream(url: string, options: EventStreamOptions
     let failure: unknown = null
     let delivered = false
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...(await options.headers?.()) }
+      // only CORS-safelisted headers beside the token and Last-Event-ID (the relay's CORS allows those)
+      const headers: Record<string, string> = { accept: 'text/event-stream', ...(await options.headers?.()) }
       if (lastEventId !== '') headers['last-event-id'] = lastEventId
       const response = await fetchImpl(url, { headers, cache: 'no-store', ...(signal ? { signal } : {}) })
       if (FINAL.has(response.status)) throw await refusal(response)

@@ -106,7 +106,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
 
   if (config.corsOrigins.length > 0) {
     const list = config.corsOrigins
-    app.use('/api/*', cors({ origin: (origin) => (list.includes('*') || list.includes(origin) ? origin : null), allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] }))
+    app.use('/api/*', cors({ origin: (origin) => (list.includes('*') || list.includes(origin) ? origin : null), allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'], allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] }))
   }
   app.use(
     '/api/*',

@@ -4,6 +4,9 @@
  * insert blocks at the top, type into the START of Ada's paragraph, delete, change block types
  * and bump a counter and a set. Everything converges — both tabs and the relay hold the same
  * document — and nothing is lost or misplaced: the expected document is known exactly.
+ *
+ * And `tandem/client` itself in Chromium, from another origin: edit, read, follow the feed,
+ * verify a webhook signature.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
@@ -16,6 +19,11 @@ import { launchChromium } from './chromium.ts'
 import { serveStatic, type StaticServer } from './static-server.ts'
 import { startTestRelay, type TestRelay } from './relay.ts'
 import { openDemo, waitForConvergence, waitForText, type DemoTarget } from './demo-page.ts'
+import { build } from 'esbuild'
+import { Webhook } from 'standardwebhooks'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { startRelay } from '../fixtures/relay.ts'
 
 const ADA = { name: 'Ada', color: '#e11d48' }
 const BOB = { name: 'Bob', color: '#2563eb' }
@@ -134,5 +142,59 @@ describe('JSON edits while two people type in Chromium', () => {
     // the edits really ran while the keys were pressed
     expect(duringTyping).toBeGreaterThanOrEqual(3)
     await Promise.all([ada.context.close(), bob.context.close()])
+  })
+})
+
+describe('tandem/client in Chromium', () => {
+  test('edits, reads markdown, follows the feed and verifies a webhook, from a page on another origin', { timeout: 120_000 }, async () => {
+    const r = await startRelay({ corsOrigins: [pages.url] })
+    try {
+      const bundle = await build({
+        entryPoints: [fileURLToPath(new URL('../../client/index.ts', import.meta.url))],
+        bundle: true,
+        format: 'iife',
+        globalName: 'TandemClientLib',
+        platform: 'browser',
+        write: false,
+      })
+      const secret = `whsec_${randomBytes(24).toString('base64')}`
+      const payload = JSON.stringify({ type: 'room.changed', timestamp: new Date().toISOString(), data: { room: 'browser' } })
+      const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_1', new Date(), payload) }
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await page.goto(`${pages.url}/no-such-page`) // any page of the static server's origin
+      await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
+      const result = await page.evaluate(
+        async ({ relayUrl, secret, headers, payload }) => {
+          const lib = (window as unknown as { TandemClientLib: typeof import('../../client/index.ts') }).TandemClientLib
+          const tandem = new lib.TandemClient({ url: relayUrl })
+          const events: string[] = []
+          const stop = new AbortController()
+          let opened!: () => void
+          const open = new Promise<void>((resolve) => (opened = resolve))
+          const following = tandem.events('browser', { signal: stop.signal, onOpen: () => opened(), onEvent: (e) => void events.push(e.type === 'changed' ? e.stateVector : e.reason) })
+          await open
+          const edit = await tandem.edit('browser', [{ op: 'insertText', at: 1, text: 'from a browser' }, { op: 'setBlockType', at: 1, type: 'heading', attrs: { level: 2 } }])
+          const markdown = await tandem.read('browser', 'markdown')
+          const deadline = Date.now() + 15_000
+          while (!events.includes(edit.stateVector) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+          stop.abort()
+          await following
+          const webhook = lib.verifyWebhook(secret, new Headers(headers), payload)
+          let tampered = ''
+          try {
+            lib.verifyWebhook(secret, headers, payload.replace('browser', 'other'))
+          } catch (error) {
+            tampered = (error as Error).name
+          }
+          return { markdown, sawEdit: events.includes(edit.stateVector), webhookRoom: webhook.data.room, tampered }
+        },
+        { relayUrl: r.httpUrl, secret, headers, payload },
+      )
+      expect(result).toEqual({ markdown: '## from a browser', sawEdit: true, webhookRoom: 'browser', tampered: 'WebhookVerificationError' })
+      await context.close()
+    } finally {
+      await r.stop()
+    }
   })
 })

@@ -100,6 +100,18 @@ describe('TandemClient against a relay', () => {
     expect(resumed.every((e) => e.type === 'changed' && e.id !== handled)).toBe(true)
   })
 
+  it('a browser on another origin may call it: the CORS preflights of PATCH and of the feed (Authorization, Last-Event-ID) pass', async () => {
+    const r = await relay({ corsOrigins: ['https://app.example'] })
+    const preflight = (path: string, method: string, headers: string) =>
+      fetch(`${r.httpUrl}${path}`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': method, 'access-control-request-headers': headers } })
+    const patch = await preflight('/api/rooms/notes', 'PATCH', 'authorization,content-type')
+    expect(patch.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(patch.headers.get('access-control-allow-methods')).toContain('PATCH')
+    expect(patch.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type')
+    const feed = await preflight('/api/rooms/notes/events', 'GET', 'authorization,last-event-id')
+    expect(feed.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(expect.arrayContaining(['authorization', 'last-event-id']))
+  })
+
   it('verifyWebhook accepts the relay’s signed webhooks and refuses a tampered body', async () => {
     const received: Array<{ event?: WebhookEvent; error?: unknown }> = []
     const tampered: unknown[] = []
