@@ -56,6 +56,11 @@ export interface IntegrationsOptions {
   dir?: string
   /** Whether the relay runs open (no `--auth-secret`, no `authorize` hook): the all-rooms feed is then open like every room. */
   openAccess: () => boolean
+  /**
+   * Whether the relay shares rooms with others (peer links, Redis): a room's changes made on
+   * another relay reach this one only while it holds the room, so a room feed pins its room.
+   */
+  clustered?: boolean
   /** Heartbeat comment interval of the feed streams (default 15 s). */
   heartbeatMs?: number
 }
@@ -309,7 +314,7 @@ export class Integrations implements ExtensionHooks {
     const include = c.req.query('include')
     if (include !== undefined && include !== 'json') throw new RelayError('malformed-message', 'include must be json')
     // In a cluster a room's changes reach this relay only while it holds the room: pinned meanwhile.
-    const clustered = this.config.redis !== undefined || this.config.peers.length > 0 || this.config.hub !== undefined
+    const clustered = this.options.clustered === true
     let pinned: Room | null = null
     if (room !== undefined && clustered) {
       pinned = await ctx.rooms.get(room)

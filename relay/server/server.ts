@@ -110,7 +110,12 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
   // Built in: the change feed (its store beside the relay's LevelDB, in memory otherwise) and the webhooks.
   const integrations = options.integrations === false
     ? null
-    : integrationsExtension(config, { dir: !options.storage && config.storage === 'leveldb' ? integrationsDir(config) : undefined, openAccess: () => access.mode === 'open' })
+    : integrationsExtension(config, {
+      dir: !options.storage && config.storage === 'leveldb' ? integrationsDir(config) : undefined,
+      openAccess: () => access.mode === 'open',
+      // Extensions that share rooms with other relays (peers, Redis) catch rooms up.
+      clustered: (options.extensions ?? []).some((e) => e.catchUpRoom !== undefined),
+    })
   // Built in: document history (its store in <data>/history, in memory otherwise); before the
   // integrations, so the versions it records when the relay stops still reach the webhooks.
   const history = config.history

@@ -16,6 +16,7 @@ import { createRelay, type Relay } from '../../../relay/server/server.ts'
 import { topologyExtension } from '../../../relay/topology/index.ts'
 import { enqueueVersionCreated } from '../../../relay/integrations/index.ts'
 import { freePorts, peersFor } from '../topology/cluster.ts'
+import { startRedis, startRedisMember } from '../redis/redis-fixture.ts'
 import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, delivered, expectOrdered, expectSigned, seqOf } from './helpers.ts'
 
 const cleanups: Array<() => unknown> = []
@@ -146,6 +147,36 @@ describe('webhooks', () => {
     const changed = accepted.filter((m) => m.type === 'room.changed')
     expect(changed.filter((m) => covers(decodeSv(m.data.stateVector as string), new Map([[onA.doc.clientID, onA.clock()]])) && !covers(decodeSv(m.data.stateVector as string), new Map([[onB.doc.clientID, 1]]))).map(fromLog)).toEqual([logA])
     expect(changed.filter((m) => covers(decodeSv(m.data.stateVector as string), new Map([[onB.doc.clientID, onB.clock()]]))).map(fromLog)).toEqual([logB])
+    expectSigned(rec)
+  }, 60_000)
+
+  it('through Redis, delivers each change from the relay that accepted it; a room feed on another relay follows the room', async () => {
+    const rec = await receiver()
+    const redis = await startRedis()
+    cleanups.push(() => redis.stop())
+    const members = []
+    for (const id of ['ra', 'rb']) {
+      const member = await startRedisMember({ id, redisUrl: redis.url, config: { webhooks: [rec.url], ...FAST } })
+      cleanups.push(() => member.stop())
+      members.push(member)
+    }
+    const [a, b] = members as [typeof members[0], typeof members[0]]
+    // a room feed on B: B holds the room while it is followed, so A's changes reach it
+    const onA = new HttpWriter(a.httpUrl, 'doc')
+    await onA.write('first;')
+    const feedB = await SseConsumer.open(`${b.httpUrl}/api/rooms/doc/events`)
+    cleanups.push(() => feedB.close())
+    await onA.write('second;')
+    await waitFor(() => feedB.changed().some((e) => covers(decodeSv(e.stateVector), new Map([[onA.doc.clientID, onA.clock()]]))), { message: 'B announced A\'s change' })
+    await waitFor(() => delivered(rec, onA), { message: 'delivered' })
+    const settled = rec.requests.length
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(rec.requests.length).toBe(settled)
+    const logB = feedB.changed()[0]!.id.replace(/-\d+$/, '')
+    const logs = new Set(rec.accepted().map((m) => (m.data.eventId as string).replace(/-\d+$/, '')))
+    expect(logs.size).toBe(1)
+    expect(logs.has(logB)).toBe(false)
+    expect(rec.accepted().map((m) => m.type)).toEqual(['room.created', 'room.changed', 'room.changed'].slice(0, rec.accepted().length))
     expectSigned(rec)
   }, 60_000)
 
