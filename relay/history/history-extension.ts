@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { Logger } from 'pino'
 import type { Room } from '../room/room.ts'
 import type { RoomManager } from '../room/rooms.ts'
@@ -21,7 +21,8 @@ import { ChangeAuthors, type Attribution, type VersionAuthor } from './authors.t
 import { capture } from './capture.ts'
 import { LevelKv, MemoryKv } from './history-kv.ts'
 import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
-import { buildDoc, buildState, chainStart } from './rebuild.ts'
+import { buildDoc, chainStart } from './rebuild.ts'
+import { scratchDocToJson } from '../http/doc-json.ts'
 import { restoreUpdate } from './restore.ts'
 import { rewrite, toRemove, type Retention, type Stored } from './retention.ts'
 import { diffVersions, type DiffResult } from './diff.ts'
@@ -427,13 +428,30 @@ export class History implements HistoryApi {
     return versions.slice(start, index + 1).map((v) => entries.get(v.seq)!)
   }
 
-  /** Version `id`'s state as one update, or null when there is no such version. */
+  /** Version `id`'s state as one update (its chain merged, not applied), or null when there is no such version. */
   state(name: string, id: string): Promise<Uint8Array | null> {
+    return this.withChain(name, id, (chain) => (chain.length === 1 ? chain[0]! : Y.mergeUpdates(chain)))
+  }
+
+  /** Version `id` as JSON (what `GET /api/rooms/:room` answers for a room), or null when there is no such version. */
+  json(name: string, id: string): Promise<Record<string, unknown> | null> {
+    return this.withChain(name, id, (chain) => {
+      const doc = buildDoc(chain, false)
+      try {
+        return scratchDocToJson(doc)
+      } finally {
+        doc.destroy()
+      }
+    })
+  }
+
+  /** Runs `use` on the entries that rebuild version `id` (in the room's queue); null when there is no such version. */
+  private withChain<T>(name: string, id: string, use: (chain: Uint8Array[]) => T): Promise<T | null> {
     const state = this.stateOf(name)
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureLoaded(state)
       const index = versions.findIndex((v) => v.id === id)
-      return index < 0 ? null : buildState(await this.chain(name, versions, index))
+      return index < 0 ? null : use(await this.chain(name, versions, index))
     })
   }
 

@@ -14,7 +14,6 @@
  */
 import type { Context, Hono } from 'hono'
 import { RelayError } from '../wire/errors.ts'
-import { docToJson } from '../http/doc-json.ts'
 import type { RouteKit, RouteModule } from '../http/http-api.ts'
 import type { Room } from '../room/room.ts'
 import type { Author } from '../room/author.ts'
@@ -29,7 +28,10 @@ export interface HistoryApi {
   pin(room: Room): void
   unpin(room: Room): void
   versions(room: string): Promise<VersionMeta[]>
+  /** The version's state as one Yjs update. */
   state(room: string, id: string): Promise<Uint8Array | null>
+  /** The version as JSON, like `GET /api/rooms/:room`. */
+  json(room: string, id: string): Promise<Record<string, unknown> | null>
   diff(room: string, fromId: string, id: string): Promise<(DiffResult & { from: VersionMeta; to: VersionMeta }) | null>
   nameVersion(room: Room, name: string, by: Author | undefined): Promise<VersionMeta>
   restore(room: Room, id: string, by: Author | undefined): Promise<{ version: VersionMeta; before: VersionMeta | null; restored: boolean } | null>
@@ -110,10 +112,15 @@ export function historyRoutes(history: HistoryApi): RouteModule {
       await kit.admit(c, room, false)
       const format = c.req.query('format') ?? 'json'
       if (format !== 'json' && format !== 'update') throw new RelayError('malformed-message', 'format must be json or update')
-      const state = await history.state(room, idParam(c))
-      if (!state) throw noVersion()
-      if (format === 'update') return c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })
-      return c.json(docToJson(state))
+      const id = idParam(c)
+      if (format === 'update') {
+        const state = await history.state(room, id)
+        if (!state) throw noVersion()
+        return c.body(state as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' })
+      }
+      const json = await history.json(room, id)
+      if (!json) throw noVersion()
+      return c.json(json)
     }))
 
     app.get('/api/rooms/:room/versions/:id/diff', route(async (c, room) => {

@@ -96,29 +96,38 @@ export function docToJson(update: Uint8Array): Record<string, unknown> {
   const doc = new Y.Doc()
   try {
     Y.applyUpdate(doc, update)
-    const out: Record<string, unknown> = {}
-    for (const [name, type] of [...doc.share.entries()]) {
-      switch (kindOf(type, name)) {
-        case 'map':
-          out[name] = doc.getMap(name).toJSON()
-          break
-        case 'text':
-          out[name] = doc.getText(name).toString()
-          break
-        case 'blocks':
-          // the editor's block layout, read exactly as the editor reads it (repairs included)
-          out[name] = fromTokens(editorSchema, readTokens(doc.getText(name))).doc.toJSON()
-          break
-        case 'xml':
-          out[name] = { type: 'doc', content: xmlChildren(doc.getXmlFragment(name)) }
-          break
-        case 'array':
-          out[name] = doc.getArray(name).toJSON()
-          break
-      }
-    }
-    return out
+    return scratchDocToJson(doc)
   } finally {
     doc.destroy()
   }
+}
+
+/**
+ * The JSON of every root shared type of `doc`, a scratch doc built from updates (its roots get
+ * their kinds here, so never pass a doc that other code reads): what {@link docToJson} answers,
+ * without encoding a doc that is already built (document history previews).
+ */
+export function scratchDocToJson(doc: Y.Doc): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, type] of [...doc.share.entries()]) {
+    switch (kindOf(type, name)) {
+      case 'map':
+        out[name] = doc.getMap(name).toJSON()
+        break
+      case 'text':
+        out[name] = doc.getText(name).toString()
+        break
+      case 'blocks':
+        // the editor's block layout, read exactly as the editor reads it (repairs included)
+        out[name] = fromTokens(editorSchema, readTokens(doc.getText(name))).doc.toJSON()
+        break
+      case 'xml':
+        out[name] = { type: 'doc', content: xmlChildren(doc.getXmlFragment(name)) }
+        break
+      case 'array':
+        out[name] = doc.getArray(name).toJSON()
+        break
+    }
+  }
+  return out
 }
