@@ -25,3 +25,4 @@ export { redisExtension, RedisNode, RedisOrigin, type RedisExtension, type Redis
 export { FailingStorage, InjectedStorageFault, type FailingStorageOptions } from './storage/failing.ts'
 export { StorageHealth, retryDelayMs } from './room/storage-health.ts'
 export { History, historyExtension, publicVersion, diffSchema, type HistoryOptions, type PublicVersion, type VersionAuthor, type VersionMeta, type Retention } from './history/index.ts'
+export { enqueueVersionCreated, integrationsExtension, Integrations, type IntegrationsOptions, type FeedEvent, type WebhookMessage, type WebhookType } from './integrations/index.ts'
