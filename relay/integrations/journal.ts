@@ -126,10 +126,16 @@ export class Journal {
     }
   }
 
-  /** Writes what is pending, then refuses further writes. */
-  async close(): Promise<void> {
-    await this.flush()
+  /**
+   * Writes what is pending (waiting at most `timeoutMs` for a failing store), then refuses
+   * further writes. What a failing store did not take is lost with the process — and announced
+   * after the next start from the rooms' crash marks, which stay.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
     this.closed = true
-    await this.writing
+    if (this.failures === 0) await this.writing
   }
 }
