@@ -18,7 +18,8 @@ import { authorOf, httpOrigin, type Author } from '../room/author.ts'
 import type { RouteModule } from '../http/http-api.ts'
 import { enqueueVersionCreated } from '../integrations/index.ts'
 import { ChangeAuthors, type Attribution, type VersionAuthor } from './authors.ts'
-import { capture } from './capture.ts'
+import { capture, deletedRangesOf } from './capture.ts'
+import type { DeletedRanges } from '../wire/protocol.ts'
 import { LevelKv, MemoryKv } from './history-kv.ts'
 import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
 import { buildDoc, chainStart } from './rebuild.ts'
@@ -79,9 +80,17 @@ interface RoomState {
   lastChangeAt: number
   timer: NodeJS.Timeout | null
   /** Head and versions as stored (and as taken, while a write is on the queue); null: read them first. */
-  loaded: { head: StoredHead | null; versions: VersionMeta[] } | null
+  loaded: Loaded | null
   queue: Promise<unknown>
   tasks: number
+}
+
+/** A room's head and versions in memory. */
+interface Loaded {
+  head: StoredHead | null
+  /** The head's delete set, once rebuilt (or taken). */
+  headDs: DeletedRanges | null
+  versions: VersionMeta[]
 }
 
 /** Version options of {@link History.take}. */
@@ -176,13 +185,31 @@ export class History implements HistoryApi {
   }
 
   /** Reads the head and the versions (and the authors not yet in a version) once. */
-  private async ensureLoaded(state: RoomState): Promise<{ head: StoredHead | null; versions: VersionMeta[] }> {
+  private async ensureLoaded(state: RoomState): Promise<Loaded> {
     if (state.loaded) return state.loaded
     const store = this.store!
-    const [head, versions, pending] = await Promise.all([store.head(state.name), store.versions(state.name), store.pending(state.name)])
+    const [stored, versions, pending] = await Promise.all([store.head(state.name), store.versions(state.name), store.pending(state.name)])
     state.changes.seed(pending)
-    state.loaded = { head, versions }
+    const newest = versions[versions.length - 1]
+    // a head always names the newest version (they are written together)
+    const head = stored && newest && stored.seq === newest.seq ? stored : null
+    if (stored && !head) this.ctx?.logger.error({ room: state.name }, 'history: head and versions disagree; the next version is a checkpoint')
+    state.loaded = { head, headDs: null, versions }
     return state.loaded
+  }
+
+  /** {@link ensureLoaded}, and the head's delete set (rebuilt from the newest version) to take the next version against. */
+  private async ensureHead(state: RoomState): Promise<Loaded> {
+    const loaded = await this.ensureLoaded(state)
+    if (!loaded.head || loaded.headDs) return loaded
+    const chain = await this.chain(state.name, loaded.versions, loaded.versions.length - 1)
+    const doc = buildDoc(chain, false)
+    try {
+      loaded.headDs = deletedRangesOf(doc)
+    } finally {
+      doc.destroy()
+    }
+    return loaded
   }
 
   // --- room hooks -------------------------------------------------------------------------
@@ -195,7 +222,7 @@ export class History implements HistoryApi {
     void this.enqueue(state, async () => {
       const { head, versions } = await this.ensureLoaded(state)
       // Changes since the last version that were never recorded (the relay stopped first): a version is due.
-      if (state.room === room && head && Buffer.compare(head.state.sv, room.stateVector()) !== 0) this.changed(state)
+      if (state.room === room && head && Buffer.compare(head.sv, room.stateVector()) !== 0) this.changed(state)
       await this.retain(state, versions)
     }).catch((error: unknown) => this.ctx?.logger.error({ room: room.name, err: error }, 'history: loading failed'))
   }
@@ -219,7 +246,7 @@ export class History implements HistoryApi {
     const snapshot = room.encodeStateAsUpdate()
     state.dirty = false
     void this.enqueue(state, async () => {
-      await this.ensureLoaded(state)
+      await this.ensureHead(state)
       const doc = buildDoc([snapshot], true)
       let taken: Taken | null
       try {
@@ -304,7 +331,7 @@ export class History implements HistoryApi {
     this.pin(room)
     return this.enqueue(state, async () => {
       try {
-        await this.ensureLoaded(state)
+        await this.ensureHead(state)
         if (state.room !== room) return null
         const taken = this.take(state, room.doc, options)
         if (!taken) return null
@@ -334,8 +361,9 @@ export class History implements HistoryApi {
    * null when nothing changed since the head. Its authors are the changes' since the last version.
    */
   private take(state: RoomState, doc: Y.Doc, options: TakeOptions): Taken | null {
-    const { head, versions } = state.loaded!
-    const taken = capture(doc, head, this.checkpointDue(versions))
+    const loaded = state.loaded!
+    const { head, versions } = loaded
+    const taken = capture(doc, head ? { id: head.id, state: { sv: head.sv, ds: loaded.headDs ?? new Map() } } : null, this.checkpointDue(versions))
     if (state.room?.doc === doc) state.dirty = false
     if (!taken) return null
     const { authors, attribution } = state.changes.take()
@@ -355,8 +383,8 @@ export class History implements HistoryApi {
       bytes: taken.entry.byteLength,
       attributed: attribution !== null,
     }
-    const nextHead: StoredHead = { id: taken.id, seq, state: taken.state }
-    state.loaded = { head: nextHead, versions: [...versions, meta] }
+    const nextHead: StoredHead = { id: taken.id, seq, sv: taken.state.sv }
+    state.loaded = { head: nextHead, headDs: taken.state.ds, versions: [...versions, meta] }
     return { meta, ops: [...putVersion(state.name, meta, taken.entry, attribution), putHead(state.name, nextHead)] }
   }
 
@@ -401,7 +429,7 @@ export class History implements HistoryApi {
     for (const [seq, entry] of entries) stored.set(seq, { entry, attribution: attributions.get(seq) })
     const { ops, kept } = rewrite(state.name, versions, remove, stored)
     await store.write(ops)
-    if (state.loaded) state.loaded = { head: state.loaded.head, versions: kept }
+    if (state.loaded) state.loaded = { ...state.loaded, versions: kept }
     this.ctx?.logger.debug({ room: state.name, removed: remove.size, kept: kept.length }, 'history: retention')
   }
 
@@ -477,16 +505,16 @@ export class History implements HistoryApi {
     if (state.room !== room) this.onRoomLoaded(room)
     const namedBy = verified(by)
     return this.enqueue(state, async () => {
-      await this.ensureLoaded(state)
+      await this.ensureHead(state)
       const taken = this.take(state, room.doc, { kind: 'edit', name, ...(namedBy ? { namedBy } : {}) })
       if (taken) {
         await this.persist(state, room, [taken])
         return taken.meta
       }
-      const { head, versions } = state.loaded!
+      const { versions } = state.loaded!
       const newest = { ...versions[versions.length - 1]!, name, ...(namedBy ? { namedBy } : {}) }
       await this.store!.write(putVersion(room.name, newest, null, undefined))
-      state.loaded = { head, versions: [...versions.slice(0, -1), newest] }
+      state.loaded = { ...state.loaded!, versions: [...versions.slice(0, -1), newest] }
       return newest
     })
   }
@@ -501,7 +529,7 @@ export class History implements HistoryApi {
     const state = this.stateOf(room.name)
     if (state.room !== room) this.onRoomLoaded(room)
     return this.enqueue(state, async () => {
-      const { versions } = await this.ensureLoaded(state)
+      const { versions } = await this.ensureHead(state)
       const index = versions.findIndex((v) => v.id === id)
       if (index < 0) return null
       const chain = await this.chain(room.name, versions, index)
@@ -524,13 +552,13 @@ export class History implements HistoryApi {
   removeVersion(name: string, id: string): Promise<boolean> {
     const state = this.stateOf(name)
     return this.enqueue(state, async () => {
-      const { head, versions } = await this.ensureLoaded(state)
+      const { versions } = await this.ensureLoaded(state)
       const index = versions.findIndex((v) => v.id === id)
       if (index < 0) return false
       if (index === versions.length - 1) {
         const { name: _name, namedBy: _by, ...rest } = versions[index]!
         await this.store!.write(putVersion(name, rest, null, undefined))
-        state.loaded = { head, versions: [...versions.slice(0, -1), rest] }
+        state.loaded = { ...state.loaded!, versions: [...versions.slice(0, -1), rest] }
         return true
       }
       await this.retain(state, versions, new Set([versions[index]!.seq]))

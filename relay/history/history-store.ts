@@ -1,10 +1,10 @@
 /**
  * A room's history as records (see {@link HistoryKv}):
- * - `m` version metadata (JSON, {@link VersionMeta}), `d` its entry (a delta on the previous
+ * - `m` version metadata ({@link VersionMeta}, lib0-encoded), `d` its entry (a delta on the previous
  *   version, or a checkpoint: the whole state), `a` its attribution (only when more than one
  *   author wrote it) — all keyed by the version's sequence number (16 hex digits);
- * - `h` the head: the newest version's id, sequence number and state (state vector and delete
- *   set), from which the next delta is taken;
+ * - `h` the head: the newest version's id, sequence number and state vector (the next delta is
+ *   taken against the newest version's state, rebuilt when needed);
  * - `p` authors of changes not yet in a version (so a restart does not forget them).
  * A version is written with its head in one atomic batch; so is every retention pass.
  *
@@ -12,10 +12,8 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { decodeDeleteSet, encodeDeleteSet } from '../wire/protocol.ts'
 import { bucketOf, type HistoryKv, type KvOp } from './history-kv.ts'
 import { decodeAttribution, encodeAttribution, type Attribution, type VersionAuthor } from './authors.ts'
-import type { Head } from './capture.ts'
 
 /** What the history keeps about one version. */
 export interface VersionMeta {
@@ -47,21 +45,89 @@ export interface VersionMeta {
   attributed: boolean
 }
 
-/** The head as stored, with the newest version's sequence number. */
-export interface StoredHead extends Head {
+/**
+ * The head as stored: the newest version's id, sequence number and state vector (what a load
+ * compares with the document). Its delete set is not stored — it can be as large as the document's
+ * — but rebuilt from the newest version when the next version is taken.
+ */
+export interface StoredHead {
   seq: number
+  id: string
+  sv: Uint8Array
 }
 
 const seqKey = (seq: number): string => seq.toString(16).padStart(16, '0')
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value))
 const parse = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T
 
+/** Format of a version record (the first byte). */
+const META_FORMAT = 1
+const KINDS = ['edit', 'restore'] as const
+
+function writeAuthor(e: encoding.Encoder, author: VersionAuthor): void {
+  encoding.writeUint8(e, (author.verified ? 1 : 0) | (author.id !== undefined ? 2 : 0) | (author.name !== undefined ? 4 : 0))
+  if (author.id !== undefined) encoding.writeVarString(e, author.id)
+  if (author.name !== undefined) encoding.writeVarString(e, author.name)
+}
+
+function readAuthor(d: decoding.Decoder): VersionAuthor {
+  const flags = decoding.readUint8(d)
+  const id = flags & 2 ? decoding.readVarString(d) : undefined
+  const name = flags & 4 ? decoding.readVarString(d) : undefined
+  return { ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}), verified: (flags & 1) !== 0 }
+}
+
+/** A version record, in about 40 bytes plus its authors' names (it is kept for every version). */
+function encodeMeta(meta: VersionMeta): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeUint8(e, META_FORMAT)
+  encoding.writeUint8Array(e, Buffer.from(meta.id, 'hex'))
+  encoding.writeVarUint(e, meta.seq)
+  encoding.writeVarUint(e, meta.time)
+  encoding.writeUint8(e, KINDS.indexOf(meta.kind))
+  encoding.writeUint8(e, (meta.checkpoint ? 1 : 0) | (meta.attributed ? 2 : 0) | (meta.name !== undefined ? 4 : 0) | (meta.namedBy ? 8 : 0) | (meta.restoredFrom ? 16 : 0))
+  encoding.writeVarUint(e, meta.inserted)
+  encoding.writeVarUint(e, meta.deleted)
+  encoding.writeVarUint(e, meta.bytes)
+  encoding.writeVarUint(e, meta.authors.length)
+  for (const author of meta.authors) writeAuthor(e, author)
+  if (meta.name !== undefined) encoding.writeVarString(e, meta.name)
+  if (meta.namedBy) writeAuthor(e, meta.namedBy)
+  if (meta.restoredFrom) encoding.writeUint8Array(e, Buffer.from(meta.restoredFrom, 'hex'))
+  return encoding.toUint8Array(e)
+}
+
+function decodeMeta(bytes: Uint8Array): VersionMeta {
+  const d = decoding.createDecoder(bytes)
+  const format = decoding.readUint8(d)
+  if (format !== META_FORMAT) throw new Error(`history: unknown version record format ${format}`)
+  const id = Buffer.from(decoding.readUint8Array(d, 8)).toString('hex')
+  const seq = decoding.readVarUint(d)
+  const time = decoding.readVarUint(d)
+  const kind = KINDS[decoding.readUint8(d)] ?? 'edit'
+  const flags = decoding.readUint8(d)
+  const inserted = decoding.readVarUint(d)
+  const deleted = decoding.readVarUint(d)
+  const size = decoding.readVarUint(d)
+  const authors: VersionAuthor[] = []
+  for (let n = decoding.readVarUint(d); n > 0; n--) authors.push(readAuthor(d))
+  const name = flags & 4 ? decoding.readVarString(d) : undefined
+  const namedBy = flags & 8 ? readAuthor(d) : undefined
+  const restoredFrom = flags & 16 ? Buffer.from(decoding.readUint8Array(d, 8)).toString('hex') : undefined
+  return {
+    id, seq, time, kind,
+    ...(name !== undefined ? { name } : {}),
+    ...(namedBy ? { namedBy } : {}),
+    ...(restoredFrom ? { restoredFrom } : {}),
+    authors, inserted, deleted, checkpoint: (flags & 1) !== 0, bytes: size, attributed: (flags & 2) !== 0,
+  }
+}
+
 function encodeHead(head: StoredHead): Uint8Array {
   const e = encoding.createEncoder()
   encoding.writeVarUint(e, head.seq)
   encoding.writeVarString(e, head.id)
-  encoding.writeVarUint8Array(e, head.state.sv)
-  encoding.writeVarUint8Array(e, encodeDeleteSet(head.state.ds))
+  encoding.writeVarUint8Array(e, head.sv)
   return encoding.toUint8Array(e)
 }
 
@@ -70,8 +136,7 @@ function decodeHead(bytes: Uint8Array): StoredHead {
   const seq = decoding.readVarUint(d)
   const id = decoding.readVarString(d)
   const sv = decoding.readVarUint8Array(d)
-  const ds = decodeDeleteSet(decoding.readVarUint8Array(d))
-  return { seq, id, state: { sv, ds } }
+  return { seq, id, sv }
 }
 
 /** Reads and writes history records. */
@@ -80,7 +145,7 @@ export class HistoryStore {
 
   /** Every version of `room`, oldest first. */
   async versions(room: string): Promise<VersionMeta[]> {
-    return (await this.kv.list(bucketOf('m', room))).map(([, value]) => parse<VersionMeta>(value))
+    return (await this.kv.list(bucketOf('m', room))).map(([, value]) => decodeMeta(value))
   }
 
   /** The entries of versions `from` … `to` (sequence numbers, inclusive), oldest first, by sequence number. */
@@ -119,7 +184,7 @@ export class HistoryStore {
 /** The records of a new (or rewritten) version. */
 export function putVersion(room: string, meta: VersionMeta, entry: Uint8Array | null, attribution: Attribution | null | undefined): KvOp[] {
   const key = seqKey(meta.seq)
-  const ops: KvOp[] = [{ bucket: bucketOf('m', room), key, value: json(meta) }]
+  const ops: KvOp[] = [{ bucket: bucketOf('m', room), key, value: encodeMeta(meta) }]
   if (entry) ops.push({ bucket: bucketOf('d', room), key, value: entry })
   if (attribution !== undefined) ops.push({ bucket: bucketOf('a', room), key, value: attribution ? encodeAttribution(attribution) : null })
   return ops
