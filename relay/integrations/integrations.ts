@@ -31,6 +31,7 @@ import type { RoomManager } from '../room/rooms.ts'
 import type { ExtensionHooks } from '../room/extension-hooks.ts'
 import type { Author } from '../room/author.ts'
 import type { StorageAdapter } from '../storage/types.ts'
+import type { DenyList } from '../auth/deny-list.ts'
 import { RelayError } from '../wire/errors.ts'
 import { ChangeTracker, type MarkChange, type StoredChange } from './change-tracker.ts'
 import { ChangeDebounce } from './debounce.ts'
@@ -48,6 +49,8 @@ export interface IntegrationsContext {
   logger: Logger
   metrics: Registry
   health: Health
+  /** Revoked token ids: a feed whose token is revoked ends. */
+  denyList?: DenyList
 }
 
 /** How the relay creates the extension. */
@@ -274,14 +277,12 @@ export class Integrations implements ExtensionHooks {
       let room = ''
       try {
         room = kit.roomParam(c)
-        await kit.admit(c, room, false)
+        const grant = await kit.admit(c, room, false)
+        // Checked again every heartbeat: the grant's expiry and the deny list (not the per-IP
+        // room rate, which a consumer following many rooms would run into).
         return await this.stream(c, room, async () => {
-          try {
-            await kit.admit(c, room, false)
-            return true
-          } catch {
-            return false
-          }
+          if (grant.expiresAt !== undefined && Date.now() >= grant.expiresAt) return false
+          return !(grant.tokenId !== undefined && this.ctx?.denyList?.has(grant.tokenId))
         })
       } catch (error) {
         return kit.refuse(c, error, room)

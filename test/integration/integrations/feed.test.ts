@@ -170,7 +170,7 @@ describe('change feed', () => {
     expect(all.changed()[0]!.room).toBe('a')
   })
 
-  it('sends heartbeat comments while nothing happens, and ends a stream whose token expired', async () => {
+  it('sends heartbeat comments while nothing happens, and ends a stream whose token expired or was revoked', async () => {
     // the built-in extension beats every 15 s: one of its own beats every 100 ms
     const config = resolveConfig({ host: '127.0.0.1', port: 0, storage: 'memory', authSecret: SECRET, logLevel: 'silent' })
     const extension = integrationsExtension(config, { openAccess: () => false, heartbeatMs: 100 })
@@ -186,6 +186,17 @@ describe('change feed', () => {
     const expiring = await consume(`${relayRef.httpUrl}/api/rooms/doc/events`, { token: short })
     expect(expiring.status).toBe(200)
     await waitFor(() => expiring.ended, { timeoutMs: 15_000, message: 'the expired stream ended' })
+    expect(consumer.ended).toBe(false)
+    // a token revoked while the stream is open (the deny list): ended too
+    const revocable = await consume(`${relayRef.httpUrl}/api/rooms/doc/events`, { token: await token({ rooms: ['doc'], right: 'read', jti: 'feed-token-1' }) })
+    expect(revocable.status).toBe(200)
+    const deny = await fetch(`${relayRef.httpUrl}/api/auth/deny`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token({ rooms: ['*'], admin: true })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jti: 'feed-token-1' }),
+    })
+    expect(deny.status).toBe(200)
+    await waitFor(() => revocable.ended, { message: 'the revoked stream ended' })
     expect(consumer.ended).toBe(false)
   })
 })
