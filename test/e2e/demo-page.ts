@@ -120,3 +120,138 @@ export async function screenshotSideBySide(browser: Browser, pages: Page[], path
   await board.screenshot({ path, clip: { x: 0, y: 0, width: width + 2 * (pages.length - 1), height: 820 } })
   await context.close()
 }
+
+/**
+ * Ticks or unticks the demo's "Work offline" switch, waits until the tab is (dis)connected, and
+ * gives the editor the focus back.
+ */
+export async function setOffline(page: Page, offline: boolean): Promise<void> {
+  const box = page.locator('[data-testid="offline"]')
+  if (offline) await box.check()
+  else await box.uncheck()
+  await waitForState(page, 'status', offline ? 'disconnected' : 'connected')
+  // The click moved the focus to the switch; keys go to the editor again (its selection kept).
+  await page.evaluate(() => window.tandem!.editor.view.focus())
+}
+
+/** A ProseMirror node as JSON (what `doc.toJSON()` and `GET /api/rooms/:room?format=prosemirror` give). */
+export interface PMJson {
+  type: string
+  attrs?: Record<string, unknown>
+  content?: PMJson[]
+  text?: string
+  marks?: { type: string; attrs?: Record<string, unknown> }[]
+}
+
+const OUTLINE_MARKS: Record<string, string> = { strong: 'b', em: 'i', code: 'code', link: 'a' }
+const OUTLINE_NODES: Record<string, string> = {
+  paragraph: 'p',
+  bullet_list: 'ul',
+  ordered_list: 'ol',
+  list_item: 'li',
+  blockquote: 'quote',
+  code_block: 'pre',
+}
+const OUTLINE_LEAVES: Record<string, string> = { horizontal_rule: 'hr', hard_break: 'br', image: 'img' }
+
+/**
+ * A node as a short exact string: `p("plain ", b("bold"))`, `h2("title")`, `ul(li(p("item")))`;
+ * every block type, heading level, container and mark shows, so equal outlines are equal documents
+ * (link targets and image sources aside).
+ */
+export function outline(node: PMJson): string {
+  if (node.type === 'text') {
+    let s = JSON.stringify(node.text ?? '')
+    for (const mark of node.marks ?? []) s = `${OUTLINE_MARKS[mark.type] ?? mark.type}(${s})`
+    return s
+  }
+  const leaf = OUTLINE_LEAVES[node.type]
+  if (leaf) return leaf
+  const name = node.type === 'heading' ? `h${String(node.attrs?.['level'])}` : (OUTLINE_NODES[node.type] ?? node.type)
+  return `${name}(${(node.content ?? []).map(outline).join(', ')})`
+}
+
+/** The page editor's document, one {@link outline} per top-level block. */
+export async function docOutline(page: Page): Promise<string[]> {
+  const json = (await page.evaluate(() => window.tandem!.editor.view.state.doc.toJSON())) as PMJson
+  return (json.content ?? []).map(outline)
+}
+
+/**
+ * The caret once the editor has read the DOM selection (a key moves the DOM selection; ProseMirror
+ * reads it on a later `selectionchange`): waits until the state's head is where the DOM focus is.
+ */
+export async function settledHead(page: Page): Promise<number> {
+  const handle = await page.waitForFunction(() => {
+    const { view } = window.tandem!.editor
+    const sel = document.getSelection()
+    if (!sel?.focusNode || !view.dom.contains(sel.focusNode)) return null
+    const { head } = view.state.selection
+    return view.posAtDOM(sel.focusNode, sel.focusOffset, 1) === head ? head : null
+  })
+  return (await handle.jsonValue()) as number
+}
+
+/** Position of offset `offset` in the `index`-th textblock (document order, nested ones included). */
+export async function textblockPos(page: Page, index: number, offset: number): Promise<number> {
+  return page.evaluate(
+    ([i, o]) => {
+      const doc = window.tandem!.editor.view.state.doc
+      let n = 0
+      let found = -1
+      doc.descendants((node, pos) => {
+        if (found >= 0) return false
+        if (!node.isTextblock) return true
+        if (n++ === i) found = pos + 1 + o
+        return false
+      })
+      if (found < 0) throw new Error(`no textblock ${i}`)
+      return found
+    },
+    [index, offset] as const,
+  )
+}
+
+/**
+ * Moves the caret with the keyboard to offset `offset` of the `index`-th textblock (each short
+ * block is one line): Control+Home, ArrowDown, Home, ArrowRight; then nudges it (an arrow may stop
+ * once more at another user's cursor widget), each time once the editor has read it.
+ */
+export async function caretAt(page: Page, index: number, offset: number): Promise<void> {
+  const want = await textblockPos(page, index, offset)
+  const sequence = ['Control+Home', ...Array<string>(index).fill('ArrowDown'), 'Home', ...Array<string>(offset).fill('ArrowRight')]
+  for (const key of sequence) await page.keyboard.press(key)
+  for (let i = 0; i < 40; i++) {
+    const head = await settledHead(page)
+    if (head === want) return
+    await page.keyboard.press(head < want ? 'ArrowRight' : 'ArrowLeft')
+  }
+  throw new Error(`caret did not reach ${want}`)
+}
+
+/**
+ * Pastes as the browser does: a `paste` ClipboardEvent whose DataTransfer holds `html` (and its
+ * plain-text form), dispatched on the editor, which reads it as ProseMirror reads a real paste.
+ */
+export async function pasteHtml(page: Page, html: string, text: string): Promise<void> {
+  await page.evaluate(
+    ([h, t]) => {
+      const data = new DataTransfer()
+      data.setData('text/html', h)
+      data.setData('text/plain', t)
+      const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })
+      window.tandem!.editor.view.dom.dispatchEvent(event)
+    },
+    [html, text] as const,
+  )
+}
+
+/**
+ * Loads the demo for `room` in an existing tab (faster than a new context: the tab is reused, its
+ * IndexedDB holds other rooms only) and waits until it is mounted and connected.
+ */
+export async function gotoDemo(page: Page, target: DemoTarget, room: string, user: { name: string; color: string }): Promise<void> {
+  await page.goto(demoUrl(target, room, user.name, user.color))
+  await page.waitForSelector('body[data-ready="true"]')
+  await waitForState(page, 'status', 'connected')
+}

@@ -1,0 +1,358 @@
+/**
+ * Structure changes concurrent with typing, in real Chromium with real keyboards (issue 22).
+ * Ada (A) ticks "Work offline" and types; meanwhile Bob (B, online) changes the structure of the
+ * same blocks (join, heading, list, Enter, delete, …); Ada goes back online. Each case asserts
+ * the exact converged document — every block's type, containers, marks and text — so it says
+ * where every typed word ended up: present once, whole, in the block the README's concurrency
+ * table says. Both tabs must hold identical shared content, show the same document, and the
+ * relay must read the room as the same document (a fresh read from the Y.Text, not the
+ * binding's incremental view).
+ * Seeds are written through the relay's HTTP API (the editor's own deterministic seed update),
+ * so each case starts from exactly its document and no one's undo history holds the seed.
+ *
+ * Where Yjs orders two concurrent inserts at one spot by client id, the case accepts exactly
+ * the two orders (nothing else). One browser, one relay and two tabs (Ada's and Bob's, each its own
+ * browser context) for the file; each test loads both tabs on a fresh room.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import * as Y from 'yjs'
+import { prosemirrorJSONToYDoc } from 'y-prosemirror'
+import { buildEditor } from '../../editor/build.ts'
+import { editorSchema } from '../../editor/schema.ts'
+import { launchChromium } from './chromium.ts'
+import { serveStatic, type StaticServer } from './static-server.ts'
+import { startTestRelay, type TestRelay } from './relay.ts'
+import { contentSeedUpdate } from '../../editor/blocks/convert.ts'
+import {
+  caretAt,
+  docOutline,
+  gotoDemo,
+  outline,
+  pasteHtml,
+  setOffline,
+  settledHead,
+  sharedContent,
+  textblockPos,
+  waitForConvergence,
+  waitForText,
+  type DemoTarget,
+  type DemoUser,
+  type PMJson,
+} from './demo-page.ts'
+
+const ADA = { name: 'Ada', color: '#e11d48' }
+const BOB = { name: 'Bob', color: '#2563eb' }
+const KEY_DELAY = 10
+
+let browser: Browser
+let pages: StaticServer
+let relay: TestRelay
+let target: DemoTarget
+let tabs: DemoUser[] = []
+let roomCounter = 0
+
+async function newTab(name: string): Promise<DemoUser> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 } })
+  const page = await context.newPage()
+  page.on('pageerror', (err) => process.stderr.write(`[${name}] page error: ${err.message}\n`))
+  return { context, page }
+}
+
+beforeAll(async () => {
+  const { distDir } = await buildEditor()
+  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
+  target = { pageUrl: pages.url, relay: relay.url }
+  tabs = await Promise.all([newTab(ADA.name), newTab(BOB.name)])
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.all(tabs.map((t) => t.context.close()))
+  await browser?.close()
+  await pages?.close()
+  await relay?.dispose()
+})
+
+// Seed documents (ProseMirror JSON) ...
+const text = (s: string): PMJson => ({ type: 'text', text: s })
+const bold = (s: string): PMJson => ({ type: 'text', text: s, marks: [{ type: 'strong' }] })
+const para = (...inline: (string | PMJson)[]): PMJson => ({ type: 'paragraph', content: inline.map((i) => (typeof i === 'string' ? text(i) : i)) })
+const item = (...content: PMJson[]): PMJson => ({ type: 'list_item', content })
+const bullets = (...content: PMJson[]): PMJson => ({ type: 'bullet_list', content })
+const docOf = (...content: PMJson[]): PMJson => ({ type: 'doc', content })
+const TWO_LINES = docOf(para('first line'), para('second line'))
+
+// ... and expected documents, in the outline notation of demo-page.ts.
+const q = (s: string): string => JSON.stringify(s)
+const p = (...inline: string[]): string => `p(${inline.map((s) => (s.startsWith('b(') ? s : q(s))).join(', ')})`
+const h = (level: number, s: string): string => `h${level}(${q(s)})`
+const b = (s: string): string => `b(${q(s)})`
+const li = (...blocks: string[]): string => `li(${blocks.join(', ')})`
+const ul = (...items: string[]): string => `ul(${items.join(', ')})`
+
+interface Pair {
+  a: Page
+  b: Page
+  room: string
+}
+
+function newRoom(label: string): string {
+  return `structure-${label}-${process.pid}-${++roomCounter}`
+}
+
+async function post(room: string, update: Uint8Array, httpUrl = relay.httpUrl): Promise<void> {
+  const res = await fetch(`${httpUrl}/api/rooms/${encodeURIComponent(room)}/update`, { method: 'POST', body: Buffer.from(update) })
+  if (!res.ok) throw new Error(`POST update: ${res.status} ${await res.text()}`)
+}
+
+/** Ada's and Bob's tabs on a fresh room holding `seed` (block layout); both show it, focused. */
+async function pair(label: string, seed: PMJson = TWO_LINES): Promise<Pair> {
+  const room = newRoom(label)
+  await post(room, contentSeedUpdate(editorSchema.nodeFromJSON(seed)))
+  const [a, b] = tabs.map((t) => t.page) as [Page, Page]
+  await Promise.all([gotoDemo(a, target, room, ADA), gotoDemo(b, target, room, BOB)])
+  const want = (seed.content ?? []).map(outline)
+  await Promise.all([a, b].map((page) => waitForOutline(page, want)))
+  await Promise.all([a, b].map((page) => page.evaluate(() => window.tandem!.editor.view.focus())))
+  return { a, b, room }
+}
+
+async function keys(page: Page, ...sequence: string[]): Promise<void> {
+  for (const key of sequence) await page.keyboard.press(key)
+}
+
+/** Length of the `index`-th textblock's content. */
+async function blockSize(page: Page, index: number): Promise<number> {
+  return page.evaluate((i) => {
+    const doc = window.tandem!.editor.view.state.doc
+    let n = 0
+    let size = -1
+    doc.descendants((node) => {
+      if (size >= 0) return false
+      if (!node.isTextblock) return true
+      if (n++ === i) size = node.content.size
+      return false
+    })
+    return size
+  }, index)
+}
+
+/** Caret at the end of the `index`-th textblock. */
+async function caretAtEnd(page: Page, index: number): Promise<void> {
+  await caretAt(page, index, await blockSize(page, index))
+}
+
+/**
+ * Extends the selection (anchor where it is) to offset `offset` of textblock `index`, `down`
+ * lines below the anchor's, with Shift+ArrowDown, Shift+Home and Shift+ArrowRight, then nudges
+ * the head until the editor holds exactly that selection.
+ */
+async function selectTo(page: Page, down: number, index: number, offset: number): Promise<void> {
+  const want = await textblockPos(page, index, offset)
+  await keys(page, ...Array<string>(down).fill('Shift+ArrowDown'), 'Shift+Home', ...Array<string>(offset).fill('Shift+ArrowRight'))
+  for (let i = 0; i < 40; i++) {
+    const head = await settledHead(page)
+    if (head === want) return
+    await page.keyboard.press(head < want ? 'Shift+ArrowRight' : 'Shift+ArrowLeft')
+  }
+  throw new Error(`selection head did not reach ${want}`)
+}
+
+/** Waits until `page`'s document is `want` (outline per top-level block). */
+async function waitForOutline(page: Page, want: string[], deadlineMs = 10_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const got = await docOutline(page)
+    if (JSON.stringify(got) === JSON.stringify(want)) return
+    if (Date.now() > deadline) throw new Error(`document is\n  ${got.join('\n  ')}\nnot\n  ${want.join('\n  ')}`)
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)))
+  }
+}
+
+/** The DOM's text of the editor (others' cursor labels left out) equals its document's text. */
+async function domShowsState(page: Page): Promise<void> {
+  const [dom, state] = await page.evaluate(() => {
+    const { view } = window.tandem!.editor
+    const blocks: string[] = []
+    const copy = view.dom.cloneNode(true) as HTMLElement
+    copy.querySelectorAll('.ProseMirror-yjs-cursor, .ProseMirror-widget').forEach((c) => c.remove())
+    copy.querySelectorAll('p, h1, h2, h3, h4, h5, h6, pre').forEach((el) => blocks.push(el.textContent ?? ''))
+    const texts: string[] = []
+    view.state.doc.descendants((node) => {
+      if (!node.isTextblock) return true
+      texts.push(node.textContent)
+      return false
+    })
+    return [blocks, texts]
+  })
+  expect(dom).toEqual(state)
+}
+
+/** The room as the relay reads it (`?format=prosemirror`), one outline per block. */
+async function relayOutline(room: string, httpUrl = relay.httpUrl): Promise<string[]> {
+  const res = await fetch(`${httpUrl}/api/rooms/${encodeURIComponent(room)}?format=prosemirror`)
+  if (!res.ok) return [`HTTP ${res.status}`]
+  return (((await res.json()) as PMJson).content ?? []).map(outline)
+}
+
+/**
+ * Waits until both tabs hold identical shared content; checks they show the same document, their
+ * DOM shows it, and the relay reads the stored room as the same document. Returns the outline.
+ */
+async function settle({ a, b, room }: Pair): Promise<string[]> {
+  await waitForConvergence([a, b], 20_000)
+  const [oa, ob] = await Promise.all([docOutline(a), docOutline(b)])
+  expect(ob, 'both tabs show the same document').toEqual(oa)
+  await domShowsState(a)
+  await domShowsState(b)
+  const deadline = Date.now() + 10_000
+  let fromRelay = await relayOutline(room)
+  while (JSON.stringify(fromRelay) !== JSON.stringify(oa) && Date.now() < deadline) {
+    await a.evaluate(() => new Promise((r) => setTimeout(r, 50)))
+    fromRelay = await relayOutline(room)
+  }
+  expect(fromRelay, 'the relay reads the room as the tabs show it').toEqual(oa)
+  return oa
+}
+
+/**
+ * The issue's scenario: Ada goes offline, `ada` runs in her tab and `bob` in his (both start
+ * from the same document); Bob's document must then be `bobSees` (Ada's change has not reached
+ * him) and Ada's `adaSees`; Ada goes online and both converge. Returns the converged outline.
+ */
+async function offlineRound(
+  pr: Pair,
+  ada: (page: Page) => Promise<void>,
+  bob: (page: Page) => Promise<void>,
+  adaSees: string[],
+  bobSees: string[],
+): Promise<string[]> {
+  await setOffline(pr.a, true)
+  await ada(pr.a)
+  await bob(pr.b)
+  await waitForOutline(pr.b, bobSees)
+  await waitForOutline(pr.a, adaSees)
+  await setOffline(pr.a, false)
+  return settle(pr)
+}
+
+const typeAtEndOf = (index: number, text: string) => async (page: Page): Promise<void> => {
+  await caretAtEnd(page, index)
+  await page.keyboard.type(text, { delay: KEY_DELAY })
+}
+
+const typeAt = (index: number, offset: number, text: string) => async (page: Page): Promise<void> => {
+  await caretAt(page, index, offset)
+  await page.keyboard.type(text, { delay: KEY_DELAY })
+}
+
+/** Clicks a toolbar button. */
+async function toolbar(page: Page, command: string): Promise<void> {
+  await page.locator(`[data-command="${command}"]`).click()
+}
+
+/** Expects `got` to be one of `options` (two orders Yjs decides by client id). */
+function expectOneOf(got: string[], options: string[][]): void {
+  expect(options.map((o) => JSON.stringify(o)), `got\n  ${got.join('\n  ')}`).toContain(JSON.stringify(got))
+}
+
+describe('the issue\u2019s table: Ada types " AAA" offline at the end of paragraph 2 while Bob changes it', () => {
+  test('Bob joins it to paragraph 1 (Backspace at its start): the words stay, in the joined block', async () => {
+    const pr = await pair('join')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAt(page, 1, 0)
+        await keys(page, 'Backspace')
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first linesecond line')],
+    )
+    expect(doc).toEqual([p('first linesecond line AAA')])
+  })
+
+  test('Bob makes it a heading (Shift-Ctrl-1): the words stay, in the heading', async () => {
+    const pr = await pair('heading')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAt(page, 1, 3)
+        await keys(page, 'Control+Shift+Digit1')
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first line'), h(1, 'second line')],
+    )
+    expect(doc).toEqual([p('first line'), h(1, 'second line AAA')])
+  })
+
+  test('Bob wraps it in a bullet list (toolbar): the words stay, in the list item', async () => {
+    const pr = await pair('wrap')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAt(page, 1, 3)
+        await toolbar(page, 'bullet-list')
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first line'), ul(li(p('second line')))],
+    )
+    expect(doc).toEqual([p('first line'), ul(li(p('second line AAA')))])
+  })
+
+  test('Bob presses Enter in its middle (second| line): the words stay at the end of the second half', async () => {
+    const pr = await pair('enter')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAt(page, 1, 6)
+        await keys(page, 'Enter')
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first line'), p('second'), p(' line')],
+    )
+    expect(doc).toEqual([p('first line'), p('second'), p(' line AAA')])
+  })
+
+  test('Ada and Bob press Enter at two different points of it: three blocks, no letter doubled', async () => {
+    const pr = await pair('two-enters')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await typeAtEndOf(1, ' AAA')(page)
+        await caretAt(page, 1, 3)
+        await keys(page, 'Enter')
+      },
+      async (page) => {
+        await caretAt(page, 1, 9)
+        await keys(page, 'Enter')
+      },
+      [p('first line'), p('sec'), p('ond line AAA')],
+      [p('first line'), p('second li'), p('ne')],
+    )
+    expect(doc).toEqual([p('first line'), p('sec'), p('ond li'), p('ne AAA')])
+  })
+
+  test('Bob selects all of its text and deletes it: the words survive, alone in that block', async () => {
+    const pr = await pair('delete-text')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAt(page, 1, 0)
+        await keys(page, 'Shift+End')
+        await page.waitForFunction(() => {
+          const { state } = window.tandem!.editor.view
+          return state.doc.textBetween(state.selection.from, state.selection.to) === 'second line'
+        })
+        await keys(page, 'Backspace')
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first line'), p()],
+    )
+    expect(doc).toEqual([p('first line'), p(' AAA')])
+  })
+})
