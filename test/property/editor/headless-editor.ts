@@ -10,7 +10,7 @@
  */
 import * as Y from 'yjs'
 import { EditorState, TextSelection, type Plugin, type PluginView, type Transaction } from 'prosemirror-state'
-import type { Mark, Node as PMNode } from 'prosemirror-model'
+import type { Mark, Node as PMNode, Slice } from 'prosemirror-model'
 import { Awareness, encodeAwarenessUpdate, applyAwarenessUpdate } from 'y-protocols/awareness'
 import {
   ySyncPlugin,
@@ -31,6 +31,24 @@ import { blockCursorsPlugin } from '../../../editor/blocks/cursors.ts'
 import { readTokens } from '../../../editor/blocks/layout.ts'
 import { fromTokens } from '../../../editor/blocks/traversal.ts'
 import { undoCommand } from '../../../editor/undo-commands.ts'
+import { buildKeymaps } from '../../../editor/keymap.ts'
+import { buildItems } from '../../../editor/toolbar.ts'
+
+/** The editor's key bindings, as `mountEditor` installs them after the collaboration plugins. */
+const KEYMAPS = buildKeymaps(editorSchema)
+/** The editor's toolbar buttons by id (`bold`, `h1`, `bullet-list`, `blockquote`, `code-block`, `link`, …). */
+const TOOLBAR = new Map(buildItems(editorSchema).map((item) => [item.id, item]))
+
+/** A keydown event for a key name in ProseMirror's keymap notation (`Enter`, `Mod-b`, `Shift-Ctrl-2`). */
+function keyEvent(name: string): KeyboardEvent {
+  const parts = name.split(/-(?!$)/)
+  const key = parts[parts.length - 1]!
+  const mods = new Set(parts.slice(0, -1))
+  // No `navigator` in Node: prosemirror-keymap reads Mod as Ctrl, as on Linux and Windows.
+  const ctrlKey = mods.has('Mod') || mods.has('Ctrl')
+  const keyCode = key.length === 1 ? key.toUpperCase().charCodeAt(0) : 0
+  return { key, keyCode, ctrlKey, shiftKey: mods.has('Shift'), altKey: mods.has('Alt'), metaKey: false, preventDefault() {} } as unknown as KeyboardEvent
+}
 
 const NET = Symbol('network')
 const FRAGMENT = 'prosemirror'
@@ -45,6 +63,8 @@ class HeadlessView {
 
   constructor(state: EditorState) {
     this.state = state
+    // EditorView binds dispatch: commands (key bindings) receive it as `view.dispatch`.
+    this.dispatch = this.dispatch.bind(this)
     for (const plugin of state.plugins) {
       const view = plugin.spec.view?.(this as never)
       if (view) this.pluginViews.push(view)
@@ -59,6 +79,29 @@ class HeadlessView {
 
   hasFocus(): boolean {
     return this.focused
+  }
+
+  /**
+   * Whether the caret is at the start (`backward`, `left`, `up`) or end of its textblock: what
+   * `EditorView.endOfTextblock` answers for text without line wraps or bidi, which commands
+   * like joinBackward ask before joining blocks.
+   */
+  endOfTextblock(dir: 'up' | 'down' | 'left' | 'right' | 'forward' | 'backward', state: EditorState = this.state): boolean {
+    const $head = state.selection.$head
+    if (!$head.parent.isTextblock) return false
+    return dir === 'backward' || dir === 'left' || dir === 'up' ? $head.parentOffset === 0 : $head.parentOffset === $head.parent.content.size
+  }
+
+  /** `EditorView.someProp` for the handler props the editor's plugins use. */
+  someProp<T>(name: 'handleKeyDown' | 'handlePaste', call: (f: (...args: never[]) => boolean) => T): T | undefined {
+    for (const plugin of this.state.plugins) {
+      const prop = plugin.props[name] as ((...args: never[]) => boolean) | undefined
+      if (prop) {
+        const result = call(prop.bind(plugin))
+        if (result) return result
+      }
+    }
+    return undefined
   }
 
   destroy(): void {
@@ -153,6 +196,40 @@ export class HeadlessEditor {
     tr.split(tr.selection.from)
     if (marks.length) tr.ensureMarks(marks)
     this.view.dispatch(tr.scrollIntoView())
+  }
+
+  /**
+   * Presses a key (keymap notation: `Enter`, `Backspace`, `Mod-z`, `Shift-Ctrl-1`, `Tab`) as
+   * the mounted editor handles it: the state's plugins' key handlers, then the editor's own key
+   * bindings (editor/keymap.ts, which end with ProseMirror's base keymap). Whether a binding
+   * handled it.
+   */
+  press(key: string): boolean {
+    const event = keyEvent(key)
+    const view = this.view as never
+    if (this.view.someProp('handleKeyDown', (f) => (f as (v: never, e: KeyboardEvent) => boolean)(view, event))) return true
+    return KEYMAPS.some((plugin) => (plugin.props.handleKeyDown as (v: never, e: KeyboardEvent) => boolean)(view, event))
+  }
+
+  /** Clicks a toolbar button (editor/toolbar.ts) by id; whether its command ran. */
+  toolbar(id: string): boolean {
+    const item = TOOLBAR.get(id)
+    if (!item) throw new Error(`no toolbar button ${id}`)
+    return item.command(this.state, (tr) => this.view.dispatch(tr), this.view as never)
+  }
+
+  /**
+   * Pastes `slice` at the selection as ProseMirror's paste handler does once it has the slice
+   * from the clipboard (prosemirror-view doPaste): plugins' `handlePaste`, then a single node
+   * replaces the selection as a node, anything else as a slice.
+   */
+  paste(slice: Slice): void {
+    const view = this.view as never
+    const event = { preventDefault() {} } as unknown as ClipboardEvent
+    if (this.view.someProp('handlePaste', (f) => (f as (v: never, e: ClipboardEvent, s: Slice) => boolean)(view, event, slice))) return
+    const single = slice.openStart === 0 && slice.openEnd === 0 && slice.content.childCount === 1 ? slice.content.firstChild : null
+    const tr = single ? this.state.tr.replaceSelectionWith(single, false) : this.state.tr.replaceSelection(slice)
+    this.view.dispatch(tr.scrollIntoView().setMeta('paste', true).setMeta('uiEvent', 'paste'))
   }
 
   /** Turns `mark` on or off for what is typed next (as Mod-b does at a caret). */
