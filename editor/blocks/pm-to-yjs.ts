@@ -83,18 +83,23 @@ function align(old: readonly Unit[], next: readonly Unit[], prefixCap: number, s
   const a = old.slice(p, old.length - s)
   const b = next.slice(p, next.length - s)
   if (a.length === 0 || b.length === 0 || a.length * b.length > 4_000_000) return pairs
-  // LCS table, row-major (a.length+1) x (b.length+1)
+  // Weighted LCS table, row-major (a.length+1) x (b.length+1). A character or leaf kept counts
+  // more than a marker kept: between keeping a character (writing a new marker next to it) and
+  // keeping a marker (deleting the character and typing it again), keep the character. A
+  // character typed again is a new item: what others type after it concurrently lands elsewhere,
+  // and a concurrent delete of it no longer removes it.
+  const weight = (u: Unit): number => (u.kind === 'block' ? 1 : 2)
   const w = b.length + 1
   const table = new Uint32Array((a.length + 1) * w)
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      table[i * w + j] = matches(a[i]!, b[j]!) ? table[(i + 1) * w + j + 1]! + 1 : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!)
+      table[i * w + j] = matches(a[i]!, b[j]!) ? table[(i + 1) * w + j + 1]! + weight(a[i]!) : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!)
     }
   }
   let i = 0
   let j = 0
   while (i < a.length && j < b.length) {
-    if (matches(a[i]!, b[j]!) && table[i * w + j] === table[(i + 1) * w + j + 1]! + 1) {
+    if (matches(a[i]!, b[j]!) && table[i * w + j] === table[(i + 1) * w + j + 1]! + weight(a[i]!)) {
       pairs[p + j] = p + i
       i++
       j++
@@ -205,7 +210,11 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   const step = single instanceof ReplaceStep ? single : undefined
   const window = changedWindow(before, after, step)
   if (!window) return [...spans]
-  const { start, endBefore, endAfter } = window
+  let { start, endBefore, endAfter } = window
+  // A paragraph read after a rule's marker has no units of its own (its text is in the rule's
+  // span): the rule and it change together (unchanged neighbours, so both sides move alike).
+  while (start > 0 && spans[start] === 0) start--
+  while (endBefore < before.childCount && spans[endBefore] === 0) (endBefore++, endAfter++)
   let index = 0
   for (let i = 0; i < start; i++) index += spans[i] ?? flatSize(before.child(i))
   let oldLength = 0

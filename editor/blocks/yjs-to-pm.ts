@@ -109,8 +109,13 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   // the node before or after it, even when the change lies inside one node.
   const first = range.from > 0 ? nodeAt(range.from - 1) : 0
   const last = range.toBefore < total ? nodeAt(range.toBefore) : n - 1
-  const i0 = Math.max(0, first - 1)
-  const i1 = Math.min(n, last + 2)
+  let i0 = Math.max(0, first - 1)
+  let i1 = Math.min(n, last + 2)
+  // A paragraph read after a rule's marker (text that followed the rule) has no units of its
+  // own: its text is in the rule's span. The window takes them together, or it would read the
+  // text without the paragraph (dropping it) or the paragraph a second time.
+  while (i0 > 0 && spans[i0] === 0) i0--
+  while (i1 < n && spans[i1] === 0) i1++
   const firstUnit = starts[i0]!
   const unitsRead = starts[i1]! - firstUnit + shift
   const tokens = readRange(ytext, firstUnit, unitsRead)

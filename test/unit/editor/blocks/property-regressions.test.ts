@@ -1,0 +1,128 @@
+/**
+ * Bugs of the block binding found by the structure property (test/property/editor/
+ * structure.property.test.ts), each shrunk to two headless editors with the real binding.
+ *
+ * 1. A paragraph read after a horizontal rule (text that followed the rule's marker, e.g. typed
+ *    into a paragraph that someone else replaced by a pasted rule) has no units of its own: its
+ *    text counts to the rule. A remote change right after it re-read the window from that
+ *    paragraph's (empty) span and dropped it from the view; a local change of the rule wrote
+ *    over the paragraph's text. The rule and that paragraph now change together.
+ * 2. A block with no marker of its own (its marker deleted by someone else) joined with the next
+ *    block: the writer kept the next block's marker and deleted and retyped the text (new Yjs
+ *    items), so text another person typed after it concurrently came out before it, in another
+ *    block. The writer now keeps characters before markers when it aligns old and new units.
+ */
+import { describe, expect, test } from 'vitest'
+import * as Y from 'yjs'
+import { NodeSelection, TextSelection } from 'prosemirror-state'
+import { editorSchema as schema } from '../../../../editor/schema.ts'
+import { connectedEditors, paragraphs, type HeadlessEditor, type Network } from '../../../property/editor/headless-editor.ts'
+
+/** Every editor shows exactly its Yjs content, and all show the same. */
+function expectConsistent(net: Network): void {
+  for (const editor of net.editors) expect(editor.state.doc.toJSON()).toEqual(editor.fragmentDoc().toJSON())
+  for (const editor of net.editors) expect(editor.state.doc.toJSON()).toEqual(net.editors[0]!.state.doc.toJSON())
+}
+
+const shape = (editor: HeadlessEditor): string[] => {
+  const out: string[] = []
+  editor.state.doc.forEach((node) => out.push(`${node.type.name}:${node.textContent}`))
+  return out
+}
+
+/** A and B, where B pasted a rule and a paragraph over the empty paragraph A typed `x` into: hr, p[x] (read after the rule), p[]. */
+function ruleThenRepairedParagraph(): { net: Network; a: HeadlessEditor; b: HeadlessEditor } {
+  const net = connectedEditors(2, ['blocks', 'blocks'])
+  const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+  a.setDoc(paragraphs(''))
+  net.flush()
+  a.type('x')
+  // B's paste turns the paragraph's marker into the rule's and writes a new paragraph after it;
+  // A's `x` follows the old marker: it is now text after the rule.
+  const source = schema.node('doc', null, [schema.node('horizontal_rule'), schema.node('paragraph')])
+  b.paste(source.slice(0, source.content.size))
+  net.flush()
+  expect(shape(a)).toEqual(['horizontal_rule:', 'paragraph:x', 'paragraph:'])
+  expectConsistent(net)
+  return { net, a, b }
+}
+
+describe('the paragraph read after a rule', () => {
+  test('survives a remote change in the block after it', () => {
+    const { net, a, b } = ruleThenRepairedParagraph()
+    try {
+      b.select(b.state.doc.content.size - 1)
+      b.press('Shift-Enter')
+      net.flush()
+      expect(shape(a)).toEqual(['horizontal_rule:', 'paragraph:x', 'paragraph:'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('keeps its text when the rule before it is deleted', () => {
+    const { net, a } = ruleThenRepairedParagraph()
+    try {
+      a.view.dispatch(a.state.tr.setSelection(NodeSelection.create(a.state.doc, 0)))
+      a.press('Delete')
+      net.flush()
+      expect(shape(a)).toEqual(['paragraph:x', 'paragraph:'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('typing into it writes each character once', () => {
+    const { net, a, b } = ruleThenRepairedParagraph()
+    try {
+      a.select(3) // after x
+      a.type('z')
+      net.flush()
+      expect(shape(b)).toEqual(['horizontal_rule:', 'paragraph:xz', 'paragraph:'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+/** The units of `editor`'s Y.Text: characters, and `<marker>` for every embed. */
+function units(editor: HeadlessEditor): string[] {
+  return (editor.ytext.toDelta() as Array<{ insert: unknown }>).flatMap((op) => (typeof op.insert === 'string' ? [...op.insert] : ['<marker>']))
+}
+
+describe('joining a block that lost its marker', () => {
+  /** A and B: `x` (typed by A into a paragraph B deleted: no marker of its own) and `second`. */
+  function markerless(): { net: Network; a: HeadlessEditor; b: HeadlessEditor } {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+    a.setDoc(paragraphs('', 'second'))
+    net.flush()
+    a.select(1)
+    a.type('x')
+    b.select(1)
+    b.press('Delete')
+    net.flush()
+    expect(shape(a)).toEqual(['paragraph:x', 'paragraph:second'])
+    expect(units(a).slice(0, 2)).toEqual(['x', '<marker>'])
+    return { net, a, b }
+  }
+
+  test('keeps its characters (writes a marker before them, does not type them again)', () => {
+    const { net, a } = markerless()
+    try {
+      const x = Y.createRelativePositionFromTypeIndex(a.ytext, 0) // the item of `x`
+      a.view.dispatch(a.state.tr.setSelection(TextSelection.create(a.state.doc, 4))) // start of `second`
+      a.press('Backspace')
+      net.flush()
+      expect(shape(a)).toEqual(['paragraph:xsecond'])
+      const at = Y.createAbsolutePositionFromRelativePosition(x, a.doc)!
+      expect(units(a)[at.index]).toBe('x')
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
