@@ -3,6 +3,10 @@
  *   npx tsx test/property/editor/structure-rates.ts [runs per seed, default 100]
  * Runs the same seeded scenarios on the block layout, on tandem's y-prosemirror option and on
  * stock y-prosemirror, and prints failures per binding grouped by the first check that failed.
+ * The checks are the property's end-state checks (converged, valid, view = Yjs content, nothing
+ * lost or doubled, runs whole, no boundary no one made); the per-step "view = Yjs content" check,
+ * which the block layout must also pass in CI, is left out: y-prosemirror keeps an empty
+ * fragment under a view's empty paragraph, which is not a structure failure.
  */
 import fc from 'fast-check'
 import type { Flavor } from './headless-editor.ts'
@@ -17,7 +21,7 @@ for (const flavor of ['blocks', 'tandem', 'stock'] as Flavor[]) {
   let failed = 0
   for (const s of scenarios) {
     try {
-      runScenario(s, Array(s.editors).fill(flavor))
+      runScenario(s, Array(s.editors).fill(flavor), undefined, false)
     } catch (error) {
       failed++
       const reason = String((error as Error).message)

@@ -5,46 +5,60 @@
  * by the vitest property and the failure-rate script (structure-rates.ts).
  */
 import fc from 'fast-check'
-import { Fragment, Slice, type Node as PMNode } from 'prosemirror-model'
-import { TextSelection, type Command } from 'prosemirror-state'
-import { baseKeymap, chainCommands, lift, setBlockType, toggleMark, wrapIn } from 'prosemirror-commands'
-import { liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list'
+import type * as Y from 'yjs'
+import type { Node as PMNode } from 'prosemirror-model'
 import { editorSchema as schema } from '../../../editor/schema.ts'
-import { undoCommand, redoCommand } from '../../../editor/undo-commands.ts'
 import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor } from './headless-editor.ts'
 
-const nodes = schema.nodes
-const item = nodes['list_item']!
+/**
+ * Keys, pressed through the editor's own key bindings (editor/keymap.ts, then ProseMirror's
+ * base keymap), with how often a scenario presses them.
+ */
+const KEYS: Array<[key: string, weight: number]> = [
+  ['Enter', 3], // splits the block (a list item in a list; a newline in a code block)
+  ['Backspace', 3], // deletes, or joins with the block before at a block start
+  ['Delete', 1], // deletes, or joins the next block at a block end
+  ['Shift-Enter', 1], // hard break (leaves a code block)
+  ['Tab', 1], // sinks a list item
+  ['Shift-Tab', 1], // lifts a list item
+  ['Mod-b', 1],
+  ['Mod-i', 1],
+  ['Mod-`', 1],
+  ['Mod-z', 2], // undo (this user's changes only)
+  ['Mod-Shift-z', 1], // redo
+  ['Mod-y', 1],
+  ['Shift-Ctrl-0', 1], // paragraph
+  ['Shift-Ctrl-1', 1], // headings
+  ['Shift-Ctrl-2', 1],
+  ['Shift-Ctrl-3', 1],
+  ['Mod-a', 1], // select all
+]
 
-/** The commands, as the editor binds them (editor/keymap.ts, editor/toolbar.ts). */
-const COMMANDS = {
-  enter: chainCommands(splitListItem(item), baseKeymap['Enter']!),
-  backspace: baseKeymap['Backspace']!,
-  delete: baseKeymap['Delete']!,
-  h1: setBlockType(nodes['heading']!, { level: 1 }),
-  h2: setBlockType(nodes['heading']!, { level: 2 }),
-  paragraph: setBlockType(nodes['paragraph']!),
-  code: setBlockType(nodes['code_block']!),
-  bullet: wrapInList(nodes['bullet_list']!),
-  ordered: wrapInList(nodes['ordered_list']!),
-  sink: sinkListItem(item),
-  lift: chainCommands(liftListItem(item), lift),
-  quote: (state, dispatch) => wrapIn(nodes['blockquote']!)(state, dispatch) || lift(state, dispatch),
-  bold: toggleMark(schema.marks['strong']!),
-  undo: undoCommand,
-  redo: redoCommand,
-} satisfies Record<string, Command>
+/** Toolbar buttons (editor/toolbar.ts) that have no key binding. */
+const BUTTONS: Array<[id: string, weight: number]> = [
+  ['bullet-list', 1],
+  ['ordered-list', 1],
+  ['blockquote', 1], // wraps, or lifts out of a blockquote
+  ['code-block', 1],
+  ['link', 1], // over a selection
+  ['h1', 1],
+]
 
-type CommandName = keyof typeof COMMANDS
+/** A block of the document a paste copies from. */
+const SOURCE_BLOCKS = ['paragraph', 'heading', 'bullet', 'ordered', 'quote', 'code', 'rule', 'image'] as const
+type SourceBlock = { type: (typeof SOURCE_BLOCKS)[number]; length: number; bold: boolean }
 
 export type Action =
   | { kind: 'type'; editor: number; count: number }
   | { kind: 'deliver'; link: number; count: number }
+  | { kind: 'sync' }
   | { kind: 'offline'; editor: number }
   | { kind: 'move'; editor: number; pick: number }
   | { kind: 'select'; editor: number; pick: number; span: number }
-  | { kind: 'paste'; editor: number; blocks: number }
-  | { kind: 'command'; editor: number; command: CommandName }
+  /** Copies `from`–`to` (picked among the source's text positions and its two ends) of a document of `blocks`, and pastes it. */
+  | { kind: 'paste'; editor: number; blocks: SourceBlock[]; from: number; to: number }
+  | { kind: 'key'; editor: number; key: string }
+  | { kind: 'button'; editor: number; id: string }
 
 export interface Scenario {
   editors: number
@@ -53,33 +67,31 @@ export interface Scenario {
 }
 
 const editorArb = fc.nat(3)
-const command = (name: CommandName, weight: number): { weight: number; arbitrary: fc.Arbitrary<Action> } => ({
-  weight,
-  arbitrary: fc.record({ kind: fc.constant('command' as const), editor: editorArb, command: fc.constant(name) }),
+const sourceBlockArb: fc.Arbitrary<SourceBlock> = fc.record({
+  type: fc.constantFrom(...SOURCE_BLOCKS),
+  length: fc.integer({ min: 0, max: 4 }),
+  bold: fc.boolean(),
 })
 
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ kind: fc.constant('type' as const), editor: editorArb, count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('deliver' as const), link: fc.nat(11), count: fc.integer({ min: 1, max: 5 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('sync' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('offline' as const), editor: editorArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('move' as const), editor: editorArb, pick: fc.nat(10_000) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('select' as const), editor: editorArb, pick: fc.nat(10_000), span: fc.integer({ min: 1, max: 12 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('paste' as const), editor: editorArb, blocks: fc.integer({ min: 1, max: 3 }) }) },
-  command('enter', 3),
-  command('backspace', 3),
-  command('delete', 1),
-  command('h1', 1),
-  command('h2', 1),
-  command('paragraph', 1),
-  command('code', 1),
-  command('bullet', 1),
-  command('ordered', 1),
-  command('sink', 1),
-  command('lift', 1),
-  command('quote', 1),
-  command('bold', 1),
-  command('undo', 1),
-  command('redo', 1),
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('select' as const), editor: editorArb, pick: fc.nat(10_000), span: fc.integer({ min: 1, max: 12 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('paste' as const),
+      editor: editorArb,
+      blocks: fc.array(sourceBlockArb, { minLength: 1, maxLength: 4 }),
+      from: fc.nat(10_000),
+      to: fc.nat(10_000),
+    }),
+  },
+  ...KEYS.map(([key, weight]) => ({ weight, arbitrary: fc.record({ kind: fc.constant('key' as const), editor: editorArb, key: fc.constant(key) }) })),
+  ...BUTTONS.map(([id, weight]) => ({ weight, arbitrary: fc.record({ kind: fc.constant('button' as const), editor: editorArb, id: fc.constant(id) }) })),
 )
 
 export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
@@ -87,6 +99,41 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   initial: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 4 }),
   actions: fc.array(actionArb, { minLength: 10, maxLength: 100 }),
 })
+
+/** The document a paste copies from, its text written with `fresh` characters. */
+function sourceDoc(blocks: SourceBlock[], fresh: () => string): PMNode {
+  const { nodes, marks } = schema
+  const text = (b: SourceBlock): PMNode[] => {
+    if (b.length === 0) return []
+    const t = Array.from({ length: b.length }, fresh).join('')
+    return [schema.text(t, b.bold ? [marks['strong']!.create()] : [])]
+  }
+  const para = (b: SourceBlock): PMNode => nodes['paragraph']!.create(null, text(b))
+  const item = (b: SourceBlock): PMNode => nodes['list_item']!.create(null, para(b))
+  return nodes['doc']!.create(
+    null,
+    blocks.map((b) => {
+      switch (b.type) {
+        case 'paragraph':
+          return para(b)
+        case 'heading':
+          return nodes['heading']!.create({ level: 2 }, text(b))
+        case 'bullet':
+          return nodes['bullet_list']!.create(null, item(b))
+        case 'ordered':
+          return nodes['ordered_list']!.create(null, item(b))
+        case 'quote':
+          return nodes['blockquote']!.create(null, para(b))
+        case 'code':
+          return nodes['code_block']!.create(null, b.length ? schema.text(Array.from({ length: b.length }, fresh).join('')) : [])
+        case 'rule':
+          return nodes['horizontal_rule']!.create()
+        case 'image':
+          return nodes['paragraph']!.create(null, [...text(b), nodes['image']!.create({ src: 'https://example.com/i.png' })])
+      }
+    }),
+  )
+}
 
 /** One editor's view: how many textblocks, and the index of the textblock each character is in. */
 interface Snapshot {
@@ -98,6 +145,8 @@ function snapshotOf(doc: PMNode): Snapshot {
   const at = new Map<string, number>()
   let blocks = 0
   doc.descendants((node) => {
+    // A horizontal rule is a block between the textblocks before and after it.
+    if (node.isBlock && node.isLeaf) blocks++
     if (!node.isTextblock) return true
     for (const ch of node.textContent) if (tracked(ch)) at.set(ch, blocks)
     blocks++
@@ -136,6 +185,19 @@ function charBeforeCaret(editor: HeadlessEditor): string | null {
   return ch && tracked(ch) ? ch : null
 }
 
+/** Runs `f` with `window.prompt` answering `answer` (the link button asks for an address). */
+function withPrompt<T>(answer: string, f: () => T): T {
+  const g = globalThis as { prompt?: (message?: string, value?: string) => string | null }
+  const saved = g.prompt
+  g.prompt = () => answer
+  try {
+    return f()
+  } finally {
+    if (saved) g.prompt = saved
+    else delete g.prompt
+  }
+}
+
 const name = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16)}`
 
 interface Run {
@@ -146,8 +208,12 @@ interface Run {
   seen: Array<Set<string>>
 }
 
-/** Runs `s` on editors of the given flavors; throws (with a reason) when a check fails. */
-export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string) => void): void {
+/**
+ * Runs `s` on editors of the given flavors; throws (with a reason) when a check fails. `log`
+ * traces every step (the documents and, on the block layout, the Y.Text); `checkEachStep` also
+ * checks after every step that the editor it changed shows exactly its Yjs content.
+ */
+export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string) => void, checkEachStep = true): void {
   const net = connectedEditors(s.editors, flavors)
   try {
     const editors = net.editors
@@ -181,26 +247,59 @@ export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string)
     }
     const inTextblock = (editor: HeadlessEditor): boolean => editor.state.selection.$head.parent.isTextblock && editor.state.selection.$anchor.parent.isTextblock
 
-    const show = (doc: PMNode): string => {
+    /** A document, compactly: `bullet_list(list_item(paragraph[0,1↵]) horizontal_rule)`; characters as hex offsets, ↵ a hard break, ▣ an image, \\n a newline. */
+    const show = (node: PMNode): string => {
+      if (node.isTextblock) {
+        const items: string[] = []
+        node.forEach((child) => {
+          if (child.isText) for (const c of child.text!) items.push(tracked(c) ? (c.codePointAt(0)! - FIRST).toString(16) : '\\n')
+          else items.push(child.type.name === 'hard_break' ? '↵' : '▣')
+        })
+        const attrs = node.type.name === 'heading' ? String(node.attrs['level']) : ''
+        return `${node.type.name}${attrs}[${items.join(',')}]`
+      }
+      if (node.isLeaf) return node.type.name
+      const inner: string[] = []
+      node.forEach((child) => inner.push(show(child)))
+      return node.type.name === 'doc' ? inner.join(' ') : `${node.type.name}(${inner.join(' ')})`
+    }
+    /** An editor's Y.Text, for logs: markers as `<type#client:clock>`, characters as in {@link show}. */
+    const layout = (editor: HeadlessEditor): string => {
+      if (!editor.blocks) return ''
       const out: string[] = []
-      doc.descendants((node, _pos, parent) => {
-        if (node.isTextblock) out.push(`${parent && parent.type.name !== 'doc' ? parent.type.name + '>' : ''}${node.type.name}:${[...node.textContent].map((c) => (tracked(c) ? (c.codePointAt(0)! - FIRST).toString(16) : '\\n')).join(',')}`)
-        return !node.isTextblock
-      })
-      return out.join(' | ')
+      for (let item = editor.ytext._start; item; item = item.right) {
+        if (item.deleted || !item.countable) continue
+        const content = item.content.getContent()
+        for (const c of content) {
+          if (typeof c === 'string') for (const ch of c) out.push(tracked(ch) ? (ch.codePointAt(0)! - FIRST).toString(16) : '\\n')
+          else if (c && typeof (c as { get?: unknown }).get === 'function') out.push(`<${String((c as Y.Map<unknown>).get('type'))}#${item.id.client}:${item.id.clock}>`)
+          else out.push('▣')
+        }
+      }
+      return out.join(' ')
+    }
+    /** After a change to `editor`'s document: its view shows exactly its Yjs content. */
+    const consistent = (editor: HeadlessEditor, after: string): void => {
+      if (!checkEachStep) return
+      const content = editor.fragmentDoc()
+      if (!editor.state.doc.eq(content)) throw new Error(`${editor.name}'s view does not show its Yjs content after ${after}: ${show(editor.state.doc)} vs ${show(content)}`)
+    }
+    /** Whether a delivery moved `writer`'s caret off the end of its open run (the run ends there). */
+    const caretMoved = (writer: number): void => {
+      const run = open[writer]
+      if (run && charBeforeCaret(editors[writer]!) !== run.chars[run.chars.length - 1]) endRun(writer)
     }
     for (const a of s.actions) {
       log?.(`${JSON.stringify(a)}`)
-      if (log) for (const editor of editors) log(`   ${editor.name}: ${show(editor.state.doc)}  caret ${editor.state.selection.from}-${editor.state.selection.to}`)
-      if (a.kind === 'deliver') {
+      if (log) for (const editor of editors) log(`   ${editor.name}: ${show(editor.state.doc)}  caret ${editor.state.selection.from}-${editor.state.selection.to}  ${layout(editor)}`)
+      if (a.kind === 'deliver' || a.kind === 'sync') {
         const links = net.pending().filter(([from, to]) => !offline[from] && !offline[to])
-        const link = links[a.link % Math.max(1, links.length)]
-        if (!link) continue
-        for (let i = 0; i < a.count; i++) net.deliver(link[0], link[1])
-        const writer = link[1]
-        const run = open[writer]
-        // The caret lost its place (what it followed was deleted or moved): the run ends here.
-        if (run && charBeforeCaret(editors[writer]!) !== run.chars[run.chars.length - 1]) endRun(writer)
+        const chosen = a.kind === 'sync' ? links : [links[a.link % Math.max(1, links.length)]].filter((l) => l !== undefined)
+        for (const [from, to] of chosen) {
+          for (let i = 0; i < (a.kind === 'sync' ? Infinity : a.count) && net.pending().some(([f, t]) => f === from && t === to); i++) net.deliver(from, to)
+          consistent(editors[to]!, `updates from ${editors[from]!.name}`)
+          caretMoved(to)
+        }
         continue
       }
       const e = a.editor % s.editors
@@ -224,27 +323,45 @@ export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string)
           open[e]!.chars.push(ch)
           open[e]!.seen.push(seen)
         }
+        consistent(editor, 'typing')
         continue
       }
       endRun(e)
       if (a.kind === 'move') {
         const positions = textPositions(editor.state.doc)
+        if (positions.length === 0) continue // only rules: no text to put a caret in
         editor.select(positions[a.pick % positions.length]!)
       } else if (a.kind === 'select') {
         const positions = textPositions(editor.state.doc)
+        if (positions.length === 0) continue
         const from = a.pick % positions.length
         editor.select(positions[from]!, positions[Math.min(positions.length - 1, from + a.span)]!)
       } else if (a.kind === 'paste') {
-        if (!inTextblock(editor)) continue
-        const blocks = Array.from({ length: a.blocks + 1 }, () => Array.from({ length: 3 }, fresh).join(''))
-        for (const b of blocks) for (const ch of b) written.add(ch)
-        const slice = new Slice(Fragment.from(paragraphs(...blocks).content), 1, 1)
-        local(e, () => editor.view.dispatch(editor.state.tr.replaceSelection(slice).scrollIntoView()))
+        const source = sourceDoc(a.blocks, fresh)
+        const ends = [0, ...textPositions(source), source.content.size]
+        const [from, to] = [ends[a.from % ends.length]!, ends[a.to % ends.length]!].sort((x, y) => x - y) as [number, number]
+        const slice = source.slice(from, to === from ? source.content.size : to)
+        const before = counts(editor.state.doc)
+        local(e, () => editor.paste(slice))
+        // What the paste put into the document is written (a paste can leave out what does not fit).
+        for (const [ch, n] of counts(editor.state.doc)) if (n > (before.get(ch) ?? 0) && !written.has(ch)) written.add(ch)
+        consistent(editor, 'a paste')
+      } else if (a.kind === 'key') {
+        local(e, () => editor.press(a.key))
+        consistent(editor, a.key)
       } else {
-        local(e, () => COMMANDS[a.command](editor.state, (tr) => editor.view.dispatch(tr)))
+        local(e, () => withPrompt(`https://example.com/${next}`, () => editor.toolbar(a.id)))
+        consistent(editor, `the ${a.id} button`)
       }
     }
     editors.forEach((_, e) => endRun(e))
+    if (log) {
+      // one update at a time, to show where things go
+      for (let link = net.pending()[0]; link; link = net.pending()[0]) {
+        net.deliver(link[0], link[1])
+        log(`deliver ${editors[link[0]]!.name} -> ${editors[link[1]]!.name}: ${show(editors[link[1]]!.state.doc)}  ${layout(editors[link[1]]!)}`)
+      }
+    }
     net.flush()
     if (log) for (const editor of editors) log(`final ${editor.name}: ${show(editor.state.doc)}`)
     check(editors, { written, removed, reinserted, snapshots, runs })
