@@ -9,7 +9,10 @@
  *   room's feed). `seq` is the journal's counter (16 hex digits), shared with the outbox, so a
  *   room's events have increasing but not consecutive numbers.
  * - `room\0<room>` → `{pruned, count}`: the highest seq of the room's feed deleted so far, and
- *   how many of its events are kept. A consumer of the room behind `pruned` missed something.
+ *   how many of its events are kept. A consumer of the room behind `pruned` missed something. A
+ *   room whose events were all pruned loses its record (so memory holds the rooms with events in
+ *   the window); for it, as for a room new to the log, the all-rooms mark stands in (a consumer
+ *   behind it gets a reset even if the room had nothing then: conservative).
  * - `meta\0pruned` → the highest seq deleted from the all-rooms feed.
  *
  * Pruning (at start and every minute): events older than the retention window go from both
@@ -130,7 +133,8 @@ export class FeedLog {
 
   /** Whether events after `seq` (of `room`, or of the all-rooms feed) were pruned. */
   behind(seq: number, room?: string): boolean {
-    return room === undefined ? this.globalPruned > seq : (this.rooms.get(room)?.pruned ?? 0) > seq
+    // A room without a record has no event kept: whatever it had is at or below the global mark.
+    return (room === undefined ? this.globalPruned : (this.rooms.get(room)?.pruned ?? this.globalPruned)) > seq
   }
 
   /**
@@ -139,7 +143,7 @@ export class FeedLog {
    */
   appendOps(event: FeedEvent): KvOp[] {
     const value = JSON.stringify(event)
-    const record = this.rooms.get(event.room) ?? { pruned: 0, count: 0 }
+    const record = this.rooms.get(event.room) ?? { pruned: this.globalPruned, count: 0 }
     record.count++
     this.rooms.set(event.room, record)
     this.globalCount++
@@ -233,7 +237,16 @@ export class FeedLog {
         if (event.seq > this.globalPruned) this.globalPruned = event.seq
       }
       this.globalCount -= drop.length
-      for (const name of touched) ops.push({ type: 'put', key: roomKey(name), value: JSON.stringify(this.rooms.get(name)) })
+      for (const name of touched) {
+        // A room with no event left needs no record (see behind): memory holds the rooms with events in the window.
+        const record = this.rooms.get(name)!
+        if (record.count === 0 && record.pruned <= this.globalPruned) {
+          this.rooms.delete(name)
+          ops.push({ type: 'del', key: roomKey(name) })
+        } else {
+          ops.push({ type: 'put', key: roomKey(name), value: JSON.stringify(record) })
+        }
+      }
       ops.push({ type: 'put', key: PRUNED_KEY, value: String(this.globalPruned) })
       await this.journal.commit(ops)
       if (drop.length < page.length || page.length < 1024) break
