@@ -18,15 +18,14 @@ import { authorOf, httpOrigin, type Author } from '../room/author.ts'
 import type { RouteModule } from '../http/http-api.ts'
 import { enqueueVersionCreated } from '../integrations/index.ts'
 import { ChangeAuthors, type Attribution, type VersionAuthor } from './authors.ts'
-import { capture, deletedRangesOf } from './capture.ts'
+import { capture, type Capture, type Head } from './capture.ts'
 import type { DeletedRanges } from '../wire/protocol.ts'
 import { LevelKv, MemoryKv } from './history-kv.ts'
 import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
-import { buildDoc, chainStart } from './rebuild.ts'
-import { scratchDocToJson } from '../http/doc-json.ts'
-import { restoreUpdate } from './restore.ts'
-import { rewrite, toRemove, type Retention, type Stored } from './retention.ts'
-import { diffVersions, type DiffResult } from './diff.ts'
+import { chainStart } from './rebuild.ts'
+import { toRemove, type Retention, type Stored } from './retention.ts'
+import type { DiffResult } from './diff.ts'
+import { HistoryCompute } from './history-compute.ts'
 import { historyRoutes, type HistoryApi } from './history-routes.ts'
 import { publicVersion } from './public-version.ts'
 
@@ -115,6 +114,8 @@ export class History implements HistoryApi {
   private ctx: HistoryContext | null = null
   private stopped = false
   private sweep: NodeJS.Timeout | null = null
+  /** Where document-sized work runs (a worker thread). */
+  private readonly compute = new HistoryCompute()
 
   constructor(options: HistoryOptions) {
     this.options = options
@@ -156,6 +157,7 @@ export class History implements HistoryApi {
       state.timer = null
     }
     await Promise.all([...this.states.values()].map((s) => s.queue.catch(() => undefined)))
+    await this.compute.close()
     await this.store?.close()
   }
 
@@ -203,12 +205,7 @@ export class History implements HistoryApi {
     const loaded = await this.ensureLoaded(state)
     if (!loaded.head || loaded.headDs) return loaded
     const chain = await this.chain(state.name, loaded.versions, loaded.versions.length - 1)
-    const doc = buildDoc(chain, false)
-    try {
-      loaded.headDs = deletedRangesOf(doc)
-    } finally {
-      doc.destroy()
-    }
+    loaded.headDs = await this.compute.run('deletions', chain)
     return loaded
   }
 
@@ -242,18 +239,13 @@ export class History implements HistoryApi {
     if (state.timer) clearTimeout(state.timer)
     state.timer = null
     if (!state.dirty || this.stopped) return
-    // The doc goes with the room: its state is taken now, the version from a copy of it.
+    // The doc goes with the room: its state is taken now, the version (in the worker) from a copy of it.
     const snapshot = room.encodeStateAsUpdate()
     state.dirty = false
     void this.enqueue(state, async () => {
-      await this.ensureHead(state)
-      const doc = buildDoc([snapshot], true)
-      let taken: Taken | null
-      try {
-        taken = this.take(state, doc, { kind: 'edit' })
-      } finally {
-        doc.destroy()
-      }
+      const loaded = await this.ensureHead(state)
+      const captured = await this.compute.run('capture', snapshot, this.headOf(loaded), this.checkpointDue(loaded.versions))
+      const taken = this.taken(state, captured, { kind: 'edit' })
       if (taken) await this.persist(state, null, [taken])
     }).catch((error: unknown) => this.ctx?.logger.error({ room: room.name, err: error }, 'history: recording a version at unload failed'))
   }
@@ -361,10 +353,19 @@ export class History implements HistoryApi {
    * null when nothing changed since the head. Its authors are the changes' since the last version.
    */
   private take(state: RoomState, doc: Y.Doc, options: TakeOptions): Taken | null {
-    const loaded = state.loaded!
-    const { head, versions } = loaded
-    const taken = capture(doc, head ? { id: head.id, state: { sv: head.sv, ds: loaded.headDs ?? new Map() } } : null, this.checkpointDue(versions))
+    const taken = capture(doc, this.headOf(state.loaded!), this.checkpointDue(state.loaded!.versions))
     if (state.room?.doc === doc) state.dirty = false
+    return this.taken(state, taken, options)
+  }
+
+  /** The head to take the next version against. */
+  private headOf(loaded: Loaded): Head | null {
+    return loaded.head ? { id: loaded.head.id, state: { sv: loaded.head.sv, ds: loaded.headDs ?? new Map() } } : null
+  }
+
+  /** The records of a captured version (see {@link take}). */
+  private taken(state: RoomState, taken: Capture | null, options: TakeOptions): Taken | null {
+    const { versions } = state.loaded!
     if (!taken) return null
     const { authors, attribution } = state.changes.take()
     const seq = (versions[versions.length - 1]?.seq ?? -1) + 1
@@ -427,7 +428,7 @@ export class History implements HistoryApi {
     const [entries, attributions] = await Promise.all([store.entries(state.name, from, to), store.attributions(state.name, from, to)])
     const stored = new Map<number, Stored>()
     for (const [seq, entry] of entries) stored.set(seq, { entry, attribution: attributions.get(seq) })
-    const { ops, kept } = rewrite(state.name, versions, remove, stored)
+    const { ops, kept } = await this.compute.run('rewrite', state.name, [...versions], remove, stored)
     await store.write(ops)
     if (state.loaded) state.loaded = { ...state.loaded, versions: kept }
     this.ctx?.logger.debug({ room: state.name, removed: remove.size, kept: kept.length }, 'history: retention')
@@ -458,23 +459,16 @@ export class History implements HistoryApi {
 
   /** Version `id`'s state as one update (its chain merged, not applied), or null when there is no such version. */
   state(name: string, id: string): Promise<Uint8Array | null> {
-    return this.withChain(name, id, (chain) => (chain.length === 1 ? chain[0]! : Y.mergeUpdates(chain)))
+    return this.withChain(name, id, (chain) => this.compute.run('merge', chain))
   }
 
   /** Version `id` as JSON (what `GET /api/rooms/:room` answers for a room), or null when there is no such version. */
   json(name: string, id: string): Promise<Record<string, unknown> | null> {
-    return this.withChain(name, id, (chain) => {
-      const doc = buildDoc(chain, false)
-      try {
-        return scratchDocToJson(doc)
-      } finally {
-        doc.destroy()
-      }
-    })
+    return this.withChain(name, id, (chain) => this.compute.run('json', chain))
   }
 
   /** Runs `use` on the entries that rebuild version `id` (in the room's queue); null when there is no such version. */
-  private withChain<T>(name: string, id: string, use: (chain: Uint8Array[]) => T): Promise<T | null> {
+  private withChain<T>(name: string, id: string, use: (chain: Uint8Array[]) => Promise<T>): Promise<T | null> {
     const state = this.stateOf(name)
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureLoaded(state)
@@ -495,7 +489,8 @@ export class History implements HistoryApi {
       const first = versions[start]!.seq
       const last = versions[Math.max(from, to)]!.seq
       const [entries, attributions] = await Promise.all([this.store!.entries(name, first, last), this.store!.attributions(name, first, last)])
-      return { ...diffVersions({ versions, from, to, entries, attributions, chainStart: start }), from: versions[from]!, to: versions[to]! }
+      const diff = await this.compute.run('diff', { versions, from, to, entries, attributions, chainStart: start })
+      return { ...diff, from: versions[from]!, to: versions[to]! }
     })
   }
 
@@ -533,9 +528,16 @@ export class History implements HistoryApi {
       const index = versions.findIndex((v) => v.id === id)
       if (index < 0) return null
       const chain = await this.chain(room.name, versions, index)
-      // From here to the write, synchronous: no update can come between the two versions and the restore.
+      // The state just before the restore becomes a version, and the restore is computed against it
+      // in the worker; updates that arrive meanwhile are concurrent with the restore: they stay.
       const before = this.take(state, room.doc, { kind: 'edit' })
-      const update = restoreUpdate(chain, room.doc)
+      let update: Uint8Array | null
+      try {
+        update = await this.compute.run('restore', chain, Y.encodeStateAsUpdate(room.doc))
+      } catch (error) {
+        if (before) await this.persist(state, room, [before])
+        throw error
+      }
       let after: Taken | null = null
       if (update) {
         room.applyUpdate(update, httpOrigin(by))
