@@ -13,7 +13,8 @@
  *   room whose events were all pruned loses its record (so memory holds the rooms with events in
  *   the window); for it, as for a room new to the log, the all-rooms mark stands in (a consumer
  *   behind it gets a reset even if the room had nothing then: conservative).
- * - `meta\0pruned` → the highest seq deleted from the all-rooms feed.
+ * - `meta\0pruned` → the highest seq deleted from the all-rooms feed; `meta\0count` → how many
+ *   events it keeps (written with each batch).
  *
  * Pruning (at start and every minute): events older than the retention window go from both
  * feeds; past `maxEvents`, a room's oldest events go from its feed, and the oldest events of all
@@ -40,6 +41,7 @@ export interface FeedEvent {
 
 const LOG_KEY = `meta${SEP}log`
 const PRUNED_KEY = `meta${SEP}pruned`
+const COUNT_KEY = `meta${SEP}count`
 const EV = `ev${SEP}`
 const ROOM = `room${SEP}`
 const evKey = (seq: number): string => EV + seqKey(seq)
@@ -100,14 +102,7 @@ export class FeedLog {
       await store.batch([{ type: 'put', key: LOG_KEY, value: logId }])
     }
     const pruned = Number((await store.get(PRUNED_KEY)) ?? 0)
-    let count = 0
-    // Counting the kept events once at start (keys only would do; values are small).
-    for (let from: string | undefined; ; ) {
-      const page = await store.range({ ...(from === undefined ? { gte: EV } : { gt: from }), lt: under(EV).lt, limit: 4096 })
-      count += page.length
-      if (page.length < 4096) break
-      from = page[page.length - 1]![0]
-    }
+    const count = Number((await store.get(COUNT_KEY)) ?? 0)
     const log = new FeedLog(store, journal, logId, retention, pruned, count)
     for (const [key, value] of await store.range(under(ROOM))) log.rooms.set(key.slice(ROOM.length), JSON.parse(value) as RoomRecord)
     return log
@@ -154,6 +149,7 @@ export class FeedLog {
       { type: 'put', key: evKey(event.seq), value },
       { type: 'put', key: revPrefix(event.room) + seqKey(event.seq), value },
       { type: 'put', key: roomKey(event.room), value: JSON.stringify(record) },
+      { type: 'put', key: COUNT_KEY, value: String(this.globalCount) },
     ]
   }
 
@@ -247,7 +243,7 @@ export class FeedLog {
           ops.push({ type: 'put', key: roomKey(name), value: JSON.stringify(record) })
         }
       }
-      ops.push({ type: 'put', key: PRUNED_KEY, value: String(this.globalPruned) })
+      ops.push({ type: 'put', key: PRUNED_KEY, value: String(this.globalPruned) }, { type: 'put', key: COUNT_KEY, value: String(this.globalCount) })
       await this.journal.commit(ops)
       if (drop.length < page.length || page.length < 1024) break
     }
