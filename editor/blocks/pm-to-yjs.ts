@@ -8,7 +8,8 @@
  *   (node identity, then `eq`); unchanged children are not walked;
  * - the window's old units (read from the Y.Text) and new tokens are aligned unit by unit:
  *   characters match characters with the same text, markers match markers, leaves match leaves
- *   of the same type; a single `ReplaceStep` pins the alignment to where the step happened, so
+ *   of the same type; a single `ReplaceStep` or `ReplaceAroundStep` pins the alignment to where the
+ *   step happened (nothing before its `from` or after its `to` changed), so
  *   typing `a` before an `a` is written before it (the y-prosemirror diff put it after);
  * - aligned characters whose marks changed are formatted, aligned markers whose type, attributes
  *   or parents changed are updated in place, unaligned old units are deleted, unaligned new
@@ -21,9 +22,9 @@
  */
 import * as Y from 'yjs'
 import type { Node as PMNode } from 'prosemirror-model'
-import { ReplaceStep, type Step } from 'prosemirror-transform'
+import { ReplaceAroundStep, ReplaceStep, type Step } from 'prosemirror-transform'
 import { createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
-import { flatIndex, flatSize, toTokens } from './traversal.ts'
+import { flatIndex, flatSize, fromTokens, toTokens } from './traversal.ts'
 import { applyOps, type DeltaOp } from './yjs-writes.ts'
 
 /** One unit of the sequence: a character, a marker or an inline leaf. */
@@ -34,7 +35,7 @@ type Unit =
 
 /** Options of {@link writeChange}. */
 export interface WriteOptions {
-  /** The transaction's steps (a single ReplaceStep pins the alignment). */
+  /** The transaction's steps (a single ReplaceStep or ReplaceAroundStep pins the alignment). */
   steps?: readonly Step[]
   /** New container ids (default: random). */
   newId?: () => string
@@ -176,13 +177,43 @@ function pushOp(ops: DeltaOp[], op: DeltaOp): void {
 }
 
 /**
+ * New markers (indices of `next`) the Y.Text already implies: a paragraph whose text has no
+ * marker of its own (its marker was deleted by someone else, or it is text after a rule's
+ * marker) reads as that paragraph (`layout.ts`, "Reading"), and a local edit of it (typing,
+ * joining the next block into it) would otherwise write its marker. Two people editing it at
+ * once would each write one: an empty block no one made. Such a marker is left out when the
+ * block is exactly what the reader makes there: a paragraph whose first unit is a kept
+ * character or leaf, at the start of the text (no parents) or right after a kept rule's marker
+ * (the rule's parents).
+ */
+function impliedMarkers(old: readonly Unit[], next: readonly Unit[], pairs: readonly number[], index: number, after: PMNode): Set<number> {
+  const out = new Set<number>()
+  const schema = after.type.schema
+  next.forEach((unit, j) => {
+    if (unit.kind !== 'block' || pairs[j] !== -1 || unit.block.type !== 'paragraph' || Object.keys(unit.block.attrs).length > 0) return
+    const o = pairs[j + 1] ?? -1
+    if (o < 0 || old[o]!.kind === 'block') return
+    if (o === 0) {
+      if (j === 0 && index === 0 && unit.block.parents.length === 0) out.add(j)
+      return
+    }
+    const rule = old[o - 1]!
+    const ruleNext = next[j - 1]
+    if (rule.kind !== 'block' || pairs[j - 1] !== o - 1 || ruleNext?.kind !== 'block') return
+    const type = schema.nodes[ruleNext.block.type]
+    if (type?.isBlock && type.isLeaf && jsonEqual(ruleNext.block.parents, unit.block.parents)) out.add(j)
+  })
+  return out
+}
+
+/**
  * Index range of the changed top-level children: [start, endBefore) → [start, endAfter). With a
- * single ReplaceStep, the range covers at least the children the step touched: comparing
+ * single replace step, the range covers at least the children the step touched: comparing
  * children alone cannot tell a new empty paragraph from the equal one next to it (Enter at the end
  * of a block followed by someone else's empty block), and the new one must be written where the
  * step put it.
  */
-function changedWindow(before: PMNode, after: PMNode, step?: ReplaceStep): { start: number; endBefore: number; endAfter: number } | null {
+function changedWindow(before: PMNode, after: PMNode, step?: ReplaceStep | ReplaceAroundStep): { start: number; endBefore: number; endAfter: number } | null {
   const nb = before.childCount
   const na = after.childCount
   let start = 0
@@ -207,7 +238,10 @@ function changedWindow(before: PMNode, after: PMNode, step?: ReplaceStep): { sta
  */
 export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans: readonly number[], options: WriteOptions = {}, origin: unknown = null): number[] {
   const single = options.steps?.length === 1 ? options.steps[0] : undefined
-  const step = single instanceof ReplaceStep ? single : undefined
+  // A ReplaceAroundStep (wrap, lift, a delete across nesting levels) pins it too: without the pin,
+  // a delete of nested items aligned the kept item's marker with the first deleted item's marker
+  // and deleted the kept one, so text typed concurrently before it joined that item.
+  const step = single instanceof ReplaceStep || single instanceof ReplaceAroundStep ? single : undefined
   const window = changedWindow(before, after, step)
   if (!window) return [...spans]
   let { start, endBefore, endAfter } = window
@@ -222,7 +256,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   const old = unitsOf(readRange(ytext, index, oldLength))
   const next = unitsOf(toTokens(after, (_node, pos) => `?${pos}`, start, endAfter))
 
-  // A single ReplaceStep pins the alignment: nothing before its start or after its end changed.
+  // A single replace step pins the alignment: nothing before its start or after its end changed.
   let prefixCap = Infinity
   let suffixCap = Infinity
   if (step) {
@@ -233,6 +267,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   }
   const pairs = align(old, next, prefixCap, suffixCap)
   assignIds(next, old, pairs, options.newId ?? randomId)
+  const implied = impliedMarkers(old, next, pairs, index, after)
 
   const matched = new Array<number>(old.length).fill(-1)
   pairs.forEach((o, j) => o >= 0 && (matched[o] = j))
@@ -251,7 +286,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
       pushOp(ops, { delete: 1 })
       o++
     } else if (j < next.length && pairs[j] === -1) {
-      insertNew(j)
+      if (!implied.has(j)) insertNew(j)
       j++
     } else {
       const a = old[o]!
@@ -275,7 +310,8 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   }, origin)
 
   const out = spans.slice(0, start)
-  for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))
+  if (implied.size > 0) out.push(...fromTokens(after.type.schema, readRange(ytext, index, next.length - implied.size)).spans)
+  else for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))
   for (let i = endBefore; i < before.childCount; i++) out.push(spans[i] ?? flatSize(before.child(i)))
   return out
 }

@@ -11,6 +11,10 @@
  *    block: the writer kept the next block's marker and deleted and retyped the text (new Yjs
  *    items), so text another person typed after it concurrently came out before it, in another
  *    block. The writer now keeps characters before markers when it aligns old and new units.
+ * 3. Such a block (no marker of its own: text at the start of the Y.Text, or after a rule's
+ *    marker) typed into or joined by two people at once: each wrote the marker the ProseMirror
+ *    block has, and the two markers made an empty paragraph no one created. The writer no longer
+ *    writes a marker the Y.Text already implies.
  */
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
@@ -110,7 +114,7 @@ describe('joining a block that lost its marker', () => {
     return { net, a, b }
   }
 
-  test('keeps its characters (writes a marker before them, does not type them again)', () => {
+  test('keeps its characters (does not type them again)', () => {
     const { net, a } = markerless()
     try {
       const x = Y.createRelativePositionFromTypeIndex(a.ytext, 0) // the item of `x`
@@ -120,6 +124,53 @@ describe('joining a block that lost its marker', () => {
       expect(shape(a)).toEqual(['paragraph:xsecond'])
       const at = Y.createAbsolutePositionFromRelativePosition(x, a.doc)!
       expect(units(a)[at.index]).toBe('x')
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('typed into by one while another joins the next block into it: one paragraph, text in order', () => {
+    const { net, a, b } = markerless()
+    try {
+      a.view.dispatch(a.state.tr.setSelection(TextSelection.create(a.state.doc, 4))) // start of `second`
+      a.press('Backspace')
+      b.select(2) // after x
+      b.type('!')
+      net.flush()
+      expect(shape(a)).toEqual(['paragraph:x!second'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('typed into by two at once: still one paragraph (neither writes the marker the text implies)', () => {
+    const { net, a, b } = markerless()
+    try {
+      a.select(2)
+      a.type('a')
+      b.select(1)
+      b.type('b')
+      net.flush()
+      expect(shape(a)).toEqual(['paragraph:bxa', 'paragraph:second'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('the paragraph read after a rule, edited by two at once', () => {
+  test('stays one paragraph', () => {
+    const { net, a, b } = ruleThenRepairedParagraph()
+    try {
+      a.select(3) // after x
+      a.type('a')
+      b.select(2) // before x
+      b.type('b')
+      net.flush()
+      expect(shape(a)).toEqual(['horizontal_rule:', 'paragraph:bxa', 'paragraph:'])
       expectConsistent(net)
     } finally {
       net.destroy()
