@@ -356,3 +356,190 @@ describe('the issue\u2019s table: Ada types " AAA" offline at the end of paragra
     expect(doc).toEqual([p('first line'), p(' AAA')])
   })
 })
+
+describe('the README\u2019s concurrency table, Ada offline and Bob online', () => {
+  test('split vs split at the same point: one extra block, each writer\u2019s word after their own Enter', async () => {
+    const pr = await pair('split-split')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAt(page, 1, 6)
+        await keys(page, 'Enter')
+        await page.keyboard.type('AAA', { delay: KEY_DELAY })
+      },
+      async (page) => {
+        await caretAt(page, 1, 6)
+        await keys(page, 'Enter')
+        await page.keyboard.type('BBB', { delay: KEY_DELAY })
+      },
+      [p('first line'), p('second'), p('AAA line')],
+      [p('first line'), p('second'), p('BBB line')],
+    )
+    expectOneOf(doc, [
+      [p('first line'), p('second'), p('AAA'), p('BBB line')],
+      [p('first line'), p('second'), p('BBB'), p('AAA line')],
+    ])
+  })
+
+  test('split vs join of the same boundary: still two blocks, both words once', async () => {
+    const pr = await pair('split-join')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAt(page, 1, 0)
+        await keys(page, 'Backspace')
+        await page.keyboard.type('AAA', { delay: KEY_DELAY })
+      },
+      async (page) => {
+        await caretAt(page, 1, 0)
+        await keys(page, 'Enter')
+        await page.keyboard.type('BBB', { delay: KEY_DELAY })
+      },
+      [p('first lineAAAsecond line')],
+      [p('first line'), p(), p('BBBsecond line')],
+    )
+    // The join deleted the marker of "second line"; Bob's Enter wrote one more marker there. Where
+    // Bob's marker went against Ada's word (both follow "first line") is Yjs's client-id order.
+    expectOneOf(doc, [
+      [p('first lineAAA'), p('BBBsecond line')],
+      [p('first line'), p('AAABBBsecond line')],
+    ])
+  })
+
+  test('two joins of one boundary: one join, both words at the join point', async () => {
+    const pr = await pair('join-join')
+    const join = (word: string) => async (page: Page): Promise<void> => {
+      await caretAt(page, 1, 0)
+      await keys(page, 'Backspace')
+      await page.keyboard.type(word, { delay: KEY_DELAY })
+    }
+    const doc = await offlineRound(pr, join('AAA'), join('BBB'), [p('first lineAAAsecond line')], [p('first lineBBBsecond line')])
+    expectOneOf(doc, [[p('first lineAAABBBsecond line')], [p('first lineBBBAAAsecond line')]])
+  })
+
+  test('H1 vs H2 at once: the write of the greater client id wins in both tabs, both words kept', async () => {
+    const pr = await pair('h1-h2')
+    const heading = (level: number, type: (page: Page) => Promise<void>) => async (page: Page): Promise<void> => {
+      await caretAt(page, 1, 3)
+      await keys(page, `Control+Shift+Digit${level}`)
+      await type(page)
+    }
+    const doc = await offlineRound(
+      pr,
+      heading(1, typeAtEndOf(1, ' AAA')),
+      heading(2, typeAt(1, 0, 'BBB ')),
+      [p('first line'), h(1, 'second line AAA')],
+      [p('first line'), h(2, 'BBB second line')],
+    )
+    const [ada, bob] = await Promise.all([pr.a, pr.b].map((page) => page.evaluate(() => window.tandem!.editor.doc.clientID)))
+    expect(doc).toEqual([p('first line'), h(ada! > bob! ? 1 : 2, 'BBB second line AAA')])
+  })
+
+  test('wrap vs split inside the wrapped range: the new block keeps what its writer saw, the list reads as two', async () => {
+    const pr = await pair('wrap-split', docOf(para('one'), para('two words'), para('three')))
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAt(page, 1, 3)
+        await keys(page, 'Enter')
+        await page.keyboard.type('AAA', { delay: KEY_DELAY })
+      },
+      async (page) => {
+        await caretAt(page, 1, 1)
+        await selectTo(page, 1, 2, 2)
+        await toolbar(page, 'bullet-list')
+      },
+      [p('one'), p('two'), p('AAA words'), p('three')],
+      [p('one'), ul(li(p('two words')), li(p('three')))],
+    )
+    expect(doc).toEqual([p('one'), ul(li(p('two'))), p('AAA words'), ul(li(p('three')))])
+  })
+
+  test('delete a whole block vs type inside it: the typed word survives in the block before', async () => {
+    const pr = await pair('delete-block', docOf(para('one'), para('two'), para('three')))
+    const doc = await offlineRound(
+      pr,
+      typeAt(1, 2, 'AAA'),
+      async (page) => {
+        await caretAt(page, 0, 3)
+        await selectTo(page, 1, 1, 3)
+        await keys(page, 'Backspace')
+      },
+      [p('one'), p('twAAAo'), p('three')],
+      [p('one'), p('three')],
+    )
+    expect(doc).toEqual([p('oneAAA'), p('three')])
+  })
+
+  test('nested-list insert vs delete of the nested items: the new item survives, its nested list re-opened', async () => {
+    const nested = docOf(bullets(item(para('a'), bullets(item(para('b')), item(para('c')))), item(para('d'))))
+    const pr = await pair('nested', nested)
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAtEnd(page, 2)
+        await keys(page, 'Enter')
+        await page.keyboard.type('AAA', { delay: KEY_DELAY })
+      },
+      async (page) => {
+        await caretAt(page, 0, 1)
+        await selectTo(page, 2, 2, 1)
+        await keys(page, 'Backspace')
+      },
+      [ul(li(p('a'), ul(li(p('b')), li(p('c')), li(p('AAA')))), li(p('d')))],
+      [ul(li(p('a')), li(p('d')))],
+    )
+    expect(doc).toEqual([ul(li(p('a'), ul(li(p('AAA')))), li(p('d')))])
+  })
+
+  test('Enter at the end of a block vs typing at that end: the typed word once, whole, at one of the two ends', async () => {
+    const pr = await pair('enter-end')
+    const doc = await offlineRound(
+      pr,
+      typeAtEndOf(1, ' AAA'),
+      async (page) => {
+        await caretAtEnd(page, 1)
+        await keys(page, 'Enter')
+        await page.keyboard.type('BBB', { delay: KEY_DELAY })
+      },
+      [p('first line'), p('second line AAA')],
+      [p('first line'), p('second line'), p('BBB')],
+    )
+    expectOneOf(doc, [
+      [p('first line'), p('second line AAA'), p('BBB')],
+      [p('first line'), p('second line'), p('BBB AAA')],
+    ])
+  })
+
+  test('Enter inside a bold run while the other types bold inside it: both halves bold, the word whole', async () => {
+    const pr = await pair('bold-enter', docOf(para('first line'), para(bold('boldword'))))
+    const doc = await offlineRound(
+      pr,
+      typeAt(1, 2, 'AAA'),
+      async (page) => {
+        await caretAt(page, 1, 4)
+        await keys(page, 'Enter')
+      },
+      [p('first line'), p(b('boAAAldword'))],
+      [p('first line'), p(b('bold')), p(b('word'))],
+    )
+    expect(doc).toEqual([p('first line'), p(b('boAAAld')), p(b('word'))])
+  })
+
+  test('adjacent lists made at once stay two lists, each writer\u2019s word in its own item', async () => {
+    const pr = await pair('adjacent-lists', docOf(para('first line'), para('second line'), para('third line')))
+    const wrap = (index: number, word: string) => async (page: Page): Promise<void> => {
+      await caretAt(page, index, 3)
+      await toolbar(page, 'bullet-list')
+      await typeAtEndOf(index, word)(page)
+    }
+    const doc = await offlineRound(
+      pr,
+      wrap(1, ' AAA'),
+      wrap(2, ' BBB'),
+      [p('first line'), ul(li(p('second line AAA'))), p('third line')],
+      [p('first line'), p('second line'), ul(li(p('third line BBB')))],
+    )
+    expect(doc).toEqual([p('first line'), ul(li(p('second line AAA'))), ul(li(p('third line BBB')))])
+  })
+})
