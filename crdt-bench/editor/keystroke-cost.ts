@@ -68,11 +68,12 @@ function costOf(samples: PageCost[]): PageCost {
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz'
+let runs = 0
 
-async function openAll(browser: Browser, site: BenchSite, chars: number): Promise<OpenPage[]> {
+async function openAll(browser: Browser, site: BenchSite, chars: number, kinds: readonly PageKind[]): Promise<OpenPage[]> {
   const pages: OpenPage[] = []
-  const tag = `${chars}-${process.pid}`
-  for (const kind of PAGE_KINDS) {
+  const tag = `${chars}-${process.pid}-${++runs}`
+  for (const kind of kinds) {
     const room = `bench-cost-${kind.replace(' ', '-')}-${tag}`
     let p: MeasuredPage
     let layout: Layout | null = null
@@ -144,14 +145,22 @@ async function oneRemoteKey(page: OpenPage, paragraph: number, offset: number, c
 
 /**
  * Measures `keys` typed keys per page and `remoteKeys` remote keys per editor page at document
- * size `chars` (after `warmup` keys of each).
+ * size `chars` (after `warmup` keys of each), on the pages `kinds` (default all).
  */
-export async function measureChromiumCosts(browser: Browser, site: BenchSite, chars: number, keys: number, remoteKeys: number, warmup = 20): Promise<ChromiumCosts> {
-  const pages = await openAll(browser, site, chars)
+export async function measureChromiumCosts(
+  browser: Browser,
+  site: BenchSite,
+  chars: number,
+  keys: number,
+  remoteKeys: number,
+  warmup = 20,
+  kinds: readonly PageKind[] = PAGE_KINDS,
+): Promise<ChromiumCosts> {
+  const pages = await openAll(browser, site, chars, kinds)
   try {
     const BLOCK = 5
-    const typed = new Map<PageKind, PageCost[]>(PAGE_KINDS.map((k) => [k, []]))
-    const pressed = new Map<PageKind, number>(PAGE_KINDS.map((k) => [k, 0]))
+    const typed = new Map<PageKind, PageCost[]>(kinds.map((k) => [k, []]))
+    const pressed = new Map<PageKind, number>(kinds.map((k) => [k, 0]))
     for (let done = -warmup; done < keys; done += BLOCK) {
       for (const page of pages) {
         for (let i = 0; i < BLOCK; i++) {
@@ -182,7 +191,7 @@ export async function measureChromiumCosts(browser: Browser, site: BenchSite, ch
     return {
       chars,
       keys,
-      typed: Object.fromEntries(PAGE_KINDS.map((k) => [k, costOf(typed.get(k)!)])) as Record<PageKind, PageCost>,
+      typed: Object.fromEntries(kinds.map((k) => [k, costOf(typed.get(k)!)])) as Record<PageKind, PageCost>,
       remote: Object.fromEntries([...remote].map(([k, v]) => [k, costOf(v)])) as Record<'prosemirror' | Layout, PageCost>,
     }
   } finally {

@@ -26,6 +26,8 @@ export interface BenchMountOptions {
    * the milliseconds from `mountEditor` to the editor showing the room's `chars` characters.
    */
   open?: boolean
+  /** `mountEditor`'s `persistence` (IndexedDB); default true. For the profiler's what-ifs. */
+  persistence?: boolean
 }
 
 declare global {
@@ -70,7 +72,7 @@ function frameUntil(check: () => boolean): Promise<void> {
   })
 }
 
-window.benchMount = async ({ mode, chars, relay, room, open }) => {
+window.benchMount = async ({ mode, chars, relay, room, open, persistence }) => {
   const element = document.querySelector<HTMLElement>('#editor')
   if (!element) throw new Error('no #editor')
   const json = benchDocJSON(chars)
@@ -94,6 +96,7 @@ window.benchMount = async ({ mode, chars, relay, room, open }) => {
       user: { name: 'Bench', color: '#16a34a' },
       layout: mode,
       ...(open ? {} : { initialContent: json }),
+      ...(persistence === false ? { persistence: false } : {}),
     })
     await frameUntil(() => editor.synced && editor.view.state.doc.childCount >= json.content.length)
     openMs = performance.now() - started

@@ -15,6 +15,7 @@
  *   --compare N                     first, N keys on the page and N on ProseMirror alone (another
  *                                   renderer), alternating, without profiling: their p50s and ratio
  *   --alone                         no second user in the room
+ *   --no-indexeddb                  (bench page) mount the editor without IndexedDB persistence
  *   --css 'RULES'                   add a stylesheet to the page first (to test what a style costs)
  *   --out FILE                      also write the raw .cpuprofile (open it in DevTools)
  */
@@ -109,6 +110,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     css: { type: 'string' },
     alone: { type: 'boolean', default: false },
+    'no-indexeddb': { type: 'boolean', default: false },
     profile: { type: 'string', default: 'cpu' },
     compare: { type: 'string', default: '0' },
   },
@@ -122,7 +124,14 @@ try {
   const room = `profile-${values.page}-${layout}-${process.pid}`
   let p: MeasuredPage
   if (values.page === 'demo') p = await openDemoPage(browser, site.httpUrl, site.relayUrl, room, layout, { name: 'A', color: '#e11d48' }, chars)
-  else p = await openBenchPage(browser, site.httpUrl, { mode: values.page === 'prosemirror' ? 'prosemirror' : layout, chars, relay: site.relayUrl, room })
+  else
+    p = await openBenchPage(browser, site.httpUrl, {
+      mode: values.page === 'prosemirror' ? 'prosemirror' : layout,
+      chars,
+      relay: site.relayUrl,
+      room,
+      ...(values['no-indexeddb'] ? { persistence: false } : {}),
+    })
   const peer = values.page === 'prosemirror' || values.alone ? null : await joinAsPeer(site.relayUrl, room, layout, Math.ceil(chars / 100))
   const third = Math.floor(chars / 300)
   if (peer) {
