@@ -543,3 +543,151 @@ describe('the README\u2019s concurrency table, Ada offline and Bob online', () =
     expect(doc).toEqual([p('first line'), ul(li(p('second line AAA'))), ul(li(p('third line BBB')))])
   })
 })
+
+describe('composition, paste, old rooms and undo next to structure changes', () => {
+  /** Composes `steps` (preedit texts) with the IME over CDP, `between` after the first, then commits `commit`. */
+  async function compose(page: Page, steps: string[], commit: string, between?: () => Promise<void>): Promise<void> {
+    const cdp = await page.context().newCDPSession(page)
+    for (const [i, preedit] of steps.entries()) {
+      await cdp.send('Input.imeSetComposition', { text: preedit, selectionStart: preedit.length, selectionEnd: preedit.length })
+      await page.waitForFunction((t) => window.tandem!.editor.view.composing && window.tandem!.editor.view.state.doc.textContent.includes(t), preedit)
+      if (i === 0) await between?.()
+    }
+    await cdp.send('Input.insertText', { text: commit })
+    await page.waitForFunction((t) => window.tandem!.editor.view.state.doc.textContent.includes(t), commit)
+    await cdp.detach()
+  }
+
+  test('IME composition (CDP) at the end of a block while the other’s join of that block arrives mid-composition: committed once, in the joined block', async () => {
+    const pr = await pair('ime-join')
+    await setOffline(pr.b, true)
+    await caretAt(pr.b, 1, 0)
+    await keys(pr.b, 'Backspace')
+    await waitForOutline(pr.b, [p('first linesecond line')])
+    await caretAtEnd(pr.a, 1)
+    await compose(pr.a, ['か', 'かな', 'かなも'], '仮名文字', async () => {
+      // Bob's join reaches Ada while she is composing.
+      await setOffline(pr.b, false)
+      await waitForOutline(pr.a, [p('first linesecond lineか')])
+    })
+    await pr.a.keyboard.type(' AAA', { delay: KEY_DELAY })
+    await waitForText(pr.b, '仮名文字 AAA')
+    expect(await settle(pr)).toEqual([p('first linesecond line仮名文字 AAA')])
+  })
+
+  test('IME composition (CDP) offline at the end of a block while the other splits it and makes its second half a heading', async () => {
+    const pr = await pair('ime-offline')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAtEnd(page, 1)
+        await compose(page, ['か', 'かな', 'かなも'], '仮名文字')
+      },
+      async (page) => {
+        await caretAt(page, 1, 6)
+        await keys(page, 'Enter', 'Control+Shift+Digit2')
+      },
+      [p('first line'), p('second line仮名文字')],
+      [p('first line'), p('second'), h(2, ' line')],
+    )
+    expect(doc).toEqual([p('first line'), p('second'), h(2, ' line仮名文字')])
+  })
+
+  test('a multi-block paste (text/html ClipboardEvent) offline while the other types in the same block', async () => {
+    const pr = await pair('paste')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAt(page, 1, 6)
+        await pasteHtml(page, '<p>P1</p><h2>P2 head</h2><p>P3</p>', 'P1\n\nP2 head\n\nP3')
+        await page.keyboard.type('AAA', { delay: KEY_DELAY })
+      },
+      typeAtEndOf(1, ' BBB'),
+      [p('first line'), p('secondP1'), h(2, 'P2 head'), p('P3AAA line')],
+      [p('first line'), p('second line BBB')],
+    )
+    expect(doc).toEqual([p('first line'), p('secondP1'), h(2, 'P2 head'), p('P3AAA line BBB')])
+  })
+
+  const TREE = docOf(
+    { type: 'heading', attrs: { level: 1 }, content: [text('Old title')] },
+    para('old ', bold('bold'), ' text'),
+    bullets(item(para('item one')), item(para('item two'))),
+  )
+  const TREE_OUTLINE = [h(1, 'Old title'), p('old ', b('bold'), ' text'), ul(li(p('item one')), li(p('item two')))]
+
+  /** The block layout's markers in the room's stored state (each block's once: 4 for TREE). */
+  async function storedMarkers(room: string, httpUrl = relay.httpUrl): Promise<number> {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${httpUrl}/api/rooms/${encodeURIComponent(room)}/update`)).arrayBuffer()))
+    const markers = (doc.getText('blocks').toDelta() as { insert: unknown }[]).filter((op) => op.insert instanceof Y.Map).length
+    doc.destroy()
+    return markers
+  }
+
+  test('a room in y-prosemirror\u2019s tree layout opened in two tabs at the same time is converted once', async () => {
+    const room = newRoom('tree')
+    const tree = prosemirrorJSONToYDoc(editorSchema, TREE)
+    await post(room, Y.encodeStateAsUpdate(tree))
+    const [ada, bob] = tabs.map((t) => t.page) as [Page, Page]
+    await Promise.all([gotoDemo(ada, target, room, ADA), gotoDemo(bob, target, room, BOB)])
+    await Promise.all([ada, bob].map((page) => waitForOutline(page, TREE_OUTLINE)))
+    const pr = { a: ada, b: bob, room }
+    expect(await settle(pr)).toEqual(TREE_OUTLINE)
+    expect(await storedMarkers(room)).toBe(4)
+    // and it is edited as a block-layout room from then on
+    await ada.evaluate(() => window.tandem!.editor.view.focus())
+    await typeAtEndOf(1, ' AAA')(ada)
+    await waitForText(bob, 'old bold text AAA')
+    expect(await settle(pr)).toEqual([h(1, 'Old title'), p('old ', b('bold'), ' text AAA'), ul(li(p('item one')), li(p('item two')))])
+  })
+
+  test('two tabs that each convert the same tree room without seeing the other\u2019s conversion write it once', async () => {
+    // Two relays, not linked, both holding the tree: Ada's tab converts on one, Bob's on the
+    // other, so both surely write a conversion; then each relay is given the other's state.
+    const other = await startTestRelay()
+    try {
+      const room = newRoom('tree-twice')
+      const update = Y.encodeStateAsUpdate(prosemirrorJSONToYDoc(editorSchema, TREE))
+      await Promise.all([post(room, update), post(room, update, other.httpUrl)])
+      const [ada, bob] = tabs.map((t) => t.page) as [Page, Page]
+      await Promise.all([gotoDemo(ada, target, room, ADA), gotoDemo(bob, { ...target, relay: other.url }, room, BOB)])
+      await Promise.all([ada, bob].map((page) => waitForOutline(page, TREE_OUTLINE)))
+      const [fromA, fromB] = await Promise.all(
+        [relay.httpUrl, other.httpUrl].map(async (url) => new Uint8Array(await (await fetch(`${url}/api/rooms/${room}/update`)).arrayBuffer())),
+      )
+      await Promise.all([post(room, fromB!), post(room, fromA!, other.httpUrl)])
+      expect(await settle({ a: ada, b: bob, room })).toEqual(TREE_OUTLINE)
+      expect(await storedMarkers(room)).toBe(4)
+      expect(await storedMarkers(room, other.httpUrl)).toBe(4)
+    } finally {
+      await other.dispose()
+    }
+  })
+
+  test('undo of a join restores the boundary and keeps the other user\u2019s words typed on both sides of it', async () => {
+    const pr = await pair('undo-join')
+    const doc = await offlineRound(
+      pr,
+      async (page) => {
+        await caretAt(page, 1, 0)
+        await keys(page, 'Backspace')
+      },
+      async (page) => {
+        await typeAt(1, 0, 'BBB ')(page)
+        await typeAtEndOf(1, ' CCC')(page)
+        await typeAtEndOf(0, ' DDD')(page)
+      },
+      [p('first linesecond line')],
+      [p('first line DDD'), p('BBB second line CCC')],
+    )
+    expect(doc).toEqual([p('first line DDDBBB second line CCC')])
+    await keys(pr.a, 'Control+z')
+    await waitForOutline(pr.b, [p('first line DDD'), p('BBB second line CCC')])
+    expect(await settle(pr)).toEqual([p('first line DDD'), p('BBB second line CCC')])
+    // Ada's redo joins again; Bob's words stay.
+    await keys(pr.a, 'Control+Shift+z')
+    await waitForOutline(pr.b, [p('first line DDDBBB second line CCC')])
+    expect(await settle(pr)).toEqual([p('first line DDDBBB second line CCC')])
+  })
+})
