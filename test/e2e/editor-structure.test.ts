@@ -32,7 +32,6 @@ import {
   pasteHtml,
   setOffline,
   settledHead,
-  sharedContent,
   textblockPos,
   waitForConvergence,
   waitForText,
