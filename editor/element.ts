@@ -12,7 +12,7 @@
  * ```
  *
  * Attributes (read when the element is connected; changing `room`, `relay`, `token`,
- * `user-name`, `user-color`, `readonly`, `persistence`, `toolbar` or `layout` remounts the editor,
+ * `user-name`, `user-color`, `readonly`, `persistence`, `toolbar`, `layout` or `history` remounts the editor,
  * `offline` toggles the connection in place):
  * - `room` (required): the room (document) name;
  * - `relay` (required): relay WebSocket URL, or several comma-separated for failover;
@@ -21,7 +21,8 @@
  * - `readonly`, `offline`: boolean attributes;
  * - `persistence="off"`: no IndexedDB copy; `toolbar="off"`: no toolbar;
  * - `layout="y-prosemirror"`: y-prosemirror's tree layout, for rooms shared with stock
- *   y-prosemirror editors (not structure-safe; see `EditorOptions.layout`).
+ *   y-prosemirror editors (not structure-safe; see `EditorOptions.layout`);
+ * - `history`: boolean attribute, the history panel below the editor (`EditorOptions.history`).
  *
  * Events (`CustomEvent`, bubbling, composed): `status` (`detail.status`: connecting |
  * connected | disconnected), `saved` (`detail.saved`: saved | saving | local only), `synced`
@@ -41,7 +42,7 @@ import type { SavedState } from './saved-status.ts'
 export const TANDEM_EDITOR_TAG = 'tandem-editor'
 
 /** Attributes whose change remounts the editor. */
-const MOUNT_ATTRIBUTES = ['room', 'relay', 'token', 'user-name', 'user-color', 'readonly', 'persistence', 'toolbar', 'layout'] as const
+const MOUNT_ATTRIBUTES = ['room', 'relay', 'token', 'user-name', 'user-color', 'readonly', 'persistence', 'toolbar', 'layout', 'history'] as const
 
 const COLORS = ['#e11d48', '#2563eb', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4d7c0f']
 
@@ -132,6 +133,7 @@ export class TandemEditorElement extends ElementBase {
       persistence: this.getAttribute('persistence') !== 'off',
       toolbar: this.getAttribute('toolbar') !== 'off',
       layout: this.getAttribute('layout') === 'y-prosemirror' ? 'y-prosemirror' : 'blocks',
+      history: this.hasAttribute('history'),
     }
   }
 

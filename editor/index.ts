@@ -13,6 +13,8 @@ export { type ConnectionStatus } from './relay-connection.ts'
 export { type SavedState, MESSAGE_SAVED } from './saved-status.ts'
 export { type InitialContent, SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
 export { editorSchema } from './schema.ts'
+export { mountHistoryPanel, type HistoryPanel, type HistoryPanelOptions, type HistoryVersion, type HistoryAuthor } from './history/panel.ts'
+export { createDiffSchema, diffSchema, hashedColor, type ChangeAttrs } from './history/diff-schema.ts'
 /**
  * The Yjs instance the editor is built with. Applications that load the self-contained bundle
  * (dist/tandem-editor.js) use it for their own shared types on `handle.doc`, so that only one

@@ -19,6 +19,7 @@ import { toolbarPlugin } from './toolbar.ts'
 import { connectToRelays, type ConnectionStatus } from './relay-connection.ts'
 import { SavedTracker, type SavedState } from './saved-status.ts'
 import { initialContentUpdate, initialBlocksUpdate, type InitialContent } from './initial-content.ts'
+import { mountHistoryPanel, type HistoryPanel } from './history/panel.ts'
 
 /** The local user as shown to others: the name on the remote cursor and its colour. */
 export interface EditorUser {
@@ -60,6 +61,13 @@ export interface EditorOptions {
   fragment?: string
   /** Show the toolbar. Default true. */
   toolbar?: boolean
+  /**
+   * Show the history panel: the room's versions, a read-only preview of each with its insertions
+   * and deletions in each author's colour, "name this version", "restore" (the relay's history
+   * API, with `token`). `true`: below the editor; `{ element }`: in that element; `pollMs`: how
+   * often the list refreshes (default 5000). Default false.
+   */
+  history?: boolean | { element?: HTMLElement; pollMs?: number }
 }
 
 /** Events of an {@link EditorHandle}. */
@@ -92,6 +100,8 @@ export interface EditorHandle {
   readonly synced: boolean
   /** Whether the tab is in "work offline" mode. */
   readonly offline: boolean
+  /** The history panel, when `history` was asked for. */
+  readonly history: HistoryPanel | null
   /** Resolves when the IndexedDB copy has been loaded (immediately without persistence). */
   readonly whenLoaded: Promise<void>
   /**
@@ -208,6 +218,16 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
     state: EditorState.create({ schema: editorSchema, doc: pmDoc, plugins }),
     editable: () => !readOnly,
   })
+  const historyOptions = typeof options.history === 'object' ? options.history : {}
+  const history = options.history
+    ? mountHistoryPanel(historyOptions.element ?? element, {
+        baseUrl: urls[0]!.replace(/^ws/, 'http'),
+        room: options.room,
+        awareness,
+        ...(options.token ? { token: options.token } : {}),
+        ...(historyOptions.pollMs !== undefined ? { pollMs: historyOptions.pollMs } : {}),
+      })
+    : null
 
   const handle: EditorHandle = {
     view,
@@ -226,6 +246,7 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
     get offline() {
       return offline
     },
+    history,
     whenLoaded,
     async whenStored() {
       await whenLoaded
@@ -254,6 +275,7 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
       if (destroyed) return
       destroyed = true
       view.destroy()
+      history?.destroy()
       binding?.destroy()
       mountPoint.remove()
       element.classList.remove('tandem-editor')

@@ -100,6 +100,8 @@ function main(token: string | undefined): void {
     ...(token ? { token } : {}),
     ...(params.get('welcome') === '0' ? {} : { initialContent: WELCOME }),
     ...(params.get('layout') === 'y-prosemirror' ? { layout: 'y-prosemirror' as const } : {}),
+    // the room's versions (the relay's history): list, preview with each author's changes, name, restore
+    history: { element: $('history-host') },
   })
 
   const status = $('status')

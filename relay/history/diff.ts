@@ -15,21 +15,14 @@
  * @module
  */
 import * as Y from 'yjs'
-import type { Schema } from 'prosemirror-model'
-import { editorSchema } from '../../editor/schema.ts'
+import { diffSchema } from '../../editor/history/diff-schema.ts'
 import { BLOCKS_TEXT, readMarker, type MarkSet, type Token } from '../../editor/blocks/layout.ts'
 import { fromTokens } from '../../editor/blocks/traversal.ts'
 import type { NodeJson } from '../http/doc-json.ts'
 import { authorIndexAt, type Attribution, type VersionAuthor } from './authors.ts'
 import type { VersionMeta } from './history-store.ts'
 
-/** The editor's schema plus the marks a diff carries (allowed in code blocks too). */
-export const diffSchema: Schema = new (editorSchema.constructor as typeof Schema)({
-  nodes: editorSchema.spec.nodes.update('code_block', { ...editorSchema.spec.nodes.get('code_block')!, marks: 'insertion deletion' }),
-  marks: editorSchema.spec.marks
-    .addToEnd('insertion', { attrs: { author: { default: null }, name: { default: null } }, inclusive: false })
-    .addToEnd('deletion', { attrs: { author: { default: null }, name: { default: null } }, inclusive: false }),
-})
+export { diffSchema }
 
 /** What one version's entry changed, and who. */
 interface Step {
