@@ -182,16 +182,19 @@ function pushOp(ops: DeltaOp[], op: DeltaOp): void {
  * marker) reads as that paragraph (`layout.ts`, "Reading"), and a local edit of it (typing,
  * joining the next block into it) would otherwise write its marker. Two people editing it at
  * once would each write one: an empty block no one made. Such a marker is left out when the
- * block is exactly what the reader makes there: a paragraph whose first unit is a kept
- * character or leaf, at the start of the text (no parents) or right after a kept rule's marker
- * (the rule's parents).
+ * block is exactly what the reader makes there: a paragraph whose first kept unit (after what is
+ * typed before it) is a character or leaf, at the start of the text (no parents) or right after
+ * a kept rule's marker (the rule's parents).
  */
 function impliedMarkers(old: readonly Unit[], next: readonly Unit[], pairs: readonly number[], index: number, after: PMNode): Set<number> {
   const out = new Set<number>()
   const schema = after.type.schema
   next.forEach((unit, j) => {
     if (unit.kind !== 'block' || pairs[j] !== -1 || unit.block.type !== 'paragraph' || Object.keys(unit.block.attrs).length > 0) return
-    const o = pairs[j + 1] ?? -1
+    // its first kept unit, after any new characters typed before it
+    let k = j + 1
+    while (k < next.length && pairs[k] === -1 && next[k]!.kind !== 'block') k++
+    const o = pairs[k] ?? -1
     if (o < 0 || old[o]!.kind === 'block') return
     if (o === 0) {
       if (j === 0 && index === 0 && unit.block.parents.length === 0) out.add(j)
@@ -249,6 +252,13 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   // span): the rule and it change together (unchanged neighbours, so both sides move alike).
   while (start > 0 && spans[start] === 0) start--
   while (endBefore < before.childCount && spans[endBefore] === 0) (endBefore++, endAfter++)
+  // Text at the start of the Y.Text is a paragraph with no marker of its own: what is written
+  // before it (nothing of the old window there) would take it in. It joins the window.
+  if (start === 0 && endBefore === 0 && before.childCount > 0 && readRange(ytext, 0, 1)[0]?.kind !== 'block') {
+    endBefore++
+    endAfter++
+    while (endBefore < before.childCount && spans[endBefore] === 0) (endBefore++, endAfter++)
+  }
   let index = 0
   for (let i = 0; i < start; i++) index += spans[i] ?? flatSize(before.child(i))
   let oldLength = 0

@@ -97,23 +97,23 @@ function units(editor: HeadlessEditor): string[] {
   return (editor.ytext.toDelta() as Array<{ insert: unknown }>).flatMap((op) => (typeof op.insert === 'string' ? [...op.insert] : ['<marker>']))
 }
 
-describe('joining a block that lost its marker', () => {
-  /** A and B: `x` (typed by A into a paragraph B deleted: no marker of its own) and `second`. */
-  function markerless(): { net: Network; a: HeadlessEditor; b: HeadlessEditor } {
-    const net = connectedEditors(2, ['blocks', 'blocks'])
-    const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
-    a.setDoc(paragraphs('', 'second'))
-    net.flush()
-    a.select(1)
-    a.type('x')
-    b.select(1)
-    b.press('Delete')
-    net.flush()
-    expect(shape(a)).toEqual(['paragraph:x', 'paragraph:second'])
-    expect(units(a).slice(0, 2)).toEqual(['x', '<marker>'])
-    return { net, a, b }
-  }
+/** A and B: `x` (typed by A into a paragraph B deleted: no marker of its own) and `second`. */
+function markerless(): { net: Network; a: HeadlessEditor; b: HeadlessEditor } {
+  const net = connectedEditors(2, ['blocks', 'blocks'])
+  const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+  a.setDoc(paragraphs('', 'second'))
+  net.flush()
+  a.select(1)
+  a.type('x')
+  b.select(1)
+  b.press('Delete')
+  net.flush()
+  expect(shape(a)).toEqual(['paragraph:x', 'paragraph:second'])
+  expect(units(a).slice(0, 2)).toEqual(['x', '<marker>'])
+  return { net, a, b }
+}
 
+describe('joining a block that lost its marker', () => {
   test('keeps its characters (does not type them again)', () => {
     const { net, a } = markerless()
     try {
@@ -154,6 +154,37 @@ describe('joining a block that lost its marker', () => {
       b.type('b')
       net.flush()
       expect(shape(a)).toEqual(['paragraph:bxa', 'paragraph:second'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('a first paragraph with no marker of its own', () => {
+  test('typed into at its start by two at once: still one paragraph', () => {
+    const { net, a, b } = markerless()
+    try {
+      a.select(1)
+      a.type('a')
+      b.select(1)
+      b.type('b')
+      net.flush()
+      expect(shape(a)).toEqual(['paragraph:abx', 'paragraph:second'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('a block pasted before it stays a block of its own (its marker does not take the text in)', () => {
+    const { net, a } = markerless()
+    try {
+      a.select(1)
+      a.paste(paragraphs('').slice(0, 2))
+      expect(shape(a)).toEqual(['paragraph:', 'paragraph:x', 'paragraph:second'])
+      expect(a.fragmentDoc().toJSON()).toEqual(a.state.doc.toJSON())
+      net.flush()
       expectConsistent(net)
     } finally {
       net.destroy()
