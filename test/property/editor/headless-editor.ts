@@ -42,11 +42,13 @@ const TOOLBAR = new Map(buildItems(editorSchema).map((item) => [item.id, item]))
 /** A keydown event for a key name in ProseMirror's keymap notation (`Enter`, `Mod-b`, `Shift-Ctrl-2`). */
 function keyEvent(name: string): KeyboardEvent {
   const parts = name.split(/-(?!$)/)
-  const key = parts[parts.length - 1]!
   const mods = new Set(parts.slice(0, -1))
+  const last = parts[parts.length - 1]!
+  // With Shift held a browser reports the shifted letter (Shift-Ctrl-z arrives as `Z`).
+  const key = mods.has('Shift') && /^[a-z]$/.test(last) ? last.toUpperCase() : last
   // No `navigator` in Node: prosemirror-keymap reads Mod as Ctrl, as on Linux and Windows.
   const ctrlKey = mods.has('Mod') || mods.has('Ctrl')
-  const keyCode = key.length === 1 ? key.toUpperCase().charCodeAt(0) : 0
+  const keyCode = key === '`' ? 192 : /^[a-zA-Z0-9]$/.test(key) ? key.toUpperCase().charCodeAt(0) : 0
   return { key, keyCode, ctrlKey, shiftKey: mods.has('Shift'), altKey: mods.has('Alt'), metaKey: false, preventDefault() {} } as unknown as KeyboardEvent
 }
 

@@ -5,7 +5,7 @@
  * by the vitest property and the failure-rate script (structure-rates.ts).
  */
 import fc from 'fast-check'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { Node as PMNode } from 'prosemirror-model'
 import { editorSchema as schema } from '../../../editor/schema.ts'
 import { connectedEditors, paragraphs, type Flavor, type HeadlessEditor } from './headless-editor.ts'
@@ -198,6 +198,14 @@ function withPrompt<T>(answer: string, f: () => T): T {
   }
 }
 
+/** Block markers in an editor's Y.Text (block layout; -1 on the others). */
+function markerCount(editor: HeadlessEditor): number {
+  if (!editor.blocks) return -1
+  let n = 0
+  for (let item = editor.ytext._start; item; item = item.right) if (!item.deleted && item.content instanceof Y.ContentType) n++
+  return n
+}
+
 const name = (ch: string): string => `U+${ch.codePointAt(0)!.toString(16)}`
 
 interface Run {
@@ -318,7 +326,13 @@ export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string)
           }
           const ch = fresh()
           const seen = new Set(counts(editor.state.doc).keys())
+          // Typing into a block with text writes a character, never a block marker (one the
+          // text already implies, written by two typists at once, is an empty block no one
+          // made). An empty block may exist only by a repair on read, with no marker to hold
+          // text: typing into it writes one.
+          const markers = editor.state.selection.$from.parent.content.size > 0 ? markerCount(editor) : -1
           local(e, () => editor.type(ch))
+          if (markers > 0 && markerCount(editor) !== markers) throw new Error(`${editor.name} typing ${name(ch)} wrote a block marker`)
           written.add(ch)
           open[e]!.chars.push(ch)
           open[e]!.seen.push(seen)
