@@ -32,7 +32,7 @@ export interface Attribution {
 }
 
 /** Past this many runs in one version, further runs are not attributed (the version keeps its authors). */
-const MAX_RUNS = 200_000
+const MAX_RUNS = 50_000
 
 const keyOf = (a: VersionAuthor): string => (a.verified ? `u:${a.id ?? ''}` : `n:${a.name ?? ''}`)
 
