@@ -21,9 +21,9 @@
  * split list) gets a new one.
  */
 import * as Y from 'yjs'
-import type { Node as PMNode } from 'prosemirror-model'
+import { Fragment, type Node as PMNode } from 'prosemirror-model'
 import { ReplaceAroundStep, ReplaceStep, type Step } from 'prosemirror-transform'
-import { createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
+import { CONTAINER_TYPES, createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
 import { flatIndex, flatSize, fromTokens, toTokens } from './traversal.ts'
 import { applyOps, type DeltaOp } from './yjs-writes.ts'
 
@@ -177,36 +177,62 @@ function pushOp(ops: DeltaOp[], op: DeltaOp): void {
 }
 
 /**
- * New markers (indices of `next`) the Y.Text already implies: a paragraph whose text has no
- * marker of its own (its marker was deleted by someone else, or it is text after a rule's
- * marker) reads as that paragraph (`layout.ts`, "Reading"), and a local edit of it (typing,
- * joining the next block into it) would otherwise write its marker. Two people editing it at
- * once would each write one: an empty block no one made. Such a marker is left out when the
- * block is exactly what the reader makes there: a paragraph whose first kept unit (after what is
- * typed before it) is a character or leaf, at the start of the text (no parents) or right after
- * a kept rule's marker (the rule's parents).
+ * New markers (indices of `next`) the Y.Text already implies, with the spans of the window's
+ * nodes as written without them. The reader makes some blocks that have no marker of their own
+ * (`layout.ts`, "Reading"): text at the start of the text or after a rule's marker is a
+ * paragraph, a list item that starts with a nested list gets an empty paragraph first. A local
+ * edit next to such a block (typing into it, joining into it, typing in the item before it)
+ * would otherwise write its marker; two people doing that at once would each write one, and
+ * two markers are two blocks: an empty block no one made. A new paragraph marker is left out
+ * when the window's units without it read as the same nodes (and, unless the window starts the
+ * text, still start with a marker).
  */
-function impliedMarkers(old: readonly Unit[], next: readonly Unit[], pairs: readonly number[], index: number, after: PMNode): Set<number> {
-  const out = new Set<number>()
-  const schema = after.type.schema
+function impliedMarkers(old: readonly Unit[], next: readonly Unit[], pairs: readonly number[], index: number, after: PMNode, start: number, endAfter: number): { implied: Set<number>; spans: number[] } | null {
+  // Only blocks the Y.Text already reads without a marker: an empty one right before a kept
+  // marker, or one whose first kept unit (after characters typed before it) is kept text that
+  // starts a block in the old units. Never a block of new text: that would make one.
+  const candidates: number[] = []
   next.forEach((unit, j) => {
     if (unit.kind !== 'block' || pairs[j] !== -1 || unit.block.type !== 'paragraph' || Object.keys(unit.block.attrs).length > 0) return
-    // its first kept unit, after any new characters typed before it
+    const right = pairs[j + 1] ?? -1
+    if (right >= 0 && old[right]!.kind === 'block') {
+      candidates.push(j)
+      return
+    }
     let k = j + 1
     while (k < next.length && pairs[k] === -1 && next[k]!.kind !== 'block') k++
     const o = pairs[k] ?? -1
-    if (o < 0 || old[o]!.kind === 'block') return
-    if (o === 0) {
-      if (j === 0 && index === 0 && unit.block.parents.length === 0) out.add(j)
-      return
-    }
-    const rule = old[o - 1]!
-    const ruleNext = next[j - 1]
-    if (rule.kind !== 'block' || pairs[j - 1] !== o - 1 || ruleNext?.kind !== 'block') return
-    const type = schema.nodes[ruleNext.block.type]
-    if (type?.isBlock && type.isLeaf && jsonEqual(ruleNext.block.parents, unit.block.parents)) out.add(j)
+    if (o >= 0 && old[o]!.kind !== 'block' && (o === 0 || old[o - 1]!.kind === 'block')) candidates.push(j)
   })
-  return out
+  if (candidates.length === 0) return null
+  const schema = after.type.schema
+  const wanted = Fragment.fromArray(Array.from({ length: endAfter - start }, (_, k) => after.child(start + k)))
+  const readsSame = (left: Set<number>): number[] | null => {
+    const tokens: Token[] = []
+    next.forEach((u, j) => {
+      if (left.has(j)) return
+      if (u.kind === 'char') tokens.push({ kind: 'text', text: u.ch, marks: u.marks })
+      else if (u.kind === 'block') tokens.push({ kind: 'block', block: u.block })
+      else tokens.push({ kind: 'inline', type: u.type, attrs: u.attrs, marks: u.marks })
+    })
+    if (tokens.length === 0 || (index > 0 && tokens[0]!.kind !== 'block')) return null
+    const read = fromTokens(schema, tokens)
+    return read.doc.content.eq(wanted) ? read.spans : null
+  }
+  // all of them (the common case: one), else one at a time while that stays cheap
+  const all = new Set(candidates)
+  const spans = readsSame(all)
+  if (spans) return { implied: all, spans }
+  if (candidates.length === 1 || candidates.length > 8) return null
+  const implied = new Set<number>()
+  let best: number[] | null = null
+  for (const j of candidates) {
+    implied.add(j)
+    const ok = readsSame(implied)
+    if (ok) best = ok
+    else implied.delete(j)
+  }
+  return best ? { implied, spans: best } : null
 }
 
 /**
@@ -248,6 +274,13 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   const window = changedWindow(before, after, step)
   if (!window) return [...spans]
   let { start, endBefore, endAfter } = window
+  // Two containers of one type next to each other are two only because their ids differ; an
+  // untouched neighbour of the window may hold the id the window's container has (a paragraph
+  // between two parts of one list deleted): it joins the window, so the ids are sorted out.
+  const twins = (x: PMNode | null, y: PMNode | null): boolean => !!x && !!y && x.type === y.type && CONTAINER_TYPES.has(x.type.name)
+  const nodeAt = (i: number): PMNode | null => (i >= 0 && i < after.childCount ? after.child(i) : null)
+  if (start > 0 && twins(nodeAt(start - 1), nodeAt(start))) start--
+  if (endAfter > start && twins(nodeAt(endAfter - 1), nodeAt(endAfter))) (endBefore++, endAfter++)
   // A paragraph read after a rule's marker has no units of its own (its text is in the rule's
   // span): the rule and it change together (unchanged neighbours, so both sides move alike).
   while (start > 0 && spans[start] === 0) start--
@@ -277,7 +310,8 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   }
   const pairs = align(old, next, prefixCap, suffixCap)
   assignIds(next, old, pairs, options.newId ?? randomId)
-  const implied = impliedMarkers(old, next, pairs, index, after)
+  const leftOut = impliedMarkers(old, next, pairs, index, after, start, endAfter)
+  const implied = leftOut?.implied ?? new Set<number>()
 
   const matched = new Array<number>(old.length).fill(-1)
   pairs.forEach((o, j) => o >= 0 && (matched[o] = j))
@@ -320,7 +354,7 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
   }, origin)
 
   const out = spans.slice(0, start)
-  if (implied.size > 0) out.push(...fromTokens(after.type.schema, readRange(ytext, index, next.length - implied.size)).spans)
+  if (leftOut) out.push(...leftOut.spans)
   else for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))
   for (let i = endBefore; i < before.childCount; i++) out.push(spans[i] ?? flatSize(before.child(i)))
   return out

@@ -14,12 +14,21 @@
  * 3. Such a block (no marker of its own: text at the start of the Y.Text, or after a rule's
  *    marker) typed into or joined by two people at once: each wrote the marker the ProseMirror
  *    block has, and the two markers made an empty paragraph no one created. The writer no longer
- *    writes a marker the Y.Text already implies.
+ *    writes a marker the Y.Text already implies; and a block written before such a paragraph at
+ *    the start of the text no longer takes its text in.
+ *    The same holds for every block the reader adds (an empty paragraph first in a list item
+ *    that starts with a nested list: typing in the item before it wrote its marker): a new
+ *    paragraph marker is left out when the units without it read the same.
+ * 4. Two parts of one list (one id) with a paragraph between them, as concurrent edits can leave
+ *    them: deleting the paragraph left two lists in the view but one in the Y.Text. An untouched
+ *    container next to the written window, of the same type as the window's edge, joins the
+ *    window, so the two get two ids.
  */
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
 import { NodeSelection, TextSelection } from 'prosemirror-state'
 import { editorSchema as schema } from '../../../../editor/schema.ts'
+import { createMarker, type ParentRef } from '../../../../editor/blocks/layout.ts'
 import { connectedEditors, paragraphs, type HeadlessEditor, type Network } from '../../../property/editor/headless-editor.ts'
 
 /** Every editor shows exactly its Yjs content, and all show the same. */
@@ -202,6 +211,72 @@ describe('the paragraph read after a rule, edited by two at once', () => {
       b.type('b')
       net.flush()
       expect(shape(a)).toEqual(['horizontal_rule:', 'paragraph:bxa', 'paragraph:'])
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('a paragraph between two parts of one list (same list id, as concurrent edits leave it)', () => {
+  test('deleted: the two lists the view keeps are two lists in the Y.Text', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a] = net.editors as [HeadlessEditor, HeadlessEditor]
+      // bullet_list L (item I1: a) · paragraph b · bullet_list L (item I2: c)
+      const list = (item: string): ParentRef[] => [
+        { id: 'L', type: 'bullet_list', attrs: {} },
+        { id: item, type: 'list_item', attrs: {} },
+      ]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'paragraph', attrs: {}, parents: list('I1') }))
+        a.ytext.insert(1, 'a')
+        a.ytext.insertEmbed(2, createMarker({ type: 'paragraph', attrs: {}, parents: [] }))
+        a.ytext.insert(3, 'b')
+        a.ytext.insertEmbed(4, createMarker({ type: 'paragraph', attrs: {}, parents: list('I2') }))
+        a.ytext.insert(5, 'c')
+      })
+      net.flush()
+      expect(shape(a)).toEqual(['bullet_list:a', 'paragraph:b', 'bullet_list:c'])
+      const paragraph = a.state.doc.child(0).nodeSize
+      a.view.dispatch(a.state.tr.setSelection(NodeSelection.create(a.state.doc, paragraph)))
+      a.press('Backspace')
+      expect(shape(a)).toEqual(['bullet_list:a', 'bullet_list:c'])
+      net.flush()
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('a list item that starts with a nested list (the reader puts an empty paragraph first)', () => {
+  test('two typing in the item before it at once: still one empty paragraph', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      const parents = (...chain: Array<[string, string]>): ParentRef[] => chain.map(([id, type]) => ({ id, type, attrs: {} }))
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'paragraph', attrs: {}, parents: parents(['L', 'bullet_list'], ['I1', 'list_item']) }))
+        a.ytext.insert(1, 'a')
+        a.ytext.insertEmbed(2, createMarker({ type: 'paragraph', attrs: {}, parents: parents(['L', 'bullet_list'], ['I2', 'list_item'], ['N', 'bullet_list'], ['I3', 'list_item']) }))
+        a.ytext.insert(3, 'b')
+      })
+      net.flush()
+      const outline = (e: HeadlessEditor): unknown => e.state.doc.toJSON()
+      const item2 = (e: HeadlessEditor): string[] => {
+        const out: string[] = []
+        e.state.doc.child(0).child(1).forEach((n) => out.push(`${n.type.name}:${n.textContent}`))
+        return out
+      }
+      expect(item2(a)).toEqual(['paragraph:', 'bullet_list:b'])
+      a.select(4) // after a
+      a.type('1')
+      b.select(4)
+      b.type('2')
+      net.flush()
+      expect(item2(a)).toEqual(['paragraph:', 'bullet_list:b'])
+      expect(outline(b)).toEqual(outline(a))
       expectConsistent(net)
     } finally {
       net.destroy()
