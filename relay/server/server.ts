@@ -252,7 +252,11 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
       routes.set(path, { handler, ...(authorize ? { authorize } : {}) })
     },
   }
-  for (const extension of extensions) await extension.onStart?.(context)
+  // The built-in parts (history, integrations) start first: they only open local stores, and an
+  // extension that links to other relays may load rooms and apply their updates as soon as it
+  // starts, which the built-ins must already be ready to record.
+  const builtIn = extensions.filter((e) => e === history || e === integrations)
+  for (const extension of [...builtIn, ...extensions.filter((e) => !builtIn.includes(e))]) await extension.onStart?.(context)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
