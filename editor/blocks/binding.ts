@@ -24,7 +24,7 @@ import { AllSelection, Plugin, PluginKey, Selection, TextSelection, type Command
 import type { Node as PMNode, Schema } from 'prosemirror-model'
 import type { Step } from 'prosemirror-transform'
 import { readTokens } from './layout.ts'
-import { flatIndex, fromTokens, positionAfterUnit } from './traversal.ts'
+import { flatIndex, flatSize, fromTokens, positionAfterUnit, unitPositions } from './traversal.ts'
 import { writeChange } from './pm-to-yjs.ts'
 import { applyRemoteChange, changedRange, type ChangedRange } from './yjs-to-pm.ts'
 import { contentSeedUpdate } from './convert.ts'
@@ -74,9 +74,22 @@ export function unitsBefore(doc: PMNode, spans: readonly number[], pos: number):
   let offset = 0
   for (let i = 0; i < doc.childCount; i++) {
     const child = doc.child(i)
+    const span = spans[i] ?? 0
+    // a node whose units a repair changed (with the paragraphs read after it, which have none)
+    let j = i + 1
+    let groupEnd = offset + child.nodeSize
+    while (j < doc.childCount && spans[j] === 0) groupEnd += doc.child(j++).nodeSize
+    if (pos < groupEnd && (j > i + 1 || span !== flatSize(child))) {
+      const after = unitPositions(doc, i, j, offset, span)
+      if (after) {
+        let k = 0
+        while (k < after.length && after[k]! <= pos) k++
+        return units + k
+      }
+    }
     const end = offset + child.nodeSize
-    if (pos < end) return units + Math.min(spans[i] ?? 0, flatIndex(doc, pos, i, offset))
-    units += spans[i] ?? 0
+    if (pos < end) return units + Math.min(span, flatIndex(doc, pos, i, offset))
+    units += span
     offset = end
   }
   return units

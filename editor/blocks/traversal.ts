@@ -132,8 +132,9 @@ export function flatIndex(doc: PMNode, pos: number, fromChild = 0, fromPos = 0):
  * with `spans[i]` units for top-level child `i` (the inverse of {@link flatIndex} for carets):
  * after a marker is the start of its block's content, after a character is the position after
  * it; after a leaf block (a rule) is the position after the node. A node whose units a repair
- * changed (its span differs from its flattening) maps every unit to the start of its content.
- * Units past the end map to the end of the last node; a negative unit to the start.
+ * changed (its span differs from its flattening) is mapped through {@link unitPositions}, or,
+ * when that cannot tell, every unit to the start of its content. Units past the end map to the
+ * end of the last node; a negative unit to the start.
  */
 export function positionAfterUnit(doc: PMNode, spans: readonly number[], unit: number): number {
   let pos = 0
@@ -142,13 +143,72 @@ export function positionAfterUnit(doc: PMNode, spans: readonly number[], unit: n
     const child = doc.child(i)
     const span = spans[i] ?? flatSize(child)
     if (unit < start + span) {
-      if (span !== flatSize(child) || unit < start) return firstContentPos(child, pos)
-      return afterUnitIn(child, pos, unit - start)
+      if (unit < start) return firstContentPos(child, pos)
+      let j = i + 1
+      while (j < doc.childCount && spans[j] === 0) j++
+      if (span === flatSize(child) && j === i + 1) return afterUnitIn(child, pos, unit - start)
+      return unitPositions(doc, i, j, pos, span)?.[unit - start] ?? firstContentPos(child, pos)
     }
     start += span
     pos += child.nodeSize
   }
   return Math.max(0, pos - 1)
+}
+
+/**
+ * For top-level children `from`…`to` of `doc` (at position `pos`), read from `units` units of
+ * the Y.Text that a repair made differ from their flattening: the position after each unit, or
+ * null when the repair cannot be told from the nodes. The reader makes three kinds of block
+ * that have no marker (`layout.ts`, "Reading"): the paragraph of text before the first marker
+ * (the document's first block), a paragraph of text after a leaf block's marker (right after
+ * the leaf), and the empty paragraph first in a list item that starts with a container or a
+ * leaf. When as many such blocks as units are missing can be found, none of them has a marker;
+ * anything else (several candidates and fewer missing units, units the document does not show)
+ * is null.
+ */
+export function unitPositions(doc: PMNode, from: number, to: number, pos: number, units: number): number[] | null {
+  interface Block {
+    node: PMNode
+    pos: number
+    markerless: boolean
+  }
+  const blocks: Block[] = []
+  let missing = -units
+  // children `first`…`last` of `parent`, the first at position `start`
+  const walk = (parent: PMNode, start: number, first: number, last: number): void => {
+    let offset = start
+    for (let i = first; i < last; i++) {
+      const node = parent.child(i)
+      if (CONTAINER_TYPES.has(node.type.name)) walk(node, offset + 1, 0, node.childCount)
+      else {
+        missing += flatSize(node)
+        const before = i > 0 ? parent.child(i - 1) : null
+        const second = parent.childCount > 1 ? parent.child(1) : null
+        const paragraph = node.type.name === 'paragraph'
+        const markerless =
+          (paragraph && parent === doc && i === 0) ||
+          (paragraph && before !== null && before.isBlock && before.isLeaf) ||
+          (paragraph && node.content.size === 0 && parent.type.name === 'list_item' && i === 0 && second !== null && (CONTAINER_TYPES.has(second.type.name) || (second.isBlock && second.isLeaf)))
+        blocks.push({ node, pos: offset, markerless })
+      }
+      offset += node.nodeSize
+    }
+  }
+  walk(doc, pos, from, to)
+  const candidates = blocks.filter((b) => b.markerless).length
+  if (missing !== 0 && missing !== candidates) return null
+  const out: number[] = []
+  for (const b of blocks) {
+    if (missing === 0 || !b.markerless) out.push(b.node.isLeaf ? b.pos + b.node.nodeSize : b.pos + 1)
+    if (b.node.isLeaf) continue
+    let inner = b.pos + 1
+    b.node.forEach((child) => {
+      if (child.isText) for (let k = 0; k < child.nodeSize; k++) out.push(inner + k + 1)
+      else out.push(inner + child.nodeSize)
+      inner += child.nodeSize
+    })
+  }
+  return out.length === units ? out : null
 }
 
 /** Position of the start of the first textblock's content in `node` at `pos` (or after a leaf). */

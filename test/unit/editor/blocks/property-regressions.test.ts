@@ -23,6 +23,9 @@
  *    them: deleting the paragraph left two lists in the view but one in the Y.Text. An untouched
  *    container next to the written window, of the same type as the window's edge, joins the
  *    window, so the two get two ids.
+ * 5. The caret in a block with no marker of its own jumped to the block's start on every remote
+ *    change (units and positions were not mapped through the repair): the next keystrokes went
+ *    there.
  */
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
@@ -278,6 +281,44 @@ describe('a list item that starts with a nested list (the reader puts an empty p
       expect(item2(a)).toEqual(['paragraph:', 'bullet_list:b'])
       expect(outline(b)).toEqual(outline(a))
       expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('the caret in a block with no marker of its own', () => {
+  test('stays after what its writer typed when a remote change arrives (first paragraph)', () => {
+    const { net, a, b } = markerless()
+    try {
+      a.select(2) // after x
+      a.type('y')
+      net.flush()
+      b.select(b.state.doc.content.size - 1)
+      b.type('!')
+      net.flush()
+      expect(a.state.selection.head).toBe(3) // still after y
+      a.type('z')
+      net.flush()
+      expect(shape(b)).toEqual(['paragraph:xyz', 'paragraph:second!'])
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('stays after what its writer typed when a remote change arrives (paragraph after a rule)', () => {
+    const { net, a, b } = ruleThenRepairedParagraph()
+    try {
+      a.select(3) // after x
+      a.type('y')
+      net.flush()
+      b.select(b.state.doc.content.size - 1)
+      b.type('!')
+      net.flush()
+      expect(a.state.selection.head).toBe(4)
+      a.type('z')
+      net.flush()
+      expect(shape(b)).toEqual(['horizontal_rule:', 'paragraph:xyz', 'paragraph:!'])
     } finally {
       net.destroy()
     }
