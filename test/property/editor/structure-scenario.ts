@@ -292,10 +292,22 @@ export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string)
       const content = editor.fragmentDoc()
       if (!editor.state.doc.eq(content)) throw new Error(`${editor.name}'s view does not show its Yjs content after ${after}: ${show(editor.state.doc)} vs ${show(content)}`)
     }
-    /** Whether a delivery moved `writer`'s caret off the end of its open run (the run ends there). */
+    /**
+     * After a delivery to `writer`: its caret still follows the last character of its open run
+     * while that character is there (the sticky caret; a caret thrown elsewhere by a remote
+     * change puts the next keystrokes where the writer did not type). The run ends when the
+     * character is gone.
+     */
     const caretMoved = (writer: number): void => {
       const run = open[writer]
-      if (run && charBeforeCaret(editors[writer]!) !== run.chars[run.chars.length - 1]) endRun(writer)
+      if (!run) return
+      const last = run.chars[run.chars.length - 1]
+      const editor = editors[writer]!
+      if (charBeforeCaret(editor) === last) return
+      if (checkEachStep && last && counts(editor.state.doc).has(last)) {
+        throw new Error(`${editor.name}'s caret left ${name(last)}, the last character it typed, on a remote change: ${show(editor.state.doc)} caret ${editor.state.selection.head}`)
+      }
+      endRun(writer)
     }
     for (const a of s.actions) {
       log?.(`${JSON.stringify(a)}`)
