@@ -68,6 +68,17 @@ function matches(a: Unit, b: Unit): boolean {
 }
 
 /**
+ * Whether two units are the same but for container ids (which `next` does not have yet): a
+ * marker of the same block type, attributes and parent chain (types and attributes).
+ */
+function same(a: Unit, b: Unit): boolean {
+  if (!matches(a, b)) return false
+  if (a.kind !== 'block' || b.kind !== 'block') return true
+  const chain = (u: typeof a): unknown => u.block.parents.map((p) => [p.type, p.attrs])
+  return a.block.type === b.block.type && jsonEqual(a.block.attrs, b.block.attrs) && jsonEqual(chain(a), chain(b))
+}
+
+/**
  * Aligns `old` and `next`: returns for each index of `next` the index of `old` it matches, or
  * -1. Common prefix (at most `prefixCap`) and suffix (at most `suffixCap`), then a longest
  * common subsequence of what is left between them when that is small enough.
@@ -75,9 +86,11 @@ function matches(a: Unit, b: Unit): boolean {
 function align(old: readonly Unit[], next: readonly Unit[], prefixCap: number, suffixCap: number): number[] {
   const pairs = new Array<number>(next.length).fill(-1)
   let p = 0
-  while (p < old.length && p < next.length && p < prefixCap && matches(old[p]!, next[p]!)) pairs[p] = p++
+  // (markers are taken greedily only when they are the same: a block the reader adds, which has
+  // no marker in `old`, must not take the marker of the block after it)
+  while (p < old.length && p < next.length && p < prefixCap && same(old[p]!, next[p]!)) pairs[p] = p++
   let s = 0
-  while (s < old.length - p && s < next.length - p && s < suffixCap && matches(old[old.length - 1 - s]!, next[next.length - 1 - s]!)) {
+  while (s < old.length - p && s < next.length - p && s < suffixCap && same(old[old.length - 1 - s]!, next[next.length - 1 - s]!)) {
     pairs[next.length - 1 - s] = old.length - 1 - s
     s++
   }
@@ -88,19 +101,21 @@ function align(old: readonly Unit[], next: readonly Unit[], prefixCap: number, s
   // more than a marker kept: between keeping a character (writing a new marker next to it) and
   // keeping a marker (deleting the character and typing it again), keep the character. A
   // character typed again is a new item: what others type after it concurrently lands elsewhere,
-  // and a concurrent delete of it no longer removes it.
-  const weight = (u: Unit): number => (u.kind === 'block' ? 1 : 2)
+  // and a concurrent delete of it no longer removes it. A marker kept for the same block (type,
+  // attributes, parent chain) counts more than one kept for another block.
+  const weight = (u: Unit, v: Unit): number => (u.kind !== 'block' ? 3 : same(u, v) ? 2 : 1)
   const w = b.length + 1
   const table = new Uint32Array((a.length + 1) * w)
   for (let i = a.length - 1; i >= 0; i--) {
     for (let j = b.length - 1; j >= 0; j--) {
-      table[i * w + j] = matches(a[i]!, b[j]!) ? table[(i + 1) * w + j + 1]! + weight(a[i]!) : Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!)
+      const skip = Math.max(table[(i + 1) * w + j]!, table[i * w + j + 1]!)
+      table[i * w + j] = matches(a[i]!, b[j]!) ? Math.max(skip, table[(i + 1) * w + j + 1]! + weight(a[i]!, b[j]!)) : skip
     }
   }
   let i = 0
   let j = 0
   while (i < a.length && j < b.length) {
-    if (matches(a[i]!, b[j]!) && table[i * w + j] === table[(i + 1) * w + j + 1]! + weight(a[i]!)) {
+    if (matches(a[i]!, b[j]!) && table[i * w + j] === table[(i + 1) * w + j + 1]! + weight(a[i]!, b[j]!)) {
       pairs[p + j] = p + i
       i++
       j++

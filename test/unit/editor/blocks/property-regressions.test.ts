@@ -3,7 +3,7 @@
  * structure.property.test.ts), each shrunk to two headless editors with the real binding.
  *
  * 1. A paragraph read after a horizontal rule (text that followed the rule's marker, e.g. typed
- *    into a paragraph that someone else replaced by a pasted rule) has no units of its own: its
+ *    into a paragraph whose marker someone's paste made a rule's) has no units of its own: its
  *    text counts to the rule. A remote change right after it re-read the window from that
  *    paragraph's (empty) span and dropped it from the view; a local change of the rule wrote
  *    over the paragraph's text. The rule and that paragraph now change together.
@@ -17,8 +17,10 @@
  *    writes a marker the Y.Text already implies; and a block written before such a paragraph at
  *    the start of the text no longer takes its text in.
  *    The same holds for every block the reader adds (an empty paragraph first in a list item
- *    that starts with a nested list: typing in the item before it wrote its marker): a new
- *    paragraph marker is left out when the units without it read the same.
+ *    that starts with a nested list or a quote: typing in the item before it, or at the quote's
+ *    start, wrote its marker): a new paragraph marker is left out when the units without it
+ *    read the same, and markers are aligned greedily only with the same block's marker (typing
+ *    at the quote's start gave the quote's marker to the added paragraph and wrote a new one).
  * 4. Two parts of one list (one id) with a paragraph between them, as concurrent edits can leave
  *    them: deleting the paragraph left two lists in the view but one in the Y.Text. An untouched
  *    container next to the written window, of the same type as the window's edge, joins the
@@ -30,7 +32,6 @@
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
 import { NodeSelection, TextSelection } from 'prosemirror-state'
-import { editorSchema as schema } from '../../../../editor/schema.ts'
 import { createMarker, type ParentRef } from '../../../../editor/blocks/layout.ts'
 import { connectedEditors, paragraphs, type HeadlessEditor, type Network } from '../../../property/editor/headless-editor.ts'
 
@@ -46,17 +47,18 @@ const shape = (editor: HeadlessEditor): string[] => {
   return out
 }
 
-/** A and B, where B pasted a rule and a paragraph over the empty paragraph A typed `x` into: hr, p[x] (read after the rule), p[]. */
+/**
+ * A and B showing hr, p[x] (text after the rule's marker: a paragraph with no marker), p[]: as
+ * when A typed `x` into a paragraph whose marker B's paste turned into a rule's.
+ */
 function ruleThenRepairedParagraph(): { net: Network; a: HeadlessEditor; b: HeadlessEditor } {
   const net = connectedEditors(2, ['blocks', 'blocks'])
   const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
-  a.setDoc(paragraphs(''))
-  net.flush()
-  a.type('x')
-  // B's paste turns the paragraph's marker into the rule's and writes a new paragraph after it;
-  // A's `x` follows the old marker: it is now text after the rule.
-  const source = schema.node('doc', null, [schema.node('horizontal_rule'), schema.node('paragraph')])
-  b.paste(source.slice(0, source.content.size))
+  a.doc.transact(() => {
+    a.ytext.insertEmbed(0, createMarker({ type: 'horizontal_rule', attrs: {}, parents: [] }))
+    a.ytext.insert(1, 'x')
+    a.ytext.insertEmbed(2, createMarker({ type: 'paragraph', attrs: {}, parents: [] }))
+  })
   net.flush()
   expect(shape(a)).toEqual(['horizontal_rule:', 'paragraph:x', 'paragraph:'])
   expectConsistent(net)
@@ -280,6 +282,41 @@ describe('a list item that starts with a nested list (the reader puts an empty p
       net.flush()
       expect(item2(a)).toEqual(['paragraph:', 'bullet_list:b'])
       expect(outline(b)).toEqual(outline(a))
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('a list item that starts with a blockquote (the reader puts an empty paragraph first)', () => {
+  test('typed into at the quote\'s start by two at once: still one empty paragraph, no marker written', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      const parents: ParentRef[] = [
+        { id: 'L', type: 'ordered_list', attrs: { order: 1 } },
+        { id: 'I', type: 'list_item', attrs: {} },
+        { id: 'Q', type: 'blockquote', attrs: {} },
+      ]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'paragraph', attrs: {}, parents }))
+        a.ytext.insert(1, 'q')
+      })
+      net.flush()
+      const item = (e: HeadlessEditor): string[] => {
+        const out: string[] = []
+        e.state.doc.child(0).child(0).forEach((n) => out.push(`${n.type.name}:${n.textContent}`))
+        return out
+      }
+      expect(item(a)).toEqual(['paragraph:', 'blockquote:q'])
+      a.select(6) // start of q
+      a.type('x')
+      expect(units(a).filter((u) => u === '<marker>')).toHaveLength(1)
+      b.select(6)
+      b.type('y')
+      net.flush()
+      expect(item(a)).toEqual(['paragraph:', 'blockquote:xyq'])
       expectConsistent(net)
     } finally {
       net.destroy()
