@@ -162,15 +162,16 @@ export function positionAfterUnit(doc: PMNode, spans: readonly number[], unit: n
  * that have no marker (`layout.ts`, "Reading"): the paragraph of text before the first marker
  * (the document's first block), a paragraph of text after a leaf block's marker (right after
  * the leaf), and the empty paragraph first in a list item that starts with a container or a
- * leaf. When as many such blocks as units are missing can be found, none of them has a marker;
- * anything else (several candidates and fewer missing units, units the document does not show)
- * is null.
+ * leaf. When as many such blocks as units are missing can be found (all of them, else those of
+ * the first two kinds, else those of the third), none of them has a marker; anything else (units
+ * the document does not show, such as an image in a code block) is null.
  */
 export function unitPositions(doc: PMNode, from: number, to: number, pos: number, units: number): number[] | null {
   interface Block {
     node: PMNode
     pos: number
-    markerless: boolean
+    /** 1: text at the start or after a leaf; 2: the empty paragraph first in an item; 0: has a marker */
+    markerless: 0 | 1 | 2
   }
   const blocks: Block[] = []
   let missing = -units
@@ -186,20 +187,26 @@ export function unitPositions(doc: PMNode, from: number, to: number, pos: number
         const second = parent.childCount > 1 ? parent.child(1) : null
         const paragraph = node.type.name === 'paragraph'
         const markerless =
-          (paragraph && parent === doc && i === 0) ||
-          (paragraph && before !== null && before.isBlock && before.isLeaf) ||
-          (paragraph && node.content.size === 0 && parent.type.name === 'list_item' && i === 0 && second !== null && (CONTAINER_TYPES.has(second.type.name) || (second.isBlock && second.isLeaf)))
+          (paragraph && parent === doc && i === 0) || (paragraph && before !== null && before.isBlock && before.isLeaf)
+            ? 1
+            : paragraph && node.content.size === 0 && parent.type.name === 'list_item' && i === 0 && second !== null && (CONTAINER_TYPES.has(second.type.name) || (second.isBlock && second.isLeaf))
+              ? 2
+              : 0
         blocks.push({ node, pos: offset, markerless })
       }
       offset += node.nodeSize
     }
   }
   walk(doc, pos, from, to)
-  const candidates = blocks.filter((b) => b.markerless).length
-  if (missing !== 0 && missing !== candidates) return null
+  // which kinds lack a marker: as many blocks as units are missing, of both kinds or of one
+  // (text after a rule is the more common repair; an empty paragraph that is a block of its own
+  // looks like the one the reader adds)
+  const ofKind = (k: number): number => blocks.filter((b) => b.markerless === k).length
+  const kinds = missing === 0 ? [] : missing === ofKind(1) + ofKind(2) ? [1, 2] : missing === ofKind(1) ? [1] : missing === ofKind(2) ? [2] : null
+  if (!kinds) return null
   const out: number[] = []
   for (const b of blocks) {
-    if (missing === 0 || !b.markerless) out.push(b.node.isLeaf ? b.pos + b.node.nodeSize : b.pos + 1)
+    if (!kinds.includes(b.markerless)) out.push(b.node.isLeaf ? b.pos + b.node.nodeSize : b.pos + 1)
     if (b.node.isLeaf) continue
     let inner = b.pos + 1
     b.node.forEach((child) => {

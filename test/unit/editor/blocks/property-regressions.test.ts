@@ -360,4 +360,36 @@ describe('the caret in a block with no marker of its own', () => {
       net.destroy()
     }
   })
+
+  test('stays after what its writer typed when a remote change arrives (paragraph after a rule in a list item)', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      const item: ParentRef[] = [
+        { id: 'L', type: 'bullet_list', attrs: {} },
+        { id: 'I', type: 'list_item', attrs: {} },
+      ]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'paragraph', attrs: {}, parents: item }))
+        a.ytext.insertEmbed(1, createMarker({ type: 'horizontal_rule', attrs: {}, parents: item }))
+        a.ytext.insert(2, 'x')
+        a.ytext.insertEmbed(3, createMarker({ type: 'paragraph', attrs: {}, parents: [] }))
+      })
+      net.flush()
+      // li(p[], hr, p[x]), p[]: the empty paragraph has a marker, the one after the rule not
+      const x = a.state.doc.child(0).nodeSize - 3 // after x
+      a.select(x)
+      a.type('y')
+      b.select(b.state.doc.content.size - 1)
+      b.type('!')
+      net.flush()
+      expect(a.state.selection.head).toBe(x + 1)
+      a.type('z')
+      net.flush()
+      expect(b.state.doc.child(0).textContent).toBe('xyz')
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
 })
