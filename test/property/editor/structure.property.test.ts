@@ -10,8 +10,10 @@
  * updates wait in per-link FIFO queues delivered in a random order, and editors go offline for
  * a while. Every character written (initial, typed or pasted) is a unique code point, so the
  * final document says where each one ended up. Checked:
- * - after every step, the editor that changed or received an update shows exactly its Yjs
- *   content;
+ * - after every step (block layout): the editor that changed or received an update shows
+ *   exactly its Yjs content; typing into a block with text writes no block marker; after a
+ *   remote change, a writer's caret still follows the last character it typed while that is
+ *   there;
  * - after everyone is back online, all editors converge to the same document, valid under the
  *   schema;
  * - nothing lost or doubled: no character appears twice, and every character that no editor's
@@ -25,8 +27,9 @@
  *   in different blocks (or on either side of a rule) in some editor's view after one of its
  *   own actions (or one of them was at the edge of its block facing the other, before the other
  *   existed there).
- * Seeded (seeds in the test names, EDITOR_STRUCTURE_SEED to replay one). The same property is
- * run against stock y-prosemirror, which copies text to change structure: it must fail, and
+ * Seeded (seeds in the test names, EDITOR_STRUCTURE_SEED to replay one; runScenario's `log`
+ * traces a scenario step by step). The same property (end-state checks) is run against stock
+ * y-prosemirror, which copies text to change structure: it must fail, and
  * `npx tsx test/property/editor/structure-rates.ts` prints how often each binding fails.
  */
 import { describe, expect, test } from 'vitest'
