@@ -12,7 +12,7 @@ import { buildEditor } from '../../editor/build.ts'
 import { launchChromium } from './chromium.ts'
 import { serveStatic, type StaticServer } from './static-server.ts'
 import { startTestRelay, type TestRelay } from './relay.ts'
-import { openDemo, editorText, sharedContent, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
+import { openDemo, editorText, sharedContent, settledHead, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
 
 const ADA = { name: 'Ada', color: '#e11d48' }
 const BOB = { name: 'Bob', color: '#2563eb' }
@@ -62,23 +62,6 @@ async function keys(page: Page, ...sequence: string[]): Promise<void> {
   for (const key of sequence) await page.keyboard.press(key)
 }
 
-/**
- * The caret once the editor has read the DOM selection. A key moves the DOM selection in its
- * default action; ProseMirror reads it on a later `selectionchange`, so right after the key the
- * editor's state may still hold the previous caret (and Enter, Control+b or the next arrow would
- * act on that one). Waits until the state's caret is where the DOM selection is.
- */
-async function settledHead(page: Page): Promise<number> {
-  const handle = await page.waitForFunction(() => {
-    const { view } = window.tandem!.editor
-    const sel = document.getSelection()
-    if (!sel?.focusNode || !view.dom.contains(sel.focusNode)) return null
-    const { head } = view.state.selection
-    // The bias ProseMirror reads a DOM selection with.
-    return view.posAtDOM(sel.focusNode, sel.focusOffset, 1) === head ? head : null
-  })
-  return (await handle.jsonValue()) as number
-}
 
 /**
  * Moves the caret to block `line` (0-based, top level), offset `offset`, with the keyboard.
