@@ -30,6 +30,7 @@ import { createLogger } from '../../relay/observability/logger.ts'
 import { appendTokens, createMarker, type Token } from '../../editor/blocks/layout.ts'
 import { BenchClient } from '../servers/bench-client.ts'
 import { loadTrace } from '../sim/traces.ts'
+import { mulberry32 } from '../../scripts/chaos/rng.ts'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name)
@@ -43,17 +44,6 @@ const DOC_CHARS = quick ? 50_000 : 500_000
 const VERSIONS = quick ? 40 : 200
 const TRACE_TXNS = quick ? 40_000 : Infinity
 
-/** A seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function startBenchRelay(data: string): Promise<Relay> {
   return createRelay(
@@ -134,7 +124,7 @@ async function latency(): Promise<Record<string, unknown>> {
     const writer = new BenchClient(relay.url, room, 'y-websocket')
     await writer.synced
     const text = writer.doc.getText('blocks')
-    const random = prng(27)
+    const random = mulberry32(27)
     const words = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'consectetur', 'adipiscing', 'elit', 'sed', 'do']
     const sentence = (chars: number): string => {
       let s = ''

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks'
 import * as Y from 'yjs'
 import { BenchClient, type Dialect } from './bench-client.ts'
 import type { ServerProcess } from './process.ts'
+import { mulberry32 } from '../../scripts/chaos/rng.ts'
 
 /** A load point. */
 export interface LoadPoint {
@@ -42,18 +43,6 @@ export interface LoadResult {
   p99Ms: number
   peakRssMiB: number
   seconds: number
-}
-
-/** A seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -85,7 +74,7 @@ export async function connectMany(url: string, dialect: Dialect, rooms: string[]
 
 /** Runs `point` against the server at `url` for `seconds` of writing. */
 export async function runLoad(url: string, dialect: Dialect, server: ServerProcess, point: LoadPoint, seconds: number, seed: number): Promise<LoadResult> {
-  const random = prng(seed)
+  const random = mulberry32(seed)
   const roomNames = Array.from({ length: point.rooms }, (_, i) => `${point.name}-${i}`)
   const clients = await connectMany(url, dialect, roomNames, point.clientsPerRoom)
   const latencies: number[] = []

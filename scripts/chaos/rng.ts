@@ -1,29 +1,34 @@
 /**
  * A small seeded PRNG (mulberry32) so a campaign's choices (topology, fault kinds, targets,
- * durations, writes) follow from its seed. Wall-clock timing still varies between runs.
+ * durations, writes) follow from its seed. Wall-clock timing still varies between runs. Tests and
+ * benchmarks that need seeded numbers use {@link mulberry32} from here too.
  *
  * @module
  */
 
+/** mulberry32: a seeded source of floats in [0, 1) (the same sequence for the same seed). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 /** A seeded random source with the helpers the campaign uses. */
 export class Rng {
-  private state: number
+  /** A float in [0, 1). */
+  readonly next: () => number
 
   constructor(seed: number) {
     // Scramble the seed (murmur3 finalizer) so neighbouring seeds start far apart.
     let h = (seed >>> 0) ^ 0x9e3779b9
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-    this.state = (h ^ (h >>> 16)) >>> 0
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0
-    let t = this.state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    this.next = mulberry32((h ^ (h >>> 16)) >>> 0)
   }
 
   /** An integer in [min, max]. */

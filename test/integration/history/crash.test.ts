@@ -14,18 +14,8 @@ import * as Y from 'yjs'
 import { rm } from 'node:fs/promises'
 import { spawnRelay, tempDataDir, waitFor, type SpawnedRelay } from '../../fixtures/index.ts'
 import { blocks, connect, docOf, hashesTo, HistoryApi } from './helpers.ts'
+import { mulberry32 } from '../../../scripts/chaos/rng.ts'
 
-/** A seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The state of version `id`, or null when retention removed it since it was listed (the relay
@@ -50,7 +40,7 @@ describe('history and kill -9', () => {
   it('keeps every listed version exact when killed during checkpoints', async () => {
     data = await tempDataDir('tandem-history-crash-')
     const args = ['--history-quiet-ms', '20', '--history-max', '3', '--flush-ms', '10']
-    const random = prng(27)
+    const random = mulberry32(27)
     const seen = new Set<string>()
     let restores = 0
     let rewrites = 0

@@ -11,6 +11,7 @@ import * as Y from 'yjs'
 import { expect } from 'vitest'
 import { Webhook } from 'standardwebhooks'
 import { waitFor } from '../../fixtures/wait.ts'
+import { mulberry32 } from '../../../scripts/chaos/rng.ts'
 
 /** One SSE event as a consumer sees it. */
 export interface SseEvent {
@@ -183,14 +184,7 @@ export class Receiver {
   port = 0
 
   constructor(seed = 1) {
-    let s = seed >>> 0
-    this.rand = () => {
-      s = (s + 0x6d2b79f5) >>> 0
-      let t = s
-      t = Math.imul(t ^ (t >>> 15), t | 1)
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
+    this.rand = mulberry32(seed)
   }
 
   get url(): string {

@@ -11,6 +11,7 @@ import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
+import { mulberry32 } from '../../../scripts/chaos/rng.ts'
 
 const SEED = Number(process.env.COMPACTION_SEED ?? 7)
 const cleanups: Array<() => unknown> = []
@@ -18,15 +19,6 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn()
 })
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A raw writer whose every local change is sent to the relay, subscribed to saved acknowledgements. */
 async function writer(url: string, room: string): Promise<{ client: RawClient; doc: Y.Doc }> {
@@ -67,7 +59,7 @@ describe('compaction from the live doc', () => {
   it(`keeps every acknowledged write across kill -9 while compactions run (seed ${SEED})`, async () => {
     const data = await tempDataDir()
     cleanups.push(() => rm(data, { recursive: true, force: true }))
-    const random = prng(SEED)
+    const random = mulberry32(SEED)
     const expected = new Y.Doc()
     for (let round = 0; round < 3; round++) {
       const relay = await spawnRelay({ dataDir: data, args: ['--compact-bytes', '64', '--flush-ms', '5'] })

@@ -14,6 +14,7 @@ import { PEER_PROTOCOL_VERSION } from '../../../relay/topology/peer-protocol.ts'
 import { MAX_PENDING_HANDSHAKES } from '../../../relay/topology/topology-node.ts'
 import { createNonce } from '../../../relay/topology/peer-auth.ts'
 import { startTamperProxy, type TamperProxy } from '../../fixtures/tamper-proxy.ts'
+import { mulberry32 } from '../../../scripts/chaos/rng.ts'
 import {
   freePorts, keysOf, metric, relayDoc, spawnMember, startMember, until, wsUrl, writeLocal, type Member, type Proc,
 } from './cluster.ts'
@@ -275,13 +276,7 @@ describe('bad input on the peer endpoint', () => {
     const { a, b } = await linkedThroughProxy()
     const linkChanges = await metric(b.httpUrl, 'tandem_peer_link_changes_total', { peer: 'a', state: 'down' })
     // Seeded PRNG (mulberry32): the same 150 inputs every run.
-    let seed = 21
-    const rand = (): number => {
-      seed = (seed + 0x6d2b79f5) | 0
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
+    const rand = mulberry32(21)
     const codes = new Map<number, number>()
     for (let i = 0; i < 150; i++) {
       const s = await rawPeer(b.url)
