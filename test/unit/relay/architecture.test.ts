@@ -1,5 +1,5 @@
 /**
- * relay/ reads as its architecture (relay/README.md, "Layout"): only the public API and the CLI
+ * relay/ reads as its architecture (README.md, "The relay" → "Layout"): only the public API and the CLI
  * at the top, one folder per concern, each importing only the folders its row of the layout
  * table names, and no circle of imports between files, type imports included. The allowed
  * imports are read from the README's table, so the documentation and the code cannot drift.
@@ -33,8 +33,9 @@ const outside = (path: string): boolean => path.startsWith('../')
 
 /** The README's layout table: folder → the folders it may import. */
 function layoutRules(): Map<string, Set<string>> {
-  const readme = readFileSync(join(RELAY, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('## Layout'))
+  const readme = readFileSync(join(RELAY, '..', 'README.md'), 'utf8')
+  const start = readme.indexOf('\n### Layout', readme.indexOf('\n## The relay'))
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1))
   const rules = new Map<string, Set<string>>()
   for (const line of section.split('\n')) {
     const m = /^\| `([a-z-]+)\/` \|[^|]*\| ([^|]*) \|$/.exec(line.trim())
