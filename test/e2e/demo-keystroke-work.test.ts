@@ -8,36 +8,17 @@
  *   keys, and it does show `saved` once the typing pauses and the relay has stored everything;
  * - the presence list still changes when someone joins or renames.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Browser } from 'playwright-core'
-import { buildEditor } from '../../editor/build.ts'
-import { launchChromium } from './chromium.ts'
-import { serveStatic, type StaticServer } from './static-server.ts'
-import { startTestRelay, type TestRelay } from './relay.ts'
+import { describe, expect, test } from 'vitest'
+import { demoHarness } from './demo-harness.ts'
 import { openDemo, typeAtEnd, waitForState, waitForText, type DemoTarget } from './demo-page.ts'
 
-let browser: Browser
-let pages: StaticServer
-let relay: TestRelay
-let target: DemoTarget
-
-beforeAll(async () => {
-  const { distDir } = await buildEditor()
-  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
-  target = { pageUrl: pages.url, relay: relay.url }
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.dispose()
-})
+const h = demoHarness()
 
 describe('demo page work per keystroke', () => {
   test('typing rebuilds neither the presence list nor flips the saved indicator per key; both still update', async () => {
     const room = `keystroke-work-${process.pid}`
-    const a = await openDemo(browser, target, room, { name: 'Ada', color: '#e11d48' })
-    const b = await openDemo(browser, target, room, { name: 'Bob', color: '#2563eb' })
+    const a = await openDemo(h.browser, h.target, room, { name: 'Ada', color: '#e11d48' })
+    const b = await openDemo(h.browser, h.target, room, { name: 'Bob', color: '#2563eb' })
     try {
       await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence"] li').length === 2, null, { timeout: 30_000 })
       await typeAtEnd(a.page, 'Warm up.')

@@ -6,12 +6,9 @@
  *
  * One browser and one relay for the file; each test opens two fresh contexts on its own room.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { buildEditor } from '../../editor/build.ts'
-import { launchChromium } from './chromium.ts'
-import { serveStatic, type StaticServer } from './static-server.ts'
-import { startTestRelay, type TestRelay } from './relay.ts'
+import { demoHarness } from './demo-harness.ts'
 import { openDemo, editorText, sharedContent, settledHead, waitForText, waitForConvergence, type DemoTarget, type DemoUser } from './demo-page.ts'
 
 const ADA = { name: 'Ada', color: '#e11d48' }
@@ -20,28 +17,13 @@ const ALPHA = 'alpha one '
 const BETA = 'beta two '
 const KEY_DELAY = 15
 
-let browser: Browser
-let pages: StaticServer
-let relay: TestRelay
-let target: DemoTarget
+const h = demoHarness()
 let roomCounter = 0
-
-beforeAll(async () => {
-  const { distDir } = await buildEditor()
-  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
-  target = { pageUrl: pages.url, relay: relay.url }
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.dispose()
-})
 
 /** Ada and Bob in a fresh room; Ada types `seed` (keyboard) and both wait until they see it. */
 async function pair(label: string, seed = ''): Promise<[DemoUser, DemoUser]> {
   const room = `same-spot-${label}-${process.pid}-${++roomCounter}`
-  const users = await Promise.all([openDemo(browser, target, room, ADA), openDemo(browser, target, room, BOB)])
+  const users = await Promise.all([openDemo(h.browser, h.target, room, ADA), openDemo(h.browser, h.target, room, BOB)])
   await Promise.all(users.map((u) => u.page.locator('.ProseMirror').click()))
   if (seed) {
     await users[0].page.keyboard.press('Control+Home')

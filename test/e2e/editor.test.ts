@@ -4,13 +4,9 @@
  * The page is served by a separate static server so that it stays loadable while the relay
  * is down; the relay is restarted on the same port with the same data directory.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { mkdir } from 'node:fs/promises'
-import type { Browser } from 'playwright-core'
-import { buildEditor } from '../../editor/build.ts'
-import { launchChromium } from './chromium.ts'
-import { serveStatic, type StaticServer } from './static-server.ts'
-import { startTestRelay, type TestRelay } from './relay.ts'
+import { demoHarness } from './demo-harness.ts'
 import {
   openDemo,
   waitForState,
@@ -26,30 +22,18 @@ import {
 const ADA = { name: 'Ada', color: '#e11d48' }
 const BOB = { name: 'Bob', color: '#2563eb' }
 
-let browser: Browser
-let pages: StaticServer
-let relay: TestRelay
-let target: DemoTarget
+const h = demoHarness()
 let roomCounter = 0
 const room = (label: string): string => `${label}-${process.pid}-${++roomCounter}`
 
 beforeAll(async () => {
-  const { distDir } = await buildEditor()
-  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
-  target = { pageUrl: pages.url, relay: relay.url }
   await mkdir('test-output', { recursive: true })
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.dispose()
 })
 
 describe('collaborative editor in Chromium', () => {
   test('two users typing concurrently end with identical documents and see each other’s cursor', async () => {
     const name = room('concurrent')
-    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
     await a.page.locator('.ProseMirror').click()
     await b.page.locator('.ProseMirror').click()
     const textA = 'Ada writes the first sentence.'
@@ -69,7 +53,7 @@ describe('collaborative editor in Chromium', () => {
 
   test('an offline edit and a concurrent online edit of the same paragraph both survive', async () => {
     const name = room('offline')
-    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
     await typeAtEnd(a.page, 'Shared paragraph.')
     await waitForText(b.page, 'Shared paragraph.')
 
@@ -91,11 +75,11 @@ describe('collaborative editor in Chromium', () => {
 
   test('a reload while the relay is down shows the document from IndexedDB; it syncs when the relay returns', async () => {
     const name = room('reload')
-    const a = await openDemo(browser, target, name, ADA)
+    const a = await openDemo(h.browser, h.target, name, ADA)
     await typeAtEnd(a.page, 'Typed while online.')
     await waitForText(a.page, 'Typed while online.')
 
-    await relay.stop()
+    await h.relay.stop()
     await waitForState(a.page, 'status', 'disconnected')
     await typeAtEnd(a.page, ' Typed while the relay was down.')
     await waitForState(a.page, 'saved', 'local only')
@@ -106,9 +90,9 @@ describe('collaborative editor in Chromium', () => {
     await waitForText(a.page, 'Typed while online.', 'Typed while the relay was down.')
     expect(await textOf(a.page, 'status')).not.toBe('connected')
 
-    await relay.start()
+    await h.relay.start()
     await waitForState(a.page, 'status', 'connected')
-    const b = await openDemo(browser, target, name, BOB)
+    const b = await openDemo(h.browser, h.target, name, BOB)
     await waitForText(b.page, 'Typed while online.', 'Typed while the relay was down.')
     await waitForConvergence([a.page, b.page])
     await Promise.all([a.context.close(), b.context.close()])
@@ -116,7 +100,7 @@ describe('collaborative editor in Chromium', () => {
 
   test('offline clicks in two tabs: the CRDT counter keeps every click, the LWW counter loses some', async () => {
     const name = room('panel')
-    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
     for (const u of [a, b]) {
       await u.page.locator('[data-testid="offline"]').check()
       await waitForState(u.page, 'status', 'disconnected')
@@ -154,7 +138,7 @@ describe('collaborative editor in Chromium', () => {
     expect(lwwA).toBe(lwwB)
     expect(lwwA).toBeLessThan(7)
     expect(await a.page.locator('[data-testid="tags-lww"] .chip').count()).toBe(1)
-    await screenshotSideBySide(browser, [a.page, b.page], 'test-output/demo-offline-clicks.png')
+    await screenshotSideBySide(h.browser, [a.page, b.page], 'test-output/demo-offline-clicks.png')
 
     // The register shows both siblings; resolving in one tab resolves everywhere.
     await a.page.locator('[data-testid="title-crdt"] button[data-resolve="Bob’s title"]').click()
@@ -169,7 +153,7 @@ describe('collaborative editor in Chromium', () => {
 
   test('undo in one tab removes only that user’s last change', async () => {
     const name = room('undo')
-    const [a, b] = await Promise.all([openDemo(browser, target, name, ADA), openDemo(browser, target, name, BOB)])
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
     // One input event, so one undo step whatever the machine's speed (keystrokes typed further
     // apart than the undo manager's capture timeout would be separate steps).
     await a.page.locator('.ProseMirror').click()
@@ -194,10 +178,10 @@ describe('collaborative editor in Chromium', () => {
 
   test('initial content appears once when two tabs open an empty room together; relay failover; screenshot', async () => {
     const name = room('welcome')
-    const failover: DemoTarget = { ...target, relay: ['ws://127.0.0.1:9', relay.url] }
+    const failover: DemoTarget = { ...h.target, relay: ['ws://127.0.0.1:9', h.relay.url] }
     const [a, b] = await Promise.all([
-      openDemo(browser, failover, name, ADA, { welcome: true }),
-      openDemo(browser, target, name, BOB, { welcome: true }),
+      openDemo(h.browser, failover, name, ADA, { welcome: true }),
+      openDemo(h.browser, h.target, name, BOB, { welcome: true }),
     ])
     await Promise.all([waitForText(a.page, 'Welcome to tandem'), waitForText(b.page, 'Welcome to tandem')])
     const xml = await waitForConvergence([a.page, b.page])
@@ -214,7 +198,7 @@ describe('collaborative editor in Chromium', () => {
     await b.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Ada')
     await a.page.waitForSelector('.ProseMirror-yjs-cursor >> text=Bob')
     await waitForState(a.page, 'saved', 'saved')
-    await screenshotSideBySide(browser, [a.page, b.page], 'test-output/demo-two-users.png')
+    await screenshotSideBySide(h.browser, [a.page, b.page], 'test-output/demo-two-users.png')
     await Promise.all([a.context.close(), b.context.close()])
   })
 })

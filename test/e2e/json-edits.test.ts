@@ -8,16 +8,12 @@
  * And `tandem/client` itself in Chromium, from another origin: edit, read, follow the feed,
  * verify a webhook signature.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
-import type { Browser } from 'playwright-core'
 import type { Node as PMNode } from 'prosemirror-model'
-import { buildEditor } from '../../editor/build.ts'
+import { demoHarness } from './demo-harness.ts'
 import { editorSchema as schema } from '../../editor/schema.ts'
 import { counter, orSet } from '../../crdt/index.ts'
-import { launchChromium } from './chromium.ts'
-import { serveStatic, type StaticServer } from './static-server.ts'
-import { startTestRelay, type TestRelay } from './relay.ts'
 import { openDemo, waitForConvergence, waitForText, type DemoTarget } from './demo-page.ts'
 import { build } from 'esbuild'
 import { Webhook } from 'standardwebhooks'
@@ -33,25 +29,10 @@ const KEY_DELAY = 15
 /** At least this many PATCH requests, sent back to back while the keyboards run (and until they stop). */
 const MIN_REQUESTS = 8
 
-let browser: Browser
-let pages: StaticServer
-let relay: TestRelay
-let target: DemoTarget
-
-beforeAll(async () => {
-  const { distDir } = await buildEditor()
-  ;[browser, pages, relay] = await Promise.all([launchChromium(), serveStatic(distDir), startTestRelay()])
-  target = { pageUrl: pages.url, relay: relay.url }
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
-  await pages?.close()
-  await relay?.dispose()
-})
+const h = demoHarness()
 
 async function pm(room: string): Promise<PMNode> {
-  return schema.nodeFromJSON(await (await fetch(`${relay.httpUrl}/api/rooms/${room}?format=prosemirror`)).json())
+  return schema.nodeFromJSON(await (await fetch(`${h.relay.httpUrl}/api/rooms/${room}?format=prosemirror`)).json())
 }
 
 /** Position of the start of the content of the top-level paragraph whose text includes `marker`. */
@@ -67,7 +48,7 @@ function contentStart(doc: PMNode, marker: string): number {
 describe('JSON edits while two people type in Chromium', () => {
   test('converge with nothing lost, every edit where it was aimed', { timeout: 180_000 }, async () => {
     const room = `json-edits-${process.pid}`
-    const [ada, bob] = await Promise.all([openDemo(browser, target, room, ADA), openDemo(browser, target, room, BOB)])
+    const [ada, bob] = await Promise.all([openDemo(h.browser, h.target, room, ADA), openDemo(h.browser, h.target, room, BOB)])
     // Ada's paragraph, then Bob's
     await ada.page.locator('.ProseMirror').click()
     await ada.page.keyboard.type('Ada: ')
@@ -92,7 +73,7 @@ describe('JSON edits while two people type in Chromium', () => {
         // requests insert before it, and they run one after another.
         const adaAt = contentStart(await pm(room), 'Ada:')
         const label = `http block ${k}`
-        const res = await fetch(`${relay.httpUrl}/api/rooms/${room}`, {
+        const res = await fetch(`${h.relay.httpUrl}/api/rooms/${room}`, {
           method: 'PATCH',
           body: JSON.stringify({
             ops: [
@@ -132,7 +113,7 @@ describe('JSON edits while two people type in Chromium', () => {
     // the relay holds the same document, counter and set
     expect((await pm(room)).toJSON()).toEqual(expected.toJSON())
     const state = new Y.Doc()
-    Y.applyUpdate(state, new Uint8Array(await (await fetch(`${relay.httpUrl}/api/rooms/${room}/update`)).arrayBuffer()))
+    Y.applyUpdate(state, new Uint8Array(await (await fetch(`${h.relay.httpUrl}/api/rooms/${room}/update`)).arrayBuffer()))
     expect(counter(state, 'patches').value).toBe(requests)
     expect(orSet<number>(state, 'seen').values().sort((a, b) => a - b)).toEqual(Array.from({ length: requests }, (_, k) => k))
     // and so do the tabs: the counter's one slice (one replica for every request)
@@ -147,7 +128,7 @@ describe('JSON edits while two people type in Chromium', () => {
 
 describe('tandem/client in Chromium', () => {
   test('edits, reads markdown, follows the feed and verifies a webhook, from a page on another origin', { timeout: 120_000 }, async () => {
-    const r = await startRelay({ corsOrigins: [pages.url] })
+    const r = await startRelay({ corsOrigins: [h.pages.url] })
     try {
       const bundle = await build({
         entryPoints: [fileURLToPath(new URL('../../client/index.ts', import.meta.url))],
@@ -160,9 +141,9 @@ describe('tandem/client in Chromium', () => {
       const secret = `whsec_${randomBytes(24).toString('base64')}`
       const payload = JSON.stringify({ type: 'room.changed', timestamp: new Date().toISOString(), data: { room: 'browser' } })
       const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(secret).sign('msg_1', new Date(), payload) }
-      const context = await browser.newContext()
+      const context = await h.browser.newContext()
       const page = await context.newPage()
-      await page.goto(`${pages.url}/no-such-page`) // any page of the static server's origin
+      await page.goto(`${h.pages.url}/no-such-page`) // any page of the static server's origin
       await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
       const result = await page.evaluate(
         async ({ relayUrl, secret, headers, payload }) => {
