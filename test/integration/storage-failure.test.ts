@@ -4,7 +4,7 @@
  * relay reports it (log line, tandem_store_failing_rooms / tandem_errors_total, health
  * `storage` degraded) and recovers when the disk does — with nothing accepted dropped.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm, writeFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as Y from 'yjs'
@@ -16,11 +16,9 @@ import { LevelDbStorage } from '../../relay/storage/leveldb.ts'
 import { FailingStorage } from '../../relay/storage/failing.ts'
 import { retryDelayMs } from '../../relay/room/storage-health.ts'
 import { metric } from './topology/cluster.ts'
+import { cleanupAfterEach } from '../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function dataDir(): Promise<string> {
   const dir = await tempDataDir('tandem-storage-failure-')

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncStep1, encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/wire/protocol.ts'
 import { SECRET, token, tokenProvider, tryUpgrade } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
   const r = await startRelay({ authSecret: SECRET, ...opts })
   cleanups.push(() => r.stop())

@@ -4,12 +4,13 @@
  * must refuse before the room loads, enforce `read`, and scope to the room, over WebSocket
  * and HTTP alike.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startRelay, type StartRelayOptions } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate, MESSAGE_AUTH } from '../../../relay/wire/protocol.ts'
 import { SECRET, token, tryUpgrade } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
 /** A credential: what a client presents. */
 interface Credential {
@@ -49,10 +50,7 @@ const authorizers: Authorizer[] = [
   },
 ]
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 function anUpdate(text: string): Uint8Array {
   const d = new Y.Doc()

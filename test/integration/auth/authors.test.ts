@@ -4,7 +4,7 @@
  * with that author. A token with a malformed `sub` is refused. (Each writer writes its own root
  * type, so its update decodes alone.)
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { SignJWT } from 'jose'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
@@ -13,11 +13,9 @@ import { authorOf, type Author } from '../../../relay/room/author.ts'
 import type { RelayExtension } from '../../../relay/server/extension.ts'
 import { parseAuthSecrets } from '../../../relay/auth/tokens.ts'
 import { SECRET, token, tokenProvider, tryUpgrade } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 /** A relay with `--auth-secret` and an extension that records each update's text and author. */
 async function recordingRelay(): Promise<{ relay: StartedRelay; seen: Array<{ text: string; author: Author | null }> }> {

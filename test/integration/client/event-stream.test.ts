@@ -5,17 +5,15 @@
  * event exactly once, in order, resuming each time with the `Last-Event-ID` of the last event it
  * handled, with the token on every attempt; a final refusal (403) ends it, as does its signal.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TandemClient, type FeedEvent } from '../../../client/index.ts'
 import { EventStreamError } from '../../../client/event-stream.ts'
 import { waitFor } from '../../fixtures/wait.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 interface Seen {
   path: string

@@ -3,7 +3,7 @@
  * `TandemError`s, the relay's change feed followed with the caller as author, and the relay's
  * signed webhooks checked by `verifyWebhook` in a real HTTP receiver (a tampered body refused).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -11,12 +11,10 @@ import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { parseAuthSecrets, signToken } from '../../../relay/auth/tokens.ts'
 import { TandemClient, TandemError, verifyWebhook, WebhookVerificationError, type FeedEvent, type WebhookEvent } from '../../../client/index.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
 const SECRET = 'client-test-secret-0123456789'
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
   const r = await startRelay({ authSecret: SECRET, ...opts })
   cleanups.push(() => r.stop())

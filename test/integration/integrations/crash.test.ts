@@ -5,7 +5,7 @@
  * webhook outbox — plus a change still in its debounce window — is delivered after the restart,
  * signed and in order per room.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
 import { join } from 'node:path'
@@ -14,11 +14,9 @@ import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import { openLevelStore } from '../../../relay/integrations/store.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, delivered, expectOrdered, expectSigned, seqOf, waitEvents } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function dataDir(): Promise<string> {
   const dir = await tempDataDir('tandem-integrations-')

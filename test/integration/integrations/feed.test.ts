@@ -4,7 +4,7 @@
  * and resumes with Last-Event-ID gets exactly what a consumer that stayed got, a Last-Event-ID that
  * is unknown or past the retention window gets a `reset`, and the tokens gate both feeds.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startRelay, type StartedRelay, type StartRelayOptions } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { SECRET, token } from '../auth/helpers.ts'
@@ -13,11 +13,9 @@ import { createRelay } from '../../../relay/server/server.ts'
 import { createLogger } from '../../../relay/observability/logger.ts'
 import { integrationsExtension } from '../../../relay/integrations/index.ts'
 import { HttpWriter, SseConsumer, covers, decodeSv, seqOf, waitEvents } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function relay(options: StartRelayOptions = {}): Promise<StartedRelay> {
   const r = await startRelay(options)

@@ -5,7 +5,7 @@
  * has moved past it); one that fell past the retention window gets a `reset` and goes on from
  * there. Over a real HTTP connection, a consumer that never reads leaves the relay serving others.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
 import pino from 'pino'
 import { FeedLog, type FeedEvent } from '../../../relay/integrations/feed-log.ts'
@@ -15,11 +15,9 @@ import { MemoryKvStore } from '../../../relay/integrations/store.ts'
 import { startRelay } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { HttpWriter, SseConsumer, waitEvents } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function feedLog(maxEvents: number): Promise<{ log: FeedLog; journal: Journal }> {
   const store = new MemoryKvStore()

@@ -8,7 +8,7 @@
  * mesh each change is delivered by the relay that accepted it only; `version.created` goes through
  * the same outbox; `--webhook-include json` adds the document.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startRelay, type StartedRelay, type StartRelayOptions } from '../../fixtures/relay.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { SECRET, token } from '../auth/helpers.ts'
@@ -18,11 +18,9 @@ import { enqueueVersionCreated } from '../../../relay/integrations/index.ts'
 import { freePorts, peersFor } from '../topology/cluster.ts'
 import { startRedis, startRedisMember } from '../redis/redis-fixture.ts'
 import { HttpWriter, Receiver, SseConsumer, WEBHOOK_SECRET, covers, decodeSv, delivered, expectOrdered, expectSigned, seqOf } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function relay(options: StartRelayOptions): Promise<StartedRelay> {
   const r = await startRelay(options)

@@ -3,15 +3,13 @@
  * format, every node and mark of the schema in the markdown; the default stays the JSON of every
  * root; a bad format is a 400 and an unknown room a 404.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { docOf, schema as s, seedRoom } from './helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 async function relay(): Promise<StartedRelay> {
   const r = await startRelay()
   cleanups.push(() => r.stop())

@@ -3,9 +3,9 @@
  * y-websocket client at once and as ONE update per request, attributed to the caller; an empty
  * room gets the editor's shared first marker, a tree-layout room is converted first.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
+import { type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { counter, lwwRegister, mvRegister, orSet } from '../../../crdt/index.ts'
@@ -13,16 +13,10 @@ import { contentSeedUpdate } from '../../../editor/blocks/convert.ts'
 import { authorOf, type Author } from '../../../relay/room/author.ts'
 import { parseAuthSecrets, signToken } from '../../../relay/auth/tokens.ts'
 import { docOf, editorDoc, h, p, patch, schema, seedRoom } from './helpers.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 async function client(r: StartedRelay, room: string): Promise<{ doc: Y.Doc; provider: Awaited<ReturnType<typeof connectProvider>>['provider']; updates: () => number }> {
   const c = await connectProvider(r.url, room)
   cleanups.push(() => c.destroy())

@@ -5,23 +5,16 @@
  * valid edit last: updates arrive in order, so had a refused request sent anything, the client
  * would count more than one update when the valid edit shows up).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { parseAuthSecrets, signToken } from '../../../relay/auth/tokens.ts'
 import { docOf, editorDoc, h, p, patch, roomFingerprint, schema, seedRoom } from './helpers.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 
 /**
  * The seeded document: heading 0..7 ("Title" 1..6), paragraph 7..20 ("Hello world" 8..19), code

@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { performance } from 'node:perf_hooks'
-import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
 /** Other clients' p99 delivery latency must stay under this while one connection floods. */
 const P99_BOUND_MS = 300
@@ -12,15 +12,8 @@ const RATE = 200
 const GRACE_MS = 1000
 const FLOOD = 20_000
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 
 /** A writer sends `n` paced updates (every `everyMs`); resolves with the readers' delivery latencies. */
 async function pacedLatencies(url: string, room: string, n: number, everyMs: number): Promise<number[]> {

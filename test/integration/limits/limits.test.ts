@@ -1,24 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { join } from 'node:path'
 import { rm } from 'node:fs/promises'
-import { startRelay, tempDataDir, type StartedRelay } from '../../fixtures/relay.ts'
+import { tempDataDir, type StartedRelay } from '../../fixtures/relay.ts'
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import type { StorageAdapter } from '../../../relay/storage/types.ts'
 import { awareness, tryUpgrade } from '../auth/helpers.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 
 async function limitHits(r: StartedRelay, limit: string): Promise<number> {
   const text = await (await fetch(`${r.httpUrl}/metrics`)).text()

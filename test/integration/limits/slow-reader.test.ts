@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
@@ -6,6 +6,7 @@ import { spawnRelay, tempDataDir, type SpawnedRelay } from '../../fixtures/relay
 import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { awareness } from '../auth/helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
 const MAX_BUFFERED = 1024 * 1024
 const FRAME_BYTES = 64 * 1024
@@ -14,10 +15,7 @@ const WARMUP = 150
 /** RSS growth allowed besides the buffer bound: garbage not yet collected. */
 const SLACK_MIB = 16
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)

@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeQueryAwareness, MESSAGE_AWARENESS } from '../../../relay/wire/protocol.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 describe('awareness', () => {
   it('is forwarded to the room, answered on query, and removed for everybody when a socket closes', async () => {

@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { connect } from 'node:net'
-import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 
 /** Sends a raw upgrade request for `path` over TCP; resolves with the HTTP status and body (101 on upgrade). */
 function upgrade(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -3,7 +3,7 @@
  * stored log by one snapshot of its doc (no replay of the log); nothing acknowledged is lost,
  * including across kill -9 at random moments while compactions run.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
@@ -12,13 +12,10 @@ import { waitFor } from '../../fixtures/wait.ts'
 import { encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import { mulberry32 } from '../../../scripts/chaos/rng.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
 const SEED = Number(process.env.COMPACTION_SEED ?? 7)
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-
+const cleanups = cleanupAfterEach()
 
 /** A raw writer whose every local change is sent to the relay, subscribed to saved acknowledgements. */
 async function writer(url: string, room: string): Promise<{ client: RawClient; doc: Y.Doc }> {

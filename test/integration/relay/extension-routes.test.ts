@@ -3,15 +3,13 @@
  * writes refuses a read token (403 read-only) and no token (401), a bad room name is a 400, a
  * read of a room nobody holds is a 404, and a thrown non-relay error is a 500 that harms nothing.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import type { RelayExtension } from '../../../relay/server/extension.ts'
 import { SECRET, token } from '../auth/helpers.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 const probe: RelayExtension = {
   name: 'probe',

@@ -4,18 +4,16 @@
  * empty joiners follows every change (including one that only deletes); frames sent in one
  * turn arrive whole and in order.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
 import { startRelay } from '../../fixtures/relay.ts'
 import { connectProvider, RawClient, waitConverged } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { MESSAGE_SYNC, encodeSyncStep1, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 /** Sync updates (type 0, sub-type 2) among a raw client's frames. */
 function syncUpdates(client: RawClient): Uint8Array[] {

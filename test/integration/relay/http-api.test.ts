@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { startRelay, type StartedRelay } from '../../fixtures/relay.ts'
 import { connectProvider } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { editorSchema } from '../../../editor/schema.ts'
 import { conversionUpdate, seedUpdate } from '../../../editor/blocks/convert.ts'
+import { cleanupAfterEach, relayStarter } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
-async function relay(opts: Parameters<typeof startRelay>[0] = {}): Promise<StartedRelay> {
-  const r = await startRelay(opts)
-  cleanups.push(() => r.stop())
-  return r
-}
+const cleanups = cleanupAfterEach()
+const relay = relayStarter(cleanups)
 
 function richDoc(): Y.Doc {
   const doc = new Y.Doc()

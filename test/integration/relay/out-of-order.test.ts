@@ -5,7 +5,7 @@
  * it arrives, however many are already waiting: a relay that stores only the first one loses
  * the others on a restart.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
@@ -13,11 +13,9 @@ import { RawClient } from '../../fixtures/clients.ts'
 import { waitFor } from '../../fixtures/wait.ts'
 import { MESSAGE_SAVED, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 /** One writer's edits as separate updates, each depending on the one before. */
 function chainOfUpdates(count: number): { updates: Uint8Array[]; text: string } {

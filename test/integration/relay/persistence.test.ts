@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
 import * as decoding from 'lib0/decoding'
@@ -7,11 +7,9 @@ import { connectProvider, RawClient, waitConverged } from '../../fixtures/client
 import { waitFor } from '../../fixtures/wait.ts'
 import { MESSAGE_SYNC, SYNC_STEP_1, encodeSyncUpdate } from '../../../relay/wire/protocol.ts'
 import { MemoryStorage } from '../../../relay/storage/memory.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function dataDir(): Promise<string> {
   const dir = await tempDataDir()

@@ -3,7 +3,7 @@
  * state vector, so the ack carries the stored delete set; a delete-only change is reported
  * saved only by the flush that stores it, and survives kill -9 once reported.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { rm } from 'node:fs/promises'
 import * as Y from 'yjs'
 import { spawnRelay, startRelay, tempDataDir } from '../../fixtures/relay.ts'
@@ -13,11 +13,9 @@ import { encodeSyncUpdate, isSaved } from '../../../relay/wire/protocol.ts'
 import { LevelDbStorage } from '../../../relay/storage/leveldb.ts'
 import { FailingStorage } from '../../../relay/storage/failing.ts'
 import { SavedTracker, type SavedState } from '../../../editor/saved-status.ts'
+import { cleanupAfterEach } from '../../fixtures/cleanups.ts'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn()
-})
+const cleanups = cleanupAfterEach()
 
 async function dataDir(): Promise<string> {
   const dir = await tempDataDir('tandem-saved-ds-')
