@@ -45,12 +45,24 @@ const EDIT = Symbol('tandem:json-edit')
  */
 export function editUpdate(state: Uint8Array, ops: readonly EditOp[], clientID = EDIT_CLIENT_ID): Uint8Array | null {
   const doc = new Y.Doc()
-  let data: DataEdits | null = null
   try {
     Y.applyUpdate(doc, state)
-    const updates: Uint8Array[] = []
-    const record = (update: Uint8Array): number => updates.push(update)
-    doc.on('update', record)
+    return runEdit(doc, ops, clientID)
+  } finally {
+    doc.destroy()
+  }
+}
+
+/**
+ * Runs `ops` on `doc` (a copy of a room's document) in one transaction and returns the update
+ * they made, or null. A refused op throws, leaving `doc` part-way changed: the caller drops it.
+ */
+export function runEdit(doc: Y.Doc, ops: readonly EditOp[], clientID = EDIT_CLIENT_ID): Uint8Array | null {
+  let data: DataEdits | null = null
+  const updates: Uint8Array[] = []
+  const record = (update: Uint8Array): number => updates.push(update)
+  doc.on('update', record)
+  try {
     if (ops.some(isRichText)) prepareBlocks(doc)
     // set after everything read or written under other ids: Yjs would pick a new id if a remote
     // update brought structs of the doc's own id
@@ -70,12 +82,11 @@ export function editUpdate(state: Uint8Array, ops: readonly EditOp[], clientID =
       })
     }, EDIT)
     // the CRDT handles write their slices when the transaction ends (one more transaction each)
-    doc.off('update', record)
     if (updates.length === 0) return null
     return updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
   } finally {
+    doc.off('update', record)
     data?.destroy()
-    doc.destroy()
   }
 }
 

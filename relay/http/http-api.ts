@@ -21,7 +21,7 @@ import { validateUpdate, ProtocolError } from '../wire/protocol.ts'
 import { docToJson } from './doc-json.ts'
 import { editorDocument, READ_FORMATS, toMarkdown, toPlainText, type ReadFormat } from './doc-formats.ts'
 import { parseEdits } from '../edits/parse.ts'
-import { editUpdate } from '../edits/apply.ts'
+import { EditScratches } from '../edits/scratch.ts'
 import { invalidBody } from '../edits/op-error.ts'
 import type { RoomManager } from '../room/rooms.ts'
 import type { Room } from '../room/room.ts'
@@ -196,6 +196,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
   })
 
   // JSON edits: every op checked, then all applied as one update through the room's own door.
+  const scratches = new EditScratches()
   app.patch('/api/rooms/:room', async (c) => {
     let name = ''
     try {
@@ -209,8 +210,7 @@ export function createHttpApi(deps: HttpApiDeps): Hono {
       }
       const ops = parseEdits(body)
       const stateVector = await withRoom(name, true, (room) => {
-        const update = editUpdate(room.encodeStateAsUpdate(), ops)
-        if (update) room.applyUpdate(update, httpOrigin(grant.author))
+        scratches.edit(room, ops, (update) => room.applyUpdate(update, httpOrigin(grant.author)))
         return room.stateVector()
       })
       return c.json({ ok: true, ops: ops.length, stateVector: Buffer.from(stateVector!).toString('base64') })
