@@ -9,7 +9,7 @@
  * The copy is exactly the room's document plus nothing else: it is dropped when an op is refused
  * (the ops before it already changed it) and when the room does not take the update, so a
  * refused request leaves no trace in the next one. A copy unused for {@link SCRATCH_IDLE_MS} is
- * dropped; one whose room unloaded goes with the room (they are keyed by the room object).
+ * dropped (copies are keyed by the room object: a room loaded again gets a new copy).
  *
  * @module
  */
