@@ -744,15 +744,15 @@ export class History implements HistoryApi, VersionMarkSurface {
     return out
   }
 
-  async read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
+  async read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Array<{ key: MarkKey; encoded: Uint8Array }>> {
+    const out: Array<{ key: MarkKey; encoded: Uint8Array }> = []
     for (const { room, id } of keys) {
       const mark = this.marks.get(room)?.get(id)
       if (!mark) continue
       const state = mark.removed ? undefined : await markState(this.store!.kv, room, id)
       if (!mark.removed && !state) continue
       const encoded = encodeMark({ ...mark, ...(state ? { state } : {}) })
-      if (encoded.byteLength <= (this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES)) out.push(encoded)
+      if (encoded.byteLength <= (this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES)) out.push({ key: keyOf(mark), encoded })
     }
     return out
   }

@@ -64,8 +64,8 @@ export type MarkSource = 'local' | { edge: string; from?: string }
 export interface VersionMarkSurface {
   /** Every mark held (tombstones included), without states. */
   keys(): MarkKey[]
-  /** The encoded marks (with states) of `keys` that are still held as named, in order. */
-  read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Uint8Array[]>
+  /** The marks of `keys` still held, encoded with their states (those larger than the bound left out), with their keys as held now. */
+  read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Array<{ key: MarkKey; encoded: Uint8Array }>>
   /** Applies encoded marks from an edge; a malformed one is logged and dropped. Resolves with how many changed the history. */
   merge(encoded: readonly Uint8Array[], source: MarkSource): Promise<number>
   /** Hears every change (its encoded mark with the state, and its key); returns the unsubscribe. */

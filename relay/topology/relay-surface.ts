@@ -59,7 +59,7 @@ export interface TopologyMarkKey {
 /** The history's version marks, as the topology replicates them (relay/history/version-marks.ts). */
 export interface TopologyVersionMarks {
   keys(): TopologyMarkKey[]
-  read(keys: ReadonlyArray<{ room: string; id: string }>): Promise<Uint8Array[]>
+  read(keys: ReadonlyArray<{ room: string; id: string }>): Promise<Array<{ key: TopologyMarkKey; encoded: Uint8Array }>>
   merge(encoded: readonly Uint8Array[], source: TopologyDenySource): Promise<number>
   onChange(listener: (encoded: Uint8Array, key: TopologyMarkKey, source: TopologyDenySource) => void): () => void
 }

@@ -72,7 +72,7 @@ export class VersionReplication {
       const t = theirs.get(`${k.room}\u0000${k.id}`)
       return !t || wins(k, t)
     })
-    for (const mark of await this.marks.read(wanted)) this.send(conn, [mark])
+    for (const { encoded } of await this.marks.read(wanted)) this.send(conn, [encoded])
     if (wanted.length > 0) this.logger.debug({ peer: conn.peerId, marks: wanted.length }, 'version marks sent for catch-up')
   }
 
