@@ -19,9 +19,10 @@ const para = (text: string): Token[] => [
 /** Appends a paragraph to `room` on relay `m` (as a client's update would). */
 const write = (m: Member, room: string, text: string): Promise<void> => writeLocal(m, room, (d) => appendTokens(blocks(d), para(text)))
 
-/** The block layout's text of `room` on `m`. */
+/** The block layout's text of `room` on `m` ('' while `m` does not hold the room yet). */
 async function textOn(m: Member, room: string): Promise<string> {
-  const doc = await relayDoc(m.httpUrl, room)
+  const doc = await relayDoc(m.httpUrl, room).catch(() => null)
+  if (!doc) return ''
   try {
     return blocks(doc).toString()
   } finally {
