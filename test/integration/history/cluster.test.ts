@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import { appendTokens, type Token } from '../../../editor/blocks/layout.ts'
 import { encodeMark, type VersionMark } from '../../../relay/history/version-marks.ts'
 import { freePorts, peersFor, relayDoc, startMember, until, writeLocal, type Member } from '../topology/cluster.ts'
-import { blocks, exactContent, hashesTo, HistoryApi } from './helpers.ts'
+import { blocks, exactContent, hashesTo, HistoryApi, textNodes } from './helpers.ts'
 
 const para = (text: string): Token[] => [
   { kind: 'block', block: { type: 'paragraph', attrs: {}, parents: [] } },
@@ -76,6 +76,14 @@ describe('history in a mesh', () => {
     const namedDoc = new Y.Doc()
     Y.applyUpdate(namedDoc, await onA.update(named.id))
     expect(exactContent(await relayDoc(a.httpUrl, room))).toBe(exactContent(namedDoc))
+
+    // On B the named version is one only A recorded: a diff against B's own version before the restore shows the later work deleted.
+    const diff = await onB.diff(named.id, restored.before!.id)
+    const deleted = textNodes(diff.doc).filter((n) => n.marks?.some((m) => m.type === 'deletion')).map((n) => n.text).join('')
+    const inserted = textNodes(diff.doc).filter((n) => n.marks?.some((m) => m.type === 'insertion')).map((n) => n.text).join('')
+    expect(deleted).toContain('Later work typed on A.')
+    expect(inserted).toBe('')
+    expect(textNodes(diff.doc).map((n) => n.text).join('')).toContain('The draft that went to legal.')
 
     // A lists the restore and the version before it, and restoring that brings the later work back.
     await until('a lists the restore and its before', async () => {
