@@ -553,7 +553,8 @@ export class History implements HistoryApi, VersionMarkSurface {
       const last = versions[Math.max(from, to)]!.seq
       const [entries, attributions] = await Promise.all([this.store!.entries(name, first, last), this.store!.attributions(name, first, last)])
       const diff = await this.compute.run('diff', { versions, from, to, entries, attributions, chainStart: start })
-      return { ...diff, from: versions[from]!, to: versions[to]! }
+      const listed = this.listed(name, versions)
+      return { ...diff, from: listed.find((v) => v.id === fromId)!, to: listed.find((v) => v.id === id)! }
     })
   }
 
@@ -718,7 +719,10 @@ export class History implements HistoryApi, VersionMarkSurface {
       const chain = await this.chainOf(state.name, versions, meta.id)
       if (!chain) return
       const shared = await this.compute.run('merge', chain)
-      const mark: VersionMark = { ...metaToMark(state.name, meta), at: this.decisionTime(state.name, meta.id), relay: this.relayId(), state: shared }
+      // A version another relay shared as a restore stays one when it is named here.
+      const held = this.marks.get(state.name)?.get(meta.id)
+      const origin = held && !held.removed && held.kind === 'restore' ? { kind: held.kind, ...(held.restoredFrom ? { restoredFrom: held.restoredFrom } : {}) } : {}
+      const mark: VersionMark = { ...metaToMark(state.name, meta), ...origin, at: this.decisionTime(state.name, meta.id), relay: this.relayId(), state: shared }
       await this.writeMark(mark, shared, 'local')
     } catch (error) {
       this.ctx?.logger.error({ room: state.name, version: meta.id, err: error }, 'history: sharing a version with the cluster failed; it is listed on this relay only')
