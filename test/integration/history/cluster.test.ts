@@ -135,6 +135,20 @@ describe('history in a mesh', () => {
     expect(await onB.json(named.id)).toEqual(previewA)
   })
 
+  it('in a star, a version named on one spoke reaches the other through the hub', async () => {
+    ports = await freePorts(3)
+    const [hub, b, c] = await Promise.all(['a', 'b', 'c'].map((id, i) => startMember({ id, port: ports[i]!, peers: peersFor('star', ports, i), topology: 'star', hub: 'a' })))
+    members.push(hub!, b!, c!)
+    await until('spokes linked', () => hub!.ext.node!.linkedPeers().length === 2)
+    const room = 'star'
+    await write(b!, room, 'Written on a spoke.')
+    await until('c holds it', async () => (await textOn(c!, room)).includes('spoke'))
+    const named = await new HistoryApi(b!.httpUrl, room).name('from b')
+    const onC = new HistoryApi(c!.httpUrl, room)
+    await until('c lists it', async () => (await onC.list()).some((v) => v.id === named.id && v.name === 'from b'))
+    expect(await onC.json(named.id)).toEqual(await new HistoryApi(b!.httpUrl, room).json(named.id))
+  })
+
   it('a malformed version mark from a peer is logged and dropped; the link stays and later marks still apply', async () => {
     const [a, b] = await mesh()
     const room = 'malformed'
