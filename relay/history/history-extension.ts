@@ -21,8 +21,9 @@ import { ChangeAuthors, type Attribution, type VersionAuthor } from './authors.t
 import { capture, type Capture, type Head } from './capture.ts'
 import type { DeletedRanges } from '../wire/protocol.ts'
 import { LevelKv, MemoryKv } from './history-kv.ts'
-import { HistoryStore, MARKS_BUCKET, markState, putHead, putMark, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
-import { decodeMark, encodeMark, keyOf, MarkError, markWins, metaOfMark, type MarkKey, type MarkSource, type VersionMark, type VersionMarkSurface } from './version-marks.ts'
+import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
+import { decodeMark, MarkError, markWins, metaOfMark, type MarkKey, type MarkSource, type VersionMark, type VersionMarkSurface } from './version-marks.ts'
+import { MarkBook } from './mark-book.ts'
 import { validateRoomName } from '../room/room-name.ts'
 import { chainStart } from './rebuild.ts'
 import { toRemove, type Retention, type Stored } from './retention.ts'
@@ -134,9 +135,8 @@ export class History implements HistoryApi, VersionMarkSurface {
   private sweep: NodeJS.Timeout | null = null
   /** Where document-sized work runs (a worker thread). */
   private readonly compute = new HistoryCompute()
-  /** Version marks of every room (version-marks.ts), without their states: room → id → mark. */
-  private readonly marks = new Map<string, Map<string, VersionMark>>()
-  private readonly markListeners = new Set<(encoded: Uint8Array, key: MarkKey, source: MarkSource) => void>()
+  /** What the cluster shares about versions (version-marks.ts), once started. */
+  private book: MarkBook | null = null
 
   constructor(options: HistoryOptions) {
     this.options = options
@@ -160,13 +160,7 @@ export class History implements HistoryApi, VersionMarkSurface {
   async onStart(ctx: HistoryContext): Promise<void> {
     this.ctx = ctx
     this.store = new HistoryStore(this.options.dir === undefined ? new MemoryKv() : await LevelKv.open(this.options.dir, this.options.sync ?? true))
-    for (const [, bytes] of await this.store.kv.list(MARKS_BUCKET)) {
-      try {
-        this.holdMark(decodeMark(bytes, Number.MAX_SAFE_INTEGER, () => true))
-      } catch (error) {
-        ctx.logger.error({ err: error }, 'history: a stored version mark does not decode; ignored')
-      }
-    }
+    this.book = await MarkBook.open(this.store.kv, this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES, ctx.logger)
     this.sweep = setInterval(() => this.sweepRetention(), SWEEP_MS)
     this.sweep.unref()
   }
@@ -484,7 +478,7 @@ export class History implements HistoryApi, VersionMarkSurface {
 
   /** `versions` (the room's own) with the room's marks laid over them and the others' added, by time. */
   private listed(name: string, versions: readonly VersionMeta[]): VersionMeta[] {
-    const marks = this.marks.get(name)
+    const marks = this.book?.of(name)
     if (!marks || marks.size === 0) return [...versions]
     const own = new Set(versions.map((v) => v.id))
     const out = versions.map((v) => {
@@ -507,9 +501,9 @@ export class History implements HistoryApi, VersionMarkSurface {
   private async chainOf(name: string, versions: readonly VersionMeta[], id: string): Promise<Uint8Array[] | null> {
     const index = versions.findIndex((v) => v.id === id)
     if (index >= 0) return this.chain(name, versions, index)
-    const mark = this.marks.get(name)?.get(id)
+    const mark = this.book!.get(name, id)
     if (!mark || mark.removed) return null
-    const state = await markState(this.store!.kv, name, id)
+    const state = await this.book!.state(name, id)
     return state ? [state] : null
   }
 
@@ -648,15 +642,15 @@ export class History implements HistoryApi, VersionMarkSurface {
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureLoaded(state)
       const index = versions.findIndex((v) => v.id === id)
-      const mark = this.marks.get(name)?.get(id)
+      const mark = this.book!.get(name, id)
       if (index < 0 && (!mark || mark.removed)) return false
       await this.removeOwn(state, id)
       // A tombstone, so the version goes on every relay of the cluster.
-      const tombstone: VersionMark = { ...(mark ?? metaToMark(name, versions[index]!)), at: this.decisionTime(name, id), relay: this.relayId(), removed: true }
+      const tombstone: VersionMark = { ...(mark ?? metaToMark(name, versions[index]!)), at: this.book!.decisionTime(name, id), relay: this.relayId(), removed: true }
       delete tombstone.name
       delete tombstone.namedBy
       delete tombstone.state
-      await this.writeMark(tombstone, null, 'local')
+      await this.book!.write(tombstone, null, 'local')
       return true
     })
   }
@@ -683,30 +677,13 @@ export class History implements HistoryApi, VersionMarkSurface {
   }
 
   /** Forgets the room's unnamed shared versions past `--history-keep` (every relay does the same, and none accepts them again). */
-  private async retainMarks(room: string): Promise<void> {
-    const marks = this.marks.get(room)
-    if (!marks) return
+  private retainMarks(room: string): Promise<void> {
     const now = Date.now()
-    const gone = [...marks.values()].filter((m) => this.expired(m, now))
-    if (gone.length === 0) return
-    await this.store!.write(gone.flatMap((m) => putMark(room, m.id, null, null)))
-    for (const m of gone) marks.delete(m.id)
+    return this.book!.forget(room, (m) => this.expired(m, now))
   }
 
   private relayId(): string {
     return this.ctx?.config?.id || 'relay'
-  }
-
-  /** A decision time later than the held mark's, so a decision made here supersedes it. */
-  private decisionTime(room: string, id: string): number {
-    return Math.max(Date.now(), (this.marks.get(room)?.get(id)?.at ?? 0) + 1)
-  }
-
-  private holdMark(mark: VersionMark): void {
-    let marks = this.marks.get(mark.room)
-    if (!marks) this.marks.set(mark.room, (marks = new Map()))
-    const { state: _state, ...held } = mark
-    marks.set(mark.id, held)
   }
 
   /**
@@ -720,56 +697,33 @@ export class History implements HistoryApi, VersionMarkSurface {
       if (!chain) return
       const shared = await this.compute.run('merge', chain)
       // A version another relay shared as a restore stays one when it is named here.
-      const held = this.marks.get(state.name)?.get(meta.id)
+      const held = this.book!.get(state.name, meta.id)
       const origin = held && !held.removed && held.kind === 'restore' ? { kind: held.kind, ...(held.restoredFrom ? { restoredFrom: held.restoredFrom } : {}) } : {}
-      const mark: VersionMark = { ...metaToMark(state.name, meta), ...origin, at: this.decisionTime(state.name, meta.id), relay: this.relayId(), state: shared }
-      await this.writeMark(mark, shared, 'local')
+      const mark: VersionMark = { ...metaToMark(state.name, meta), ...origin, at: this.book!.decisionTime(state.name, meta.id), relay: this.relayId(), state: shared }
+      await this.book!.write(mark, shared, 'local')
     } catch (error) {
       this.ctx?.logger.error({ room: state.name, version: meta.id, err: error }, 'history: sharing a version with the cluster failed; it is listed on this relay only')
     }
   }
 
-  /** Stores `mark` (and its state; null: none) and tells the edges. */
-  private async writeMark(mark: VersionMark, state: Uint8Array | null, source: MarkSource): Promise<void> {
-    await this.store!.write(putMark(mark.room, mark.id, encodeMark(mark, false), state))
-    this.holdMark(mark)
-    if (this.markListeners.size === 0) return
-    const encoded = encodeMark({ ...mark, ...(state ? { state } : {}) })
-    if (encoded.byteLength > (this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES)) {
-      this.ctx?.logger.warn({ room: mark.room, version: mark.id, bytes: encoded.byteLength, max: this.options.maxMarkBytes }, 'history: a version is larger than --max-message-bytes: not shared with the cluster')
-      return
-    }
-    for (const listener of this.markListeners) listener(encoded, keyOf(mark), source)
-  }
-
   keys(): MarkKey[] {
-    const out: MarkKey[] = []
-    for (const marks of this.marks.values()) for (const mark of marks.values()) out.push(keyOf(mark))
-    return out
+    return this.book?.keys() ?? []
   }
 
-  async read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Array<{ key: MarkKey; encoded: Uint8Array }>> {
-    const out: Array<{ key: MarkKey; encoded: Uint8Array }> = []
-    for (const { room, id } of keys) {
-      const mark = this.marks.get(room)?.get(id)
-      if (!mark) continue
-      const state = mark.removed ? undefined : await markState(this.store!.kv, room, id)
-      if (!mark.removed && !state) continue
-      const encoded = encodeMark({ ...mark, ...(state ? { state } : {}) })
-      if (encoded.byteLength <= (this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES)) out.push({ key: keyOf(mark), encoded })
-    }
-    return out
+  read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Array<{ key: MarkKey; encoded: Uint8Array }>> {
+    return this.book ? this.book.read(keys) : Promise.resolve([])
   }
 
+  /** Hears every change of the marks (the replicating edges subscribe when they start, after the history). */
   onChange(listener: (encoded: Uint8Array, key: MarkKey, source: MarkSource) => void): () => void {
-    this.markListeners.add(listener)
-    return () => this.markListeners.delete(listener)
+    if (!this.book) throw new Error('history: not started')
+    return this.book.onChange(listener)
   }
 
   async merge(encoded: readonly Uint8Array[], source: MarkSource): Promise<number> {
     if (!this.started) return 0
     const from = source === 'local' ? undefined : source
-    const max = this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES
+    const max = this.book!.maxBytes
     const applied = await Promise.all(encoded.map(async (bytes) => {
       let mark: VersionMark
       try {
@@ -790,7 +744,7 @@ export class History implements HistoryApi, VersionMarkSurface {
 
   /** Applies a mark from another relay (inside the room's queue): false when the one held wins. */
   private async applyMark(state: RoomState, mark: VersionMark, source: MarkSource): Promise<boolean> {
-    const held = this.marks.get(mark.room)?.get(mark.id)
+    const held = this.book!.get(mark.room, mark.id)
     if (held && !markWins(mark, held)) return false
     if (this.expired(mark, Date.now())) return false
     if (mark.state && (await this.compute.run('versionId', mark.state)) !== mark.id) throw new MarkError('its state does not hash to its id')
@@ -804,7 +758,7 @@ export class History implements HistoryApi, VersionMarkSurface {
       await this.store!.write(putVersion(state.name, named, null, undefined))
       state.loaded = { ...state.loaded!, versions: versions.map((v, i) => (i === index ? named : v)) }
     }
-    await this.writeMark(mark, mark.state ?? null, source)
+    await this.book!.write(mark, mark.state ?? null, source)
     this.ctx?.logger.debug({ room: mark.room, version: mark.id, removed: mark.removed, name: mark.name }, 'history: version mark from the cluster applied')
     return true
   }
