@@ -80,6 +80,20 @@ describe('history through Redis', () => {
     expect(await onB.json(named.id)).toEqual(await onA.json(named.id))
   })
 
+  it('a version named while Redis is away reaches the other relay once Redis is back (empty)', async () => {
+    const [a, b] = await pair()
+    const room = 'outage'
+    await write(a, room, 'Before the outage.')
+    await until('b holds it', async () => (await textOn(b, room).catch(() => '')).includes('outage'))
+    await scene.redis!.stop()
+    const named = await new HistoryApi(a.httpUrl, room).name('named during the outage')
+    await scene.redis!.start()
+    await Promise.all([redisUp(a.httpUrl, 30_000), redisUp(b.httpUrl, 30_000)])
+    const onB = new HistoryApi(b.httpUrl, room)
+    await until('b lists the version named during the outage', async () => (await onB.list().catch(() => [])).some((v) => v.id === named.id && v.name === 'named during the outage'), 30_000)
+    expect(await onB.json(named.id)).toEqual(await new HistoryApi(a.httpUrl, room).json(named.id))
+  })
+
   it('malformed version marks on the Redis channel are logged and dropped; later marks still apply', async () => {
     const logs = new LogLines()
     const [a, b] = await pair(logs)
