@@ -7,7 +7,7 @@
 import * as Y from 'yjs'
 import { scratchDocToJson } from '../http/doc-json.ts'
 import type { DeletedRanges } from '../wire/protocol.ts'
-import { capture, deletedRangesOf, type Capture, type Head } from './capture.ts'
+import { capture, deletedRangesOf, stateOf, versionId, type Capture, type Head } from './capture.ts'
 import { diffVersions, type DiffInput, type DiffResult } from './diff.ts'
 import type { KvOp } from './history-kv.ts'
 import type { VersionMeta } from './history-store.ts'
@@ -61,6 +61,15 @@ export const computeOps = {
     const doc = buildDoc([live], true)
     try {
       return restoreUpdate(chain, doc)
+    } finally {
+      doc.destroy()
+    }
+  },
+  /** The id of the state `update` holds (a version mark from another relay must hash to its id). */
+  versionId(update: Uint8Array): string {
+    const doc = buildDoc([update], true)
+    try {
+      return versionId(stateOf(doc))
     } finally {
       doc.destroy()
     }

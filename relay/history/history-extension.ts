@@ -22,6 +22,9 @@ import { capture, type Capture, type Head } from './capture.ts'
 import type { DeletedRanges } from '../wire/protocol.ts'
 import { LevelKv, MemoryKv } from './history-kv.ts'
 import { HistoryStore, putHead, putPending, putVersion, type StoredHead, type VersionMeta } from './history-store.ts'
+import { decodeMark, MarkError, markWins, metaOfMark, type MarkKey, type MarkSource, type VersionMark, type VersionMarkSurface } from './version-marks.ts'
+import { MarkBook } from './mark-book.ts'
+import { validateRoomName } from '../room/room-name.ts'
 import { chainStart } from './rebuild.ts'
 import { toRemove, type Retention, type Stored } from './retention.ts'
 import type { DiffResult } from './diff.ts'
@@ -43,12 +46,28 @@ export interface HistoryOptions {
   retention: Retention
   /** An open relay: an update without a verified author is attributed to the name its connection announced (unverified). */
   openNames: () => boolean
+  /** Largest version mark shared with or accepted from the cluster, state included (`--max-message-bytes`). */
+  maxMarkBytes?: number
 }
 
 /** What the extension needs from the relay at start (a subset of the relay's context). */
 export interface HistoryContext {
   rooms: RoomManager
   logger: Logger
+  /** The relay's id (`--id`): the author of the version marks it makes (read when one is made: it may be set after start). */
+  config?: { id: string }
+}
+
+/** Largest mark by default (16 MiB, the peer links' frame limit). */
+const DEFAULT_MAX_MARK_BYTES = 16 * 1024 * 1024
+
+const validRoom = (room: string): boolean => {
+  try {
+    validateRoomName(room)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A checkpoint (the whole state) is stored once the deltas since the last one outgrow it this many times. */
@@ -104,7 +123,7 @@ const verified = (author: Author | null | undefined): VersionAuthor | undefined 
   author ? { id: author.id, ...(author.name !== undefined ? { name: author.name } : {}), verified: true } : undefined
 
 /** The history of every room of one relay. */
-export class History implements HistoryApi {
+export class History implements HistoryApi, VersionMarkSurface {
   readonly name = 'history'
   /** The HTTP API (relay/history/history-routes.ts). */
   readonly routes: RouteModule
@@ -116,6 +135,8 @@ export class History implements HistoryApi {
   private sweep: NodeJS.Timeout | null = null
   /** Where document-sized work runs (a worker thread). */
   private readonly compute = new HistoryCompute()
+  /** What the cluster shares about versions (version-marks.ts), once started. */
+  private book: MarkBook | null = null
 
   constructor(options: HistoryOptions) {
     this.options = options
@@ -139,6 +160,7 @@ export class History implements HistoryApi {
   async onStart(ctx: HistoryContext): Promise<void> {
     this.ctx = ctx
     this.store = new HistoryStore(this.options.dir === undefined ? new MemoryKv() : await LevelKv.open(this.options.dir, this.options.sync ?? true))
+    this.book = await MarkBook.open(this.store.kv, this.options.maxMarkBytes ?? DEFAULT_MAX_MARK_BYTES, ctx.logger)
     this.sweep = setInterval(() => this.sweepRetention(), SWEEP_MS)
     this.sweep.unref()
   }
@@ -413,6 +435,7 @@ export class History implements HistoryApi {
 
   /** Applies retention to the room's versions (inside its queue). */
   private async retain(state: RoomState, versions: readonly VersionMeta[], extra?: ReadonlySet<number>): Promise<void> {
+    await this.retainMarks(state.name)
     const remove = toRemove(versions, this.options.retention, Date.now())
     for (const seq of extra ?? []) remove.add(seq)
     if (remove.size === 0) return
@@ -444,10 +467,44 @@ export class History implements HistoryApi {
 
   // --- what the HTTP API asks -------------------------------------------------------------
 
-  /** The room's versions, oldest first. */
+  /**
+   * The room's versions, oldest first: its own (with the name, kind and origin of a restore that
+   * the cluster's marks give them), and those other relays shared that it did not record.
+   */
   versions(name: string): Promise<VersionMeta[]> {
     const state = this.stateOf(name)
-    return this.enqueue(state, async () => [...(await this.ensureLoaded(state)).versions])
+    return this.enqueue(state, async () => this.listed(name, (await this.ensureLoaded(state)).versions))
+  }
+
+  /** `versions` (the room's own) with the room's marks laid over them and the others' added, by time. */
+  private listed(name: string, versions: readonly VersionMeta[]): VersionMeta[] {
+    const marks = this.book?.of(name)
+    if (!marks || marks.size === 0) return [...versions]
+    const own = new Set(versions.map((v) => v.id))
+    const out = versions.map((v) => {
+      const mark = marks.get(v.id)
+      if (!mark || mark.removed) return v
+      const { name: _name, namedBy: _by, restoredFrom: _from, ...rest } = v
+      return {
+        ...rest,
+        kind: mark.kind,
+        ...(mark.name !== undefined ? { name: mark.name } : {}),
+        ...(mark.namedBy ? { namedBy: mark.namedBy } : {}),
+        ...(mark.restoredFrom ?? v.restoredFrom ? { restoredFrom: mark.restoredFrom ?? v.restoredFrom } : {}),
+      }
+    })
+    for (const mark of marks.values()) if (!mark.removed && !own.has(mark.id)) out.push(metaOfMark(mark))
+    return out.sort((a, b) => a.time - b.time)
+  }
+
+  /** The entries that rebuild version `id`: from the room's own history, else the state a mark carried; null: no such version. */
+  private async chainOf(name: string, versions: readonly VersionMeta[], id: string): Promise<Uint8Array[] | null> {
+    const index = versions.findIndex((v) => v.id === id)
+    if (index >= 0) return this.chain(name, versions, index)
+    const mark = this.book!.get(name, id)
+    if (!mark || mark.removed) return null
+    const state = await this.book!.state(name, id)
+    return state ? [state] : null
   }
 
   /** The entries that rebuild `versions[index]`, oldest first. */
@@ -472,8 +529,8 @@ export class History implements HistoryApi {
     const state = this.stateOf(name)
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureLoaded(state)
-      const index = versions.findIndex((v) => v.id === id)
-      return index < 0 ? null : use(await this.chain(name, versions, index))
+      const chain = await this.chainOf(name, versions, id)
+      return chain ? use(chain) : null
     })
   }
 
@@ -484,14 +541,39 @@ export class History implements HistoryApi {
       const { versions } = await this.ensureLoaded(state)
       const from = versions.findIndex((v) => v.id === fromId)
       const to = versions.findIndex((v) => v.id === id)
-      if (from < 0 || to < 0) return null
+      if (from < 0 || to < 0) return this.sharedDiff(name, versions, fromId, id)
       const start = chainStart(versions, Math.min(from, to))
       const first = versions[start]!.seq
       const last = versions[Math.max(from, to)]!.seq
       const [entries, attributions] = await Promise.all([this.store!.entries(name, first, last), this.store!.attributions(name, first, last)])
       const diff = await this.compute.run('diff', { versions, from, to, entries, attributions, chainStart: start })
-      return { ...diff, from: versions[from]!, to: versions[to]! }
+      const listed = this.listed(name, versions)
+      return { ...diff, from: listed.find((v) => v.id === fromId)!, to: listed.find((v) => v.id === id)! }
     })
+  }
+
+  /**
+   * A diff where either version is one only another relay recorded (a mark's state): both
+   * versions' states as two checkpoints, the older (by state vector) first; no attribution (the
+   * changes are attributed to the newer version's authors).
+   */
+  private async sharedDiff(name: string, versions: readonly VersionMeta[], fromId: string, id: string): Promise<(DiffResult & { from: VersionMeta; to: VersionMeta }) | null> {
+    const listed = this.listed(name, versions)
+    const fromMeta = listed.find((v) => v.id === fromId)
+    const toMeta = listed.find((v) => v.id === id)
+    const [fromChain, toChain] = await Promise.all([this.chainOf(name, versions, fromId), this.chainOf(name, versions, id)])
+    if (!fromMeta || !toMeta || !fromChain || !toChain) return null
+    const [fromState, toState] = await Promise.all([this.compute.run('merge', fromChain), this.compute.run('merge', toChain)])
+    const covers = (a: Uint8Array, b: Uint8Array): boolean => {
+      const sa = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(a))
+      for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(b))) if ((sa.get(client) ?? 0) < clock) return false
+      return true
+    }
+    const toFirst = covers(fromState, toState) && !covers(toState, fromState)
+    const pair = toFirst ? [{ ...toMeta, seq: 0, checkpoint: true, attributed: false }, { ...fromMeta, seq: 1, checkpoint: true, attributed: false }] : [{ ...fromMeta, seq: 0, checkpoint: true, attributed: false }, { ...toMeta, seq: 1, checkpoint: true, attributed: false }]
+    const entries = new Map([[0, toFirst ? toState : fromState], [1, toFirst ? fromState : toState]])
+    const diff = await this.compute.run('diff', { versions: pair, from: toFirst ? 1 : 0, to: toFirst ? 0 : 1, entries, attributions: new Map(), chainStart: 0 })
+    return { ...diff, from: fromMeta, to: toMeta }
   }
 
   /** A named version of `room` as it is now (the newest version gets the name when nothing changed since). */
@@ -504,12 +586,15 @@ export class History implements HistoryApi {
       const taken = this.take(state, room.doc, { kind: 'edit', name, ...(namedBy ? { namedBy } : {}) })
       if (taken) {
         await this.persist(state, room, [taken])
+        await this.share(state, taken.meta)
         return taken.meta
       }
       const { versions } = state.loaded!
       const newest = { ...versions[versions.length - 1]!, name, ...(namedBy ? { namedBy } : {}) }
       await this.store!.write(putVersion(room.name, newest, null, undefined))
       state.loaded = { ...state.loaded!, versions: [...versions.slice(0, -1), newest] }
+      const { name: _name, namedBy: _by, ...shown } = this.listed(room.name, [newest]).find((v) => v.id === newest.id)!
+      await this.share(state, { ...shown, name, ...(namedBy ? { namedBy } : {}) })
       return newest
     })
   }
@@ -525,9 +610,8 @@ export class History implements HistoryApi {
     if (state.room !== room) this.onRoomLoaded(room)
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureHead(state)
-      const index = versions.findIndex((v) => v.id === id)
-      if (index < 0) return null
-      const chain = await this.chain(room.name, versions, index)
+      const chain = await this.chainOf(room.name, versions, id)
+      if (!chain) return null
       // The state just before the restore becomes a version, and the restore is computed against it
       // in the worker; updates that arrive meanwhile are concurrent with the restore: they stay.
       const before = this.take(state, room.doc, { kind: 'edit' })
@@ -545,6 +629,8 @@ export class History implements HistoryApi {
       }
       const taken = [before, after].filter((t): t is Taken => t !== null)
       if (taken.length > 0) await this.persist(state, room, taken)
+      // The restore and the state before it are shown on every relay of the cluster (so "restore the version before the restore" works anywhere).
+      for (const t of taken) await this.share(state, t.meta)
       const newest = state.loaded!.versions[state.loaded!.versions.length - 1]!
       return { version: after?.meta ?? newest, before: before?.meta ?? null, restored: update !== null }
     })
@@ -556,16 +642,136 @@ export class History implements HistoryApi {
     return this.enqueue(state, async () => {
       const { versions } = await this.ensureLoaded(state)
       const index = versions.findIndex((v) => v.id === id)
-      if (index < 0) return false
-      if (index === versions.length - 1) {
-        const { name: _name, namedBy: _by, ...rest } = versions[index]!
-        await this.store!.write(putVersion(name, rest, null, undefined))
-        state.loaded = { ...state.loaded!, versions: [...versions.slice(0, -1), rest] }
-        return true
-      }
-      await this.retain(state, versions, new Set([versions[index]!.seq]))
+      const mark = this.book!.get(name, id)
+      if (index < 0 && (!mark || mark.removed)) return false
+      await this.removeOwn(state, id)
+      // A tombstone, so the version goes on every relay of the cluster.
+      const tombstone: VersionMark = { ...(mark ?? metaToMark(name, versions[index]!)), at: this.book!.decisionTime(name, id), relay: this.relayId(), removed: true }
+      delete tombstone.name
+      delete tombstone.namedBy
+      delete tombstone.state
+      await this.book!.write(tombstone, null, 'local')
       return true
     })
+  }
+
+  /** Removes version `id` from the room's own history (inside its queue); the newest only loses its name. */
+  private async removeOwn(state: RoomState, id: string): Promise<void> {
+    const { versions } = await this.ensureLoaded(state)
+    const index = versions.findIndex((v) => v.id === id)
+    if (index < 0) return
+    if (index === versions.length - 1) {
+      const { name: _name, namedBy: _by, ...rest } = versions[index]!
+      await this.store!.write(putVersion(state.name, rest, null, undefined))
+      state.loaded = { ...state.loaded!, versions: [...versions.slice(0, -1), rest] }
+      return
+    }
+    await this.retain(state, versions, new Set([versions[index]!.seq]))
+  }
+
+  // --- sharing versions with the cluster (version-marks.ts) ---------------------------------
+
+  /** Whether an unnamed shared version (a restore, the state before one) is past `--history-keep`. */
+  private expired(mark: VersionMark, now: number): boolean {
+    return !mark.removed && mark.name === undefined && this.options.retention.keepMs > 0 && now - mark.time > this.options.retention.keepMs
+  }
+
+  /** Forgets the room's unnamed shared versions past `--history-keep` (every relay does the same, and none accepts them again). */
+  private retainMarks(room: string): Promise<void> {
+    const now = Date.now()
+    return this.book!.forget(room, (m) => this.expired(m, now))
+  }
+
+  private relayId(): string {
+    return this.ctx?.config?.id || 'relay'
+  }
+
+  /**
+   * Shares version `meta` of the room (one of its own, as listed) with the cluster: a mark with its
+   * state. A failure is logged: the version stays here.
+   */
+  private async share(state: RoomState, meta: VersionMeta): Promise<void> {
+    try {
+      const { versions } = state.loaded ?? (await this.ensureLoaded(state))
+      const chain = await this.chainOf(state.name, versions, meta.id)
+      if (!chain) return
+      const shared = await this.compute.run('merge', chain)
+      // A version another relay shared as a restore stays one when it is named here.
+      const held = this.book!.get(state.name, meta.id)
+      const origin = held && !held.removed && held.kind === 'restore' ? { kind: held.kind, ...(held.restoredFrom ? { restoredFrom: held.restoredFrom } : {}) } : {}
+      const mark: VersionMark = { ...metaToMark(state.name, meta), ...origin, at: this.book!.decisionTime(state.name, meta.id), relay: this.relayId(), state: shared }
+      await this.book!.write(mark, shared, 'local')
+    } catch (error) {
+      this.ctx?.logger.error({ room: state.name, version: meta.id, err: error }, 'history: sharing a version with the cluster failed; it is listed on this relay only')
+    }
+  }
+
+  keys(): MarkKey[] {
+    return this.book?.keys() ?? []
+  }
+
+  read(keys: ReadonlyArray<Pick<MarkKey, 'room' | 'id'>>): Promise<Array<{ key: MarkKey; encoded: Uint8Array }>> {
+    return this.book ? this.book.read(keys) : Promise.resolve([])
+  }
+
+  /** Hears every change of the marks (the replicating edges subscribe when they start, after the history). */
+  onChange(listener: (encoded: Uint8Array, key: MarkKey, source: MarkSource) => void): () => void {
+    if (!this.book) throw new Error('history: not started')
+    return this.book.onChange(listener)
+  }
+
+  async merge(encoded: readonly Uint8Array[], source: MarkSource): Promise<number> {
+    if (!this.started) return 0
+    const from = source === 'local' ? undefined : source
+    const max = this.book!.maxBytes
+    const applied = await Promise.all(encoded.map(async (bytes) => {
+      let mark: VersionMark
+      try {
+        mark = decodeMark(bytes, max, validRoom)
+      } catch (error) {
+        this.ctx?.logger.warn({ ...from, bytes: bytes.byteLength, reason: (error as Error).message }, 'history: malformed version mark from the cluster dropped')
+        return false
+      }
+      const state = this.stateOf(mark.room)
+      return this.enqueue(state, () => this.applyMark(state, mark, source)).catch((error: unknown) => {
+        if (error instanceof MarkError) this.ctx?.logger.warn({ ...from, room: mark.room, version: mark.id, reason: error.message }, 'history: version mark from the cluster dropped')
+        else this.ctx?.logger.error({ ...from, room: mark.room, version: mark.id, err: error }, 'history: applying a version mark failed')
+        return false
+      })
+    }))
+    return applied.filter(Boolean).length
+  }
+
+  /** Applies a mark from another relay (inside the room's queue): false when the one held wins. */
+  private async applyMark(state: RoomState, mark: VersionMark, source: MarkSource): Promise<boolean> {
+    const held = this.book!.get(mark.room, mark.id)
+    if (held && !markWins(mark, held)) return false
+    if (this.expired(mark, Date.now())) return false
+    if (mark.state && (await this.compute.run('versionId', mark.state)) !== mark.id) throw new MarkError('its state does not hash to its id')
+    const { versions } = await this.ensureLoaded(state)
+    const index = versions.findIndex((v) => v.id === mark.id)
+    if (mark.removed) await this.removeOwn(state, mark.id)
+    else if (index >= 0 && (versions[index]!.name !== mark.name || JSON.stringify(versions[index]!.namedBy) !== JSON.stringify(mark.namedBy))) {
+      // The room's own copy of the version takes the name (so retention keeps it).
+      const { name: _name, namedBy: _by, ...rest } = versions[index]!
+      const named: VersionMeta = { ...rest, ...(mark.name !== undefined ? { name: mark.name } : {}), ...(mark.namedBy ? { namedBy: mark.namedBy } : {}) }
+      await this.store!.write(putVersion(state.name, named, null, undefined))
+      state.loaded = { ...state.loaded!, versions: versions.map((v, i) => (i === index ? named : v)) }
+    }
+    await this.book!.write(mark, mark.state ?? null, source)
+    this.ctx?.logger.debug({ room: mark.room, version: mark.id, removed: mark.removed, name: mark.name }, 'history: version mark from the cluster applied')
+    return true
+  }
+}
+
+/** A mark of version `meta` of `room` (without decision, relay and state). */
+function metaToMark(room: string, meta: VersionMeta): VersionMark {
+  return {
+    room, id: meta.id, at: 0, relay: '', removed: false, time: meta.time, kind: meta.kind,
+    ...(meta.name !== undefined ? { name: meta.name } : {}),
+    ...(meta.namedBy ? { namedBy: meta.namedBy } : {}),
+    ...(meta.restoredFrom ? { restoredFrom: meta.restoredFrom } : {}),
+    authors: meta.authors, inserted: meta.inserted, deleted: meta.deleted,
   }
 }
 

@@ -205,3 +205,27 @@ export function putHead(room: string, head: StoredHead): KvOp {
 export function putPending(room: string, authors: readonly VersionAuthor[]): KvOp {
   return { bucket: bucketOf('p', room), key: '', value: authors.length > 0 ? json(authors) : null }
 }
+
+/**
+ * Version marks (version-marks.ts: what the cluster shares about versions) are kept in one bucket
+ * for every room — key `<room>\u0000<id>`, the mark without its state — so a relay reads them all
+ * at start (they are few: named versions, restores, tombstones); a mark's state is kept per room
+ * in bucket `s`, keyed by the version id.
+ */
+export const MARKS_BUCKET = 'k\u0000'
+
+/** The key of a mark in {@link MARKS_BUCKET}. */
+export const markKey = (room: string, id: string): string => `${room}\u0000${id}`
+
+/** Writes a mark (its bytes without state; null: deletes it) and its state (null: deletes it). */
+export function putMark(room: string, id: string, mark: Uint8Array | null, state: Uint8Array | null): KvOp[] {
+  return [
+    { bucket: MARKS_BUCKET, key: markKey(room, id), value: mark },
+    { bucket: bucketOf('s', room), key: id, value: state },
+  ]
+}
+
+/** The stored state of a mark. */
+export function markState(kv: HistoryKv, room: string, id: string): Promise<Uint8Array | undefined> {
+  return kv.get(bucketOf('s', room), id)
+}

@@ -41,6 +41,12 @@ export interface RedisKeys {
   readonly deny: string
   /** Pub/sub channel of deny-list changes: JSON `{from, entries}`. */
   readonly denyChannel: string
+  /** Hash of the history's version marks: `<room>\0<version id>` → the mark's bytes (version-bridge.ts). */
+  readonly versions: string
+  /** Hash of their order: same field → `<at in 16 hex digits>:<relay id>` (the later one wins). */
+  readonly versionsOrder: string
+  /** Pub/sub channel of version marks: `<relay instance>\0<mark bytes>`. */
+  readonly versionsChannel: string
 }
 
 export function redisKeys(prefix = 'tandem:'): RedisKeys {
@@ -57,6 +63,9 @@ export function redisKeys(prefix = 'tandem:'): RedisKeys {
     idLease: (id) => `${prefix}relay:${id}`,
     deny: `${prefix}deny`,
     denyChannel: `${prefix}deny:changes`,
+    versions: `${prefix}{versions}`,
+    versionsOrder: `${prefix}{versions}:order`,
+    versionsChannel: `${prefix}versions:changes`,
   }
 }
 

@@ -25,7 +25,8 @@
  * - Health: `redis` is ok (and `tandem_redis_up` 1) only when the command, read and subscriber
  *   connections are up and the rooms attached at the last reconnect are caught up; a subscriber
  *   that comes back republishes its clients' awareness and asks the others for theirs.
- * - The deny list (revoked tokens) is one for every relay on the Redis (deny-bridge.ts).
+ * - The deny list (revoked tokens) is one for every relay on the Redis (deny-bridge.ts); so are
+ *   the history's named, restored and deleted versions (version-bridge.ts).
  * - Credentials and TLS come from the URL and `ca` (redis-url.ts); logs show the URL with its
  *   password redacted, and a refused password is logged and shown in `/health` as such.
  *
@@ -43,6 +44,7 @@ import { AwarenessBridge } from './awareness-bridge.ts'
 import { PendingAsks, PositionWaits, deleteSetFingerprint } from './catch-up.ts'
 import { EdgeState } from './edge-state.ts'
 import { DenyBridge } from './deny-bridge.ts'
+import { VersionBridge } from './version-bridge.ts'
 import { STREAM_START, compareStreamIds, redisKeys, streamIdAgo, type RedisKeys } from './keys.ts'
 import { lastGeneratedId, streamEnd, trimmedPast } from './stream-info.ts'
 import { IdLease } from './id-lease.ts'
@@ -142,6 +144,7 @@ export class RedisNode {
   private readonly sub: Redis
   private readonly awareness: AwarenessBridge
   private readonly deny: DenyBridge
+  private readonly versions: VersionBridge | null
   private readonly logger: Logger
   private readonly rooms = new Map<string, RoomState>()
   /** Per room, the newest stream id this relay wrote (a stream ending before it lost entries). */
@@ -237,6 +240,12 @@ export class RedisNode {
       instance: this.instance, hash: this.keys.deny, channel: this.keys.denyChannel,
       cmd: this.cmd, sub: this.sub, denyList: ctx.denyList, metrics: this.metrics, logger: this.logger,
     })
+    this.versions = ctx.versions
+      ? new VersionBridge({
+          instance: this.instance, marks: this.keys.versions, order: this.keys.versionsOrder, channel: this.keys.versionsChannel,
+          cmd: this.cmd, sub: this.sub, versions: ctx.versions, metrics: this.metrics, logger: this.logger,
+        })
+      : null
     this.cmd.defineCommand('tandemAckTrim', { numberOfKeys: 2, lua: ACK_AND_TRIM_LUA })
     this.lease = new IdLease(this.cmd, this.keys, options.id, this.instance, Math.max(3000, 3 * this.checkpointMs), this.metrics, this.logger)
     for (const [name, client] of [['cmd', this.cmd], ['read', this.reader]] as const) {
@@ -272,6 +281,8 @@ export class RedisNode {
     this.edge.save()
     this.deny.stop()
     await this.deny.idle()
+    this.versions?.stop()
+    await this.versions?.idle()
     // A graceful restart reclaims its id at once (a kill -9 waits out the lease).
     if (this.live) await this.lease.release()
     for (const wake of this.liveWaiters.splice(0)) wake()
@@ -484,6 +495,7 @@ export class RedisNode {
       this.metrics.resets.inc()
       this.logger.warn({ rooms: this.rooms.size }, 'Redis came back empty: republishing every loaded room')
       this.deny.sync() // emptied without a reconnect (FLUSHALL): refill the deny list too
+      this.versions?.sync() // and the version marks
       this.generation++
       this.askPos = STREAM_START
       this.wakePos = STREAM_START

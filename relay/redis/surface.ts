@@ -42,11 +42,33 @@ export interface RedisDenyList {
   onChange(listener: (changed: DenyEntry[], source: DenySource) => void): () => void
 }
 
+/** A version mark's key (relay/history/version-marks.ts). */
+export interface RedisMarkKey {
+  room: string
+  id: string
+  at: number
+  relay: string
+}
+
+/** Who changed the version marks: this relay, or an edge. */
+export type RedisMarkSource = 'local' | { edge: string; from?: string }
+
+/** The history's version marks (relay/history/version-marks.ts), shared with every relay on the Redis. */
+export interface RedisVersionMarks {
+  keys(): RedisMarkKey[]
+  read(keys: ReadonlyArray<{ room: string; id: string }>): Promise<Array<{ key: RedisMarkKey; encoded: Uint8Array }>>
+  /** Applies marks heard from Redis (checked; a malformed one is logged and dropped); resolves with how many changed the history. */
+  merge(encoded: readonly Uint8Array[], source: RedisMarkSource): Promise<number>
+  onChange(listener: (encoded: Uint8Array, key: RedisMarkKey, source: RedisMarkSource) => void): () => void
+}
+
 export interface RedisContext {
   rooms: RedisRooms
   storage: RedisStorage
   /** Revoked token ids: the edge writes changes made here to Redis and merges those made elsewhere. */
   denyList: RedisDenyList
+  /** The history's version marks (when the relay keeps history): written to Redis and merged from it. */
+  versions?: RedisVersionMarks
   logger: Logger
   metrics: Registry
   health: { set(component: string, state: ComponentHealth): void; delete(component: string): void }

@@ -17,6 +17,7 @@ import type { Authorize } from '../auth/access.ts'
 import type { DenyList } from '../auth/deny-list.ts'
 import type { TlsMaterial } from '../config/pem-files.ts'
 import type { RouteModule } from '../http/http-api.ts'
+import type { VersionMarkSurface } from '../history/version-marks.ts'
 
 /** Handles an upgraded WebSocket on a path claimed with {@link RelayContext.routeUpgrade}. */
 export type UpgradeHandler = (ws: WebSocket, req: IncomingMessage) => void
@@ -38,6 +39,12 @@ export interface RelayContext {
    * of the cluster and merge what they receive, so a revocation holds on every relay.
    */
   denyList: DenyList
+  /**
+   * The history's version marks (relay/history/version-marks.ts), when the relay keeps history:
+   * replicating edges send its changes to the rest of the cluster and merge what they receive,
+   * so a version named, restored or deleted on one relay is listed on every relay.
+   */
+  versions?: VersionMarkSurface
   /** The relay's certificate and key when it serves TLS (`--tls-cert`/`--tls-key`), read once at start: an extension's own listener serves TLS with them too. */
   tls?: TlsMaterial
   /** Claims WebSocket path `path` (exact match, e.g. `/_peer`) before room routing. */

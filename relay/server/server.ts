@@ -125,6 +125,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
         quietMs: config.historyQuietMs,
         retention: { keepMs: config.historyKeepMs, max: config.historyMax },
         openNames: () => access.mode === 'open',
+        maxMarkBytes: config.maxMessageBytes,
       })
     : null
   const extensions: RelayExtension[] = [...(options.extensions ?? []), ...(history ? [history] : []), ...(integrations ? [integrations] : [])]
@@ -247,6 +248,7 @@ export async function createRelay(partial: Partial<RelayConfig> = {}, options: C
     metrics: metrics.registry,
     health,
     denyList,
+    ...(history ? { versions: history } : {}),
     ...(tls ? { tls } : {}),
     routeUpgrade(path, handler, authorize) {
       routes.set(path, { handler, ...(authorize ? { authorize } : {}) })

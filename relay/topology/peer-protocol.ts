@@ -21,6 +21,13 @@
  *             each change as it happens (one trust domain for the cluster)
  * - `synced`  (no fields): the sender has sent everything the receiver's complete digest showed
  *             it lacks (the receiver is caught up once the frames before it are applied)
+ * - `versions` (mark bytes)*: version marks of the history (relay/history/version-marks.ts: a
+ *             version named, restored or deleted, with its state), each change as it happens and
+ *             what a `version-index` showed the receiver lacks; the marks are opaque here, checked
+ *             by the history (a malformed one is dropped, the link stays)
+ * - `version-index` done?, (room, version id, at, relay)*: every mark the sender holds, on link up
+ *             (in several frames; `done` on the last): the receiver answers with the marks the
+ *             sender lacks or holds older
  *
  * `path` lists the ids of the relays the update has passed, oldest first (ring/tree
  * forwarding drops what already carries its own id).
@@ -33,8 +40,9 @@ import * as decoding from 'lib0/decoding'
 /**
  * Protocol version sent in `hello`; a peer with another version is refused (close code
  * `incompatible`, logged on both sides). 2: transcript-bound handshake and sealed frames.
+ * 3: version marks (`versions`, `version-index`).
  */
-export const PEER_PROTOCOL_VERSION = 2
+export const PEER_PROTOCOL_VERSION = 3
 export const NONCE_BYTES = 32
 export const MAC_BYTES = 32
 export const MAX_ROOM_NAME_BYTES = 256
@@ -52,6 +60,8 @@ export const FrameKind = {
   ack: 6,
   deny: 7,
   synced: 8,
+  versions: 9,
+  versionIndex: 10,
 } as const
 export type FrameKindName = keyof typeof FrameKind
 
@@ -82,6 +92,15 @@ export interface DenyWireEntry {
 
 export const MAX_JTI_BYTES = 256
 
+/** One entry of a `version-index` frame (a mark's key, see relay/history/version-marks.ts). */
+export interface VersionIndexEntry {
+  room: string
+  /** 16 hex digits. */
+  id: string
+  at: number
+  relay: string
+}
+
 export type PeerFrame =
   | { kind: 'hello'; version: number; id: string; nonce: Uint8Array }
   | { kind: 'auth'; mac: Uint8Array }
@@ -92,6 +111,8 @@ export type PeerFrame =
   | { kind: 'ack'; room: string; stateVector: Uint8Array }
   | { kind: 'deny'; entries: DenyWireEntry[] }
   | { kind: 'synced' }
+  | { kind: 'versions'; marks: Uint8Array[] }
+  | { kind: 'versionIndex'; done: boolean; entries: VersionIndexEntry[] }
 
 /** Reasons a frame is refused; each maps to the close code `PEER_CLOSE.protocol`. */
 export type PeerProtocolErrorCode =
@@ -172,6 +193,20 @@ export function encodeFrame(frame: PeerFrame): Uint8Array {
         encoding.writeFloat64(e, entry.until)
         encoding.writeFloat64(e, entry.at)
         encoding.writeUint8(e, entry.lifted ? 1 : 0)
+      }
+      break
+    case 'versions':
+      encoding.writeVarUint(e, frame.marks.length)
+      for (const mark of frame.marks) encoding.writeVarUint8Array(e, mark)
+      break
+    case 'versionIndex':
+      encoding.writeUint8(e, frame.done ? 1 : 0)
+      encoding.writeVarUint(e, frame.entries.length)
+      for (const entry of frame.entries) {
+        encoding.writeVarString(e, entry.room)
+        encoding.writeUint8Array(e, Buffer.from(entry.id, 'hex'))
+        encoding.writeFloat64(e, entry.at)
+        encoding.writeVarString(e, entry.relay)
       }
       break
   }
@@ -260,6 +295,29 @@ function decodeBody(d: decoding.Decoder): PeerFrame {
         entries.push({ jti, until, at, ...(lifted === 1 ? { lifted: true } : {}) })
       }
       return { kind: 'deny', entries }
+    }
+    case FrameKind.versions: {
+      const n = decoding.readVarUint(d)
+      if (n > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `${n} version marks`)
+      const marks: Uint8Array[] = []
+      for (let i = 0; i < n; i++) marks.push(readBytes(d))
+      return { kind: 'versions', marks }
+    }
+    case FrameKind.versionIndex: {
+      const done = decoding.readUint8(d)
+      if (done > 1) throw new PeerProtocolError('bad-length', `version index flag ${done}`)
+      const n = decoding.readVarUint(d)
+      // Every entry takes at least 19 bytes (a room byte and its length, the id, a float, a relay byte and its length).
+      if (n * 19 > d.arr.length - d.pos) throw new PeerProtocolError('bad-length', `version index of ${n} entries`)
+      const entries: VersionIndexEntry[] = []
+      for (let i = 0; i < n; i++) {
+        const room = readRoom(d)
+        const id = Buffer.from(decoding.readUint8Array(d, 8)).toString('hex')
+        const at = decoding.readFloat64(d)
+        if (!Number.isFinite(at)) throw new PeerProtocolError('bad-length', 'version index entry out of range')
+        entries.push({ room, id, at, relay: readString(d, MAX_RELAY_ID_BYTES, 'bad-id') })
+      }
+      return { kind: 'versionIndex', done: done === 1, entries }
     }
     default:
       throw new PeerProtocolError('unknown-kind', `unknown frame kind ${kind}`)

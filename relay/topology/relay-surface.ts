@@ -48,6 +48,22 @@ export interface TopologyDenyList {
   onChange(listener: (changed: TopologyDenyEntry[], source: TopologyDenySource) => void): () => void
 }
 
+/** A version mark's key (see relay/history/version-marks.ts). */
+export interface TopologyMarkKey {
+  room: string
+  id: string
+  at: number
+  relay: string
+}
+
+/** The history's version marks, as the topology replicates them (relay/history/version-marks.ts). */
+export interface TopologyVersionMarks {
+  keys(): TopologyMarkKey[]
+  read(keys: ReadonlyArray<{ room: string; id: string }>): Promise<Array<{ key: TopologyMarkKey; encoded: Uint8Array }>>
+  merge(encoded: readonly Uint8Array[], source: TopologyDenySource): Promise<number>
+  onChange(listener: (encoded: Uint8Array, key: TopologyMarkKey, source: TopologyDenySource) => void): () => void
+}
+
 export interface TopologyContext {
   /**
    * Where the relay keeps its data (the topology keeps a small record beside it), and the
@@ -62,6 +78,8 @@ export interface TopologyContext {
   metrics: Registry
   /** The relay's deny list: its changes go to every peer, and peers' changes are merged in. */
   denyList?: TopologyDenyList
+  /** The history's version marks: its changes go to every peer, and peers' marks are merged in. */
+  versions?: TopologyVersionMarks
   /** The relay's health: the topology reports its `peers` component there. */
   health?: { set(component: string, state: { ok: boolean; detail?: string }): void; delete(component: string): void }
   routeUpgrade(

@@ -21,6 +21,7 @@ import { peerExposure } from './peer-exposure.ts'
 import { createPeerMetrics, type PeerMetrics } from './peer-metrics.ts'
 import { PeerOrigin } from './peer-origin.ts'
 import { DenyReplication } from './deny-replication.ts'
+import { VersionReplication } from './version-replication.ts'
 import { PeerHealth } from './peer-health.ts'
 import { DeleteFingerprints } from './delete-fingerprints.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
@@ -91,6 +92,8 @@ export class TopologyNode {
   private stopped = false
   /** The deny list on the peer links (when the relay has one). */
   private deny: DenyReplication | null = null
+  /** The history's version marks on the peer links (when the relay keeps history). */
+  private versions: VersionReplication | null = null
   /** The `peers` component of `/health`. */
   private readonly peerHealth: PeerHealth
   /** Delete-set fingerprints of the rooms, for the digest. */
@@ -133,6 +136,10 @@ export class TopologyNode {
       this.deny = new DenyReplication(this.ctx.denyList, () => this.links.values(), this.logger,
         (conn, n) => this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n))
     }
+    if (this.ctx.versions) {
+      this.versions = new VersionReplication(this.ctx.versions, () => this.links.values(), this.logger,
+        (conn, n) => this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n))
+    }
     await this.servePeerEndpoint()
     for (const d of this.dialers) d.start()
     const every = this.options.resyncAfterMs ?? 3000
@@ -144,6 +151,7 @@ export class TopologyNode {
   async stop(): Promise<void> {
     this.stopped = true
     this.deny?.stop()
+    this.versions?.stop()
     this.peerHealth.stop()
     this.dirty.save()
     // Rooms still loaded are fingerprinted now, so the next start compares them unloaded.
@@ -259,6 +267,7 @@ export class TopologyNode {
     if (!this.lag.has(peer)) this.lag.set(peer, new LagTracker())
     this.dirty.know(peer, this.touched)
     this.deny?.linkUp(conn)
+    this.versions?.linkUp(conn)
     void this.sendDigest(conn).catch((err) => this.logger.error({ err, peer }, 'digest failed'))
   }
 
@@ -266,6 +275,7 @@ export class TopologyNode {
     const peer = conn.peerId
     if (peer === null || this.links.get(peer) !== conn) return
     this.links.delete(peer)
+    this.versions?.linkDown(conn)
     this.peerHealth.down(peer, `link down (${code}${reason ? ` ${reason}` : ''})`)
     this.metrics.linkUp.set({ peer }, 0)
     this.metrics.linkChanges.inc({ peer, state: 'down' })
@@ -390,6 +400,12 @@ export class TopologyNode {
       }
       case 'deny':
         await this.deny?.receive(conn, frame.entries)
+        return
+      case 'versions':
+        await this.versions?.receive(conn, frame.marks)
+        return
+      case 'versionIndex':
+        await this.versions?.receiveIndex(conn, frame.done, frame.entries)
         return
       case 'ack':
         this.lag.get(peer)?.acked(frame.room, frame.stateVector)

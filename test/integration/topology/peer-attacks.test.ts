@@ -346,7 +346,7 @@ describe('protocol versions', () => {
     await s.message(0)
     s.ws.send(encodeFrame({ kind: 'hello', version: 1, id: 'old', nonce: createNonce() }))
     expect((await s.closed).code).toBe(PEER_CLOSE.incompatible)
-    await until('logged', () => (proc.output().match(/peer protocol version 1, this relay speaks 2/g) ?? []).length >= 2)
+    await until('logged', () => (proc.output().match(new RegExp(`peer protocol version 1, this relay speaks ${PEER_PROTOCOL_VERSION}`, 'g')) ?? []).length >= 2)
     expect(await metric(proc.httpUrl, 'tandem_peer_link_up', { peer: 'old' })).toBeUndefined()
   })
 })

@@ -24,6 +24,10 @@ const frames: PeerFrame[] = [
   { kind: 'ack', room: 'room', stateVector: sv },
   { kind: 'deny', entries: [{ jti: 'j1', until: 1_900_000_000, at: 1_800_000_000_123 }, { jti: 'j2', until: 1, at: 2, lifted: true }] },
   { kind: 'deny', entries: [] },
+  { kind: 'versions', marks: [update, new Uint8Array([1, 2, 3])] },
+  { kind: 'versions', marks: [] },
+  { kind: 'versionIndex', done: true, entries: [{ room: 'room', id: '0123456789abcdef', at: 1_800_000_000_123, relay: 'relay-a' }] },
+  { kind: 'versionIndex', done: false, entries: [] },
 ]
 
 function code(bytes: Uint8Array): string {
@@ -56,6 +60,11 @@ describe('peer protocol', () => {
     expect(code(encodeFrame({ kind: 'deny', entries: [{ jti: 'x', until: NaN, at: 1 }] }))).toBe('bad-length')
     // A count the frame cannot hold is refused before anything is allocated for it.
     expect(code(new Uint8Array([7, 0xff, 0xff, 0xff, 0x0f]))).toBe('bad-length')
+    expect(code(new Uint8Array([9, 0xff, 0xff, 0xff, 0x0f]))).toBe('bad-length')
+    expect(code(new Uint8Array([10, 1, 0xff, 0xff, 0xff, 0x0f]))).toBe('bad-length')
+    expect(code(encodeFrame({ kind: 'versionIndex', done: true, entries: [{ room: '', id: '0123456789abcdef', at: 1, relay: 'a' }] }))).toBe('bad-room')
+    expect(code(encodeFrame({ kind: 'versionIndex', done: true, entries: [{ room: 'r', id: '0123456789abcdef', at: NaN, relay: 'a' }] }))).toBe('bad-length')
+    expect(code(encodeFrame({ kind: 'versionIndex', done: true, entries: [{ room: 'r', id: '0123456789abcdef', at: 1, relay: '' }] }))).toBe('bad-id')
   })
 
   it('never throws anything but PeerProtocolError on random bytes (fast-check, seed 11)', () => {
