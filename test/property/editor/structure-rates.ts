@@ -27,7 +27,7 @@ const runs = Number(args[0] ?? 100)
 let seeds = [20261203, 21, 22, 23, 24, 25, 26, 27]
 if (seedArg !== undefined) seeds = [Number(seedArg)]
 if (rangeArg !== undefined) {
-  const [a, b] = rangeArg.split('-').map(Number)
+  const [a = 0, b = a] = rangeArg.split('-').map(Number)
   seeds = Array.from({ length: b - a + 1 }, (_, i) => a + i)
 }
 const labelled = seeds.flatMap((seed) => fc.sample(scenarioArb, { seed, numRuns: runs }).map((s, run) => ({ s, seed, run })))
