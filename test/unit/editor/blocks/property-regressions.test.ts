@@ -470,4 +470,25 @@ describe('an image in a code block (seed 521): the block is split around it', ()
       net.destroy()
     }
   })
+
+  test('deleting the image paragraph is an ordinary edit: the parts stay two code blocks, each view equals its Y.Text', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'code_block', attrs: {}, parents: [] }))
+        a.ytext.insert(1, 'ab')
+        a.ytext.insertEmbed(3, image)
+        a.ytext.insert(4, 'cd')
+      })
+      net.flush()
+      a.view.dispatch(a.state.tr.delete(4, 7)) // paragraph(image)
+      net.flush()
+      expect(shape(b)).toEqual(['code_block:ab', 'code_block:cd'])
+      expect(images(b)).toBe(0)
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
 })
