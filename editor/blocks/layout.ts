@@ -45,7 +45,9 @@
  *   paragraph, anything else gets an empty paragraph before it;
  * - unknown block types read as paragraphs; attributes are checked against the schema and fall
  *   back to its defaults; marks a block does not allow are dropped (code blocks: all), a hard
- *   break in a code block reads as `\n`, other inline leaves there are dropped;
+ *   break in a code block reads as `\n`; another inline leaf (an image) in a code block splits
+ *   it: the code before it, the leaf in a paragraph of its own, the code after it in a block of
+ *   the same type and attributes (the parts after the first have no marker of their own);
  * - text after a horizontal rule's marker is a paragraph after the rule.
  *
  * ## Concurrency (the issue's table; each row is a test in test/unit/editor/blocks/)

@@ -207,8 +207,17 @@ function impliedMarkers(old: readonly Unit[], next: readonly Unit[], pairs: read
   // marker, or one whose first kept unit (after characters typed before it) is kept text that
   // starts a block in the old units. Never a block of new text: that would make one.
   const candidates: number[] = []
+  const image = (u: Unit | undefined): boolean => u?.kind === 'inline' && u.type !== 'hard_break'
   next.forEach((unit, j) => {
-    if (unit.kind !== 'block' || pairs[j] !== -1 || unit.block.type !== 'paragraph' || Object.keys(unit.block.attrs).length > 0) return
+    if (unit.kind !== 'block' || pairs[j] !== -1) return
+    // a code block split around an image: the paragraph that shows the image and the part after
+    // it have no marker (kept units: the image, or text right after it in the old units)
+    const o1 = pairs[j + 1] ?? -1
+    if (o1 > 0 && (image(old[o1]) || image(old[o1 - 1]))) {
+      candidates.push(j)
+      return
+    }
+    if (unit.block.type !== 'paragraph' || Object.keys(unit.block.attrs).length > 0) return
     const right = pairs[j + 1] ?? -1
     if (right >= 0 && old[right]!.kind === 'block') {
       candidates.push(j)

@@ -170,8 +170,8 @@ export function unitPositions(doc: PMNode, from: number, to: number, pos: number
   interface Block {
     node: PMNode
     pos: number
-    /** 1: text at the start or after a leaf; 2: the empty paragraph first in an item; 0: has a marker */
-    markerless: 0 | 1 | 2
+    /** 1: text at the start or after a leaf; 2: the empty paragraph first in an item; 3: a part of a code block split around an image; 0: has a marker */
+    markerless: 0 | 1 | 2 | 3
   }
   const blocks: Block[] = []
   let missing = -units
@@ -186,8 +186,11 @@ export function unitPositions(doc: PMNode, from: number, to: number, pos: number
         const before = i > 0 ? parent.child(i - 1) : null
         const second = parent.childCount > 1 ? parent.child(1) : null
         const paragraph = node.type.name === 'paragraph'
+        const split = before !== null && splitPart(node, before, i > 1 ? parent.child(i - 2) : null)
         const markerless =
-          (paragraph && parent === doc && i === 0) || (paragraph && before !== null && before.isBlock && before.isLeaf)
+          split
+            ? 3
+            : (paragraph && parent === doc && i === 0) || (paragraph && before !== null && before.isBlock && before.isLeaf)
             ? 1
             : paragraph && node.content.size === 0 && parent.type.name === 'list_item' && i === 0 && second !== null && (CONTAINER_TYPES.has(second.type.name) || (second.isBlock && second.isLeaf))
               ? 2
@@ -202,7 +205,9 @@ export function unitPositions(doc: PMNode, from: number, to: number, pos: number
   // (text after a rule is the more common repair; an empty paragraph that is a block of its own
   // looks like the one the reader adds)
   const ofKind = (k: number): number => blocks.filter((b) => b.markerless === k).length
-  const kinds = missing === 0 ? [] : missing === ofKind(1) + ofKind(2) ? [1, 2] : missing === ofKind(1) ? [1] : missing === ofKind(2) ? [2] : null
+  const options = [[1, 2], [1], [2]]
+  if (ofKind(3) > 0) options.unshift([3], [1, 2, 3], [1, 3], [2, 3])
+  const kinds = missing === 0 ? [] : (options.find((o) => o.reduce((n, k) => n + ofKind(k), 0) === missing) ?? null)
   if (!kinds) return null
   const out: number[] = []
   for (const b of blocks) {
@@ -216,6 +221,18 @@ export function unitPositions(doc: PMNode, from: number, to: number, pos: number
     })
   }
   return out.length === units ? out : null
+}
+
+/**
+ * Whether `node` (after `before`, after `earlier`) can be a part of a text-only block the reader
+ * split around an image: a paragraph of inline leaves only after a text-only block, or a
+ * text-only block after such a paragraph that follows a block of its type.
+ */
+function splitPart(node: PMNode, before: PMNode, earlier: PMNode | null): boolean {
+  const textOnly = (n: PMNode | null): boolean => n !== null && n.isTextblock && (n.type.spec.code === true || n.type.spec.content === 'text*')
+  const leaves = (n: PMNode): boolean => n.type.name === 'paragraph' && n.childCount > 0 && n.content.content.every((c) => c.isInline && c.isLeaf && c.type.name !== 'hard_break')
+  if (leaves(node)) return textOnly(before)
+  return textOnly(node) && leaves(before) && earlier !== null && earlier.type === node.type && splitPart(before, earlier, null)
 }
 
 /** Position of the start of the first textblock's content in `node` at `pos` (or after a leaf). */
@@ -336,7 +353,38 @@ function blockNode(schema: Schema, block: ReadBlock, asParagraph: boolean): PMNo
     return nodes
   }
   const attrs = checkedAttrs(type, block.data?.attrs ?? {}) ?? {}
+  if (!asParagraph && block.inline.some((t) => isImageLeaf(schema, type, t))) {
+    // an inline leaf (an image) in a block that holds text only (a code block): the block is
+    // split around it, the leaf shown in a paragraph of its own and the text after it in a block
+    // of the same type (see `layout.ts`, "Reading"); nothing is written
+    const nodes: PMNode[] = []
+    let run: Token[] = []
+    let leaves = false
+    const flush = (): void => {
+      if (leaves) nodes.push(paragraph.create(null, Fragment.fromArray(inlineContent(schema, paragraph, run))))
+      else if (nodes.length === 0 || run.length) nodes.push(type.create(attrs, Fragment.fromArray(inlineContent(schema, type, run))))
+      run = []
+    }
+    for (const t of block.inline) {
+      const leaf = isImageLeaf(schema, type, t)
+      if (leaf !== leaves) {
+        flush()
+        leaves = leaf
+      }
+      run.push(t)
+    }
+    flush()
+    return nodes
+  }
   return [type.create(attrs, Fragment.fromArray(inlineContent(schema, type, block.inline)))]
+}
+
+/** Whether `t` is an inline leaf other than a hard break that a text-only block `type` cannot hold. */
+function isImageLeaf(schema: Schema, type: NodeType, t: Token | undefined): boolean {
+  if (!t || t.kind !== 'inline' || t.type === 'hard_break') return false
+  if (type.spec.code !== true && type.spec.content !== 'text*') return false
+  const leaf = schema.nodes[t.type]
+  return leaf !== undefined && leaf.isInline && !leaf.isText && checkedAttrs(leaf, t.attrs) !== null
 }
 
 function isList(type: string): boolean {

@@ -28,6 +28,11 @@
  * 5. The caret in a block with no marker of its own jumped to the block's start on every remote
  *    change (units and positions were not mapped through the repair): the next keystrokes went
  *    there.
+ * 6. An image in a code block (one person made the block a code block while another put an image
+ *    in it; seed 521 of structure-rates.ts): a code block holds text only, so the image was not
+ *    shown and the caret in the block went to its start on a remote change. The reader now
+ *    splits the block around the image (code part, the image in a paragraph, the rest in a code
+ *    block), writing nothing; the parts after the first have no marker of their own.
  */
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
@@ -387,6 +392,100 @@ describe('the caret in a block with no marker of its own', () => {
       a.type('z')
       net.flush()
       expect(b.state.doc.child(0).textContent).toBe('xyz')
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
+describe('an image in a code block (seed 521): the block is split around it', () => {
+  const image = { inline: 'image', attrs: { src: 'x.png', alt: null, title: null } }
+  const images = (editor: HeadlessEditor): number => {
+    let n = 0
+    editor.state.doc.descendants((node) => void (node.type.name === 'image' && n++))
+    return n
+  }
+
+  test('made concurrently: the image shows once, every view equals its Y.Text', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'paragraph', attrs: {}, parents: [] }))
+        a.ytext.insert(1, 'abcd')
+      })
+      net.flush()
+      a.select(1)
+      expect(a.toolbar('code-block')).toBe(true)
+      b.doc.transact(() => b.ytext.insertEmbed(3, image)) // after "ab"
+      net.flush()
+      expect(shape(a)).toEqual(['code_block:ab', 'paragraph:', 'code_block:cd'])
+      for (const e of net.editors) expect(images(e)).toBe(1)
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('the caret in each part stays after what its writer typed when a remote change arrives; typing writes no marker', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'code_block', attrs: {}, parents: [] }))
+        a.ytext.insert(1, 'ab')
+        a.ytext.insertEmbed(3, image)
+        a.ytext.insert(4, 'cd')
+        a.ytext.insertEmbed(6, createMarker({ type: 'paragraph', attrs: {}, parents: [] }))
+        a.ytext.insert(7, 'z')
+      })
+      net.flush()
+      expect(shape(b)).toEqual(['code_block:ab', 'paragraph:', 'code_block:cd', 'paragraph:z'])
+      const markers = (): number => a.ytext.toDelta().filter((op: { insert: unknown }) => op.insert instanceof Y.Map).length
+      // in the code part before the image: after "ab"
+      a.select(3)
+      a.type('y')
+      net.flush()
+      b.select(b.state.doc.content.size - 1)
+      b.type('!')
+      net.flush()
+      expect(a.state.selection.head).toBe(4)
+      a.type('w')
+      net.flush()
+      // in the code part after the image: after "cd" (code_block(abyw) is 6 wide, paragraph(image) 3)
+      a.select(6 + 3 + 3)
+      a.type('e')
+      b.select(b.state.doc.content.size - 1)
+      b.type('?')
+      net.flush()
+      expect(a.state.selection.head).toBe(6 + 3 + 4)
+      a.type('f')
+      net.flush()
+      expect(shape(b)).toEqual(['code_block:abyw', 'paragraph:', 'code_block:cdef', 'paragraph:z!?'])
+      expect(markers()).toBe(2)
+      for (const e of net.editors) expect(images(e)).toBe(1)
+      expectConsistent(net)
+    } finally {
+      net.destroy()
+    }
+  })
+
+  test('deleting the image paragraph is an ordinary edit: the parts stay two code blocks, each view equals its Y.Text', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    try {
+      const [a, b] = net.editors as [HeadlessEditor, HeadlessEditor]
+      a.doc.transact(() => {
+        a.ytext.insertEmbed(0, createMarker({ type: 'code_block', attrs: {}, parents: [] }))
+        a.ytext.insert(1, 'ab')
+        a.ytext.insertEmbed(3, image)
+        a.ytext.insert(4, 'cd')
+      })
+      net.flush()
+      a.view.dispatch(a.state.tr.delete(4, 7)) // paragraph(image)
+      net.flush()
+      expect(shape(b)).toEqual(['code_block:ab', 'code_block:cd'])
+      expect(images(b)).toBe(0)
       expectConsistent(net)
     } finally {
       net.destroy()

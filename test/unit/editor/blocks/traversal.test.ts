@@ -70,9 +70,10 @@ describe('reading a sequence repairs it deterministically', () => {
     expect(read([block('heading', { level: 'big' }), txt('h')]).doc.child(0).attrs).toEqual({ level: 1 })
   })
 
-  test('a code block drops marks and inline leaves; a hard break in it reads as a newline', () => {
-    const { doc } = read([block('code_block'), txt('a', { strong: {} }), { kind: 'inline', type: 'hard_break', attrs: {}, marks: {} }, { kind: 'inline', type: 'image', attrs: { src: 'x.png' }, marks: {} }, txt('b')])
-    expect(doc.toString()).toBe('doc(code_block("a\\nb"))')
+  test('a code block drops marks; a hard break in it reads as a newline; an image in it splits it (the image in a paragraph, the rest in a code block)', () => {
+    const { doc, spans } = read([block('code_block'), txt('a', { strong: {} }), { kind: 'inline', type: 'hard_break', attrs: {}, marks: {} }, { kind: 'inline', type: 'image', attrs: { src: 'x.png' }, marks: {} }, txt('b')])
+    expect(doc.toString()).toBe('doc(code_block("a\\n"), paragraph(image), code_block("b"))')
+    expect(spans).toEqual([5, 0, 0])
   })
 
   test('a link without href is not shown; an unknown mark is ignored', () => {
