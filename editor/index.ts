@@ -11,7 +11,7 @@ export {
 } from './mount.ts'
 export { type ConnectionStatus } from './relay-connection.ts'
 export { type SavedState, MESSAGE_SAVED } from './saved-status.ts'
-export { type InitialContent, SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
+export { type InitialContent, SEED_CLIENT_ID, BLOCKS_SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
 export { editorSchema } from './schema.ts'
 export { mountHistoryPanel, type HistoryPanel, type HistoryPanelOptions, type HistoryVersion, type HistoryAuthor } from './history/panel.ts'
 export { createDiffSchema, diffSchema, hashedColor, type ChangeAttrs } from './history/diff-schema.ts'

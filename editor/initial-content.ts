@@ -18,6 +18,16 @@ export type InitialContent = string | { type: 'doc'; content?: unknown[] }
  */
 export const SEED_CLIENT_ID = 0x74616e64 // "tand"
 
+/**
+ * The client id of initial content in the block layout. Not {@link SEED_CLIENT_ID}: the seed's
+ * bytes changed when markers stopped writing their default fields (`blocks/layout.ts`,
+ * `createMarker`), and a tab of the earlier version seeding the same empty room at the same
+ * moment would otherwise write other items under the same ids (replicas that never converge);
+ * with another id the two seeds are two copies, both shown, nothing lost. The same holds for a
+ * tab in the tree layout seeding the room's fragment with {@link SEED_CLIENT_ID}.
+ */
+export const BLOCKS_SEED_CLIENT_ID = 0x74616e65 // "tane"
+
 function toDocJSON(content: InitialContent): { type: 'doc'; content?: unknown[] } {
   if (typeof content !== 'string') return content
   const paragraphs = content.split('\n').map((line) =>
@@ -44,5 +54,5 @@ export function initialContentUpdate(schema: Schema, content: InitialContent, fr
  * `textName` (see `blocks/convert.ts`): identical bytes on every tab and every machine.
  */
 export function initialBlocksUpdate(schema: Schema, content: InitialContent, textName: string): Uint8Array {
-  return seedUpdate(schema.nodeFromJSON(toDocJSON(content)), SEED_CLIENT_ID, textName)
+  return seedUpdate(schema.nodeFromJSON(toDocJSON(content)), BLOCKS_SEED_CLIENT_ID, textName)
 }

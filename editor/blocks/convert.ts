@@ -48,6 +48,16 @@ export function contentSeedUpdate(doc: PMNode, textName = BLOCKS_TEXT): Uint8Arr
   return seedUpdate(doc, hash32(JSON.stringify(doc.toJSON())), textName)
 }
 
+/**
+ * What the id of a conversion is hashed from besides the document: the version of the markers'
+ * encoding. Markers stopped writing their default fields (`createMarker`), so a conversion now
+ * writes other items than an earlier version's did; under the same id, a tab of each version
+ * converting the same room at once would leave replicas that never converge. (The empty room's
+ * seed keeps its id: its new items are a prefix of the old ones, the marker without its three
+ * fields, so the two versions' seeds merge into one marker that reads the same.)
+ */
+const MARKER_ENCODING = 'markers/2'
+
 /** FNV-1a (32 bits) of `text`, never 0. */
 function hash32(text: string): number {
   let h = 0x811c9dc5
@@ -87,5 +97,5 @@ export function conversionUpdate(ydoc: Y.Doc, schema: Schema, fragmentName = TRE
   if (!needsConversion(ydoc, fragmentName, textName)) return null
   const doc = treeDocument(ydoc, schema, fragmentName)
   if (!doc) return null
-  return contentSeedUpdate(doc, textName)
+  return seedUpdate(doc, hash32(`${MARKER_ENCODING}\n${JSON.stringify(doc.toJSON())}`), textName)
 }

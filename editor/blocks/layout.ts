@@ -12,6 +12,8 @@
  *   - `parents`: the chain of containers the block sits in, outermost first, each
  *     `{ id, type, attrs }` with `type` one of `bullet_list`, `ordered_list`, `list_item`,
  *     `blockquote`;
+ *   a missing key reads as `paragraph`, `{}`, `[]`, and a new marker is written without the keys
+ *   that hold those (a top-level paragraph's marker is an empty map);
  * - a **character** of text, its marks as Yjs formatting attributes named for the mark
  *   (`strong: {}`, `em: {}`, `code: {}`, `link: { href, title }`);
  * - an **inline leaf** (image, hard break): an embed `{ inline: type, attrs }` with the marks as
@@ -123,12 +125,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** A new marker (prelim `Y.Map`) for `block`, to be inserted into the Y.Text. */
+/**
+ * A new marker (prelim `Y.Map`) for `block`, to be inserted into the Y.Text. Only the fields that
+ * differ from what a missing field reads as ({@link readMarker}: `paragraph`, `{}`, `[]`) are
+ * written, so a top-level paragraph's marker is an empty map: each key is an item of its own
+ * (≈15–25 bytes with its key and value), and most markers are of such paragraphs. A missing key
+ * and a key set to its default read the same and change the same way ({@link updateMarker}
+ * compares what they read as).
+ */
 export function createMarker(block: BlockData): Y.Map<unknown> {
   const marker = new Y.Map<unknown>()
-  marker.set('type', block.type)
-  marker.set('attrs', block.attrs)
-  marker.set('parents', block.parents)
+  if (block.type !== 'paragraph') marker.set('type', block.type)
+  if (Object.keys(block.attrs).length > 0) marker.set('attrs', block.attrs)
+  if (block.parents.length > 0) marker.set('parents', block.parents)
   return marker
 }
 
