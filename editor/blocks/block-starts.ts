@@ -183,6 +183,7 @@ export class BlockStarts {
     const weight = (n: Y.Item): number => (n.countable && counts(n) ? n.length : 0)
     const path: Y.Item[] = []
     let base = 0 // units before the leftmost item of `path`
+    let node = 0 // the known node start the walk reached (0: the start of the text)
     for (let n: Y.Item | null = item; n !== null; n = n.left) {
       this.visited++
       const before = memo?.get(n)
@@ -192,9 +193,9 @@ export class BlockStarts {
         break
       }
       if (this.known.has(n)) {
-        const at = starts[this.items.indexOf(n)]!
-        if (n === item) return at
-        base = at + weight(n)
+        node = this.items.indexOf(n)
+        if (n === item) return starts[node]!
+        base = starts[node]! + weight(n)
         break
       }
       path.push(n)
@@ -205,9 +206,25 @@ export class BlockStarts {
       at += weight(path[k]!)
     }
     memo?.set(item, at)
+    // a long walk over nodes no walk had passed (the text now, outside a transaction): note them
+    if (!memo && counts === alive && path.length > FILL_AFTER) this.fill(starts, node, at)
     return at
   }
+
+  /** Notes the starts of the nodes from node `from` (known) to unit `to`, walking forward. */
+  private fill(starts: readonly number[], from: number, to: number): void {
+    const spans = new Array<number>(starts.length - 1)
+    for (let i = 0; i < spans.length; i++) spans[i] = starts[i + 1]! - starts[i]!
+    const start = this.startAt(spans, starts, from)
+    const walker = new Walker(this.ytext, start, this)
+    walker.advance(to)
+    this.record(spans, starts, start.node + 1, walker.markers)
+  }
+
 }
+
+/** Items a walk left may step over before the nodes it passed are noted (by a walk forward). */
+const FILL_AFTER = 64
 
 function alive(item: Y.Item): boolean {
   return !item.deleted

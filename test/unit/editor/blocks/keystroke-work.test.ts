@@ -96,13 +96,14 @@ function work(chars: number): { typed: number; backspace: number; remote: number
     for (let i = 0; i < keys; i++) key(i)
     return (me.binding.starts.visited - before) / keys
   }
-  const typed = perKey(10, () => me.view.dispatch(me.view.state.tr.insertText('x')))
-  const backspace = perKey(5, () => me.view.dispatch(me.view.state.tr.delete(me.view.state.selection.from - 1, me.view.state.selection.from)))
+  // remote keys first: this caret's node is one no walk has passed yet
   const remote = perKey(10, (i) => {
     updates.length = 0
     them.view.dispatch(them.view.state.tr.insertText('y', inside(them.view.state.doc, third, 20 + i)))
     for (const u of updates) Y.applyUpdate(me.doc, u, 'remote')
   })
+  const typed = perKey(10, () => me.view.dispatch(me.view.state.tr.insertText('x')))
+  const backspace = perKey(5, () => me.view.dispatch(me.view.state.tr.delete(me.view.state.selection.from - 1, me.view.state.selection.from)))
   // the keystrokes arrived and read back
   const back = fromTokens(editorSchema, readTokens(me.binding.ytext)).doc
   expect(back.eq(me.view.state.doc)).toBe(true)
