@@ -157,7 +157,7 @@ export interface HeadlessCosts {
 }
 
 /** Typed keys: ms per key and update bytes per key, for one layout (or ProseMirror alone). */
-function typedKeys(layout: Layout | 'prosemirror', chars: number, keys: number, warmup: number): { ms: number[]; bytes: number[] } {
+export function typedKeys(layout: Layout | 'prosemirror', chars: number, keys: number, warmup: number): { ms: number[]; bytes: number[] } {
   const ms: number[] = []
   const bytes: number[] = []
   if (layout === 'prosemirror') {
@@ -195,7 +195,7 @@ function typedKeys(layout: Layout | 'prosemirror', chars: number, keys: number, 
 }
 
 /** Remote keys: ms to apply one character another editor typed, for one layout (or ProseMirror alone). */
-function remoteKeys(layout: Layout | 'prosemirror', chars: number, keys: number, warmup: number): number[] {
+export function remoteKeys(layout: Layout | 'prosemirror', chars: number, keys: number, warmup: number): number[] {
   const ms: number[] = []
   const paragraph = Math.floor(Math.ceil(chars / 100) / 3)
   if (layout === 'prosemirror') {

@@ -26,7 +26,8 @@ import type { Step } from 'prosemirror-transform'
 import { readTokens } from './layout.ts'
 import { flatIndex, flatSize, fromTokens, positionAfterUnit, unitPositions } from './traversal.ts'
 import { writeChange } from './pm-to-yjs.ts'
-import { applyRemoteChange, changedRange, type ChangedRange } from './yjs-to-pm.ts'
+import { applyRemoteChange, transactionRange, wasThereBefore, type ChangedRange } from './yjs-to-pm.ts'
+import { BlockStarts, startsOf } from './block-starts.ts'
 import { contentSeedUpdate } from './convert.ts'
 
 /**
@@ -95,23 +96,19 @@ export function unitsBefore(doc: PMNode, spans: readonly number[], pos: number):
   return units
 }
 
-/** The item and offset of unit `unit` as the Y.Text was before the transaction of `event`. */
-function unitBefore(ytext: Y.Text, event: Y.YEvent<Y.Text>, unit: number): [Y.Item, number] | null {
-  let n = 0
-  for (let item = ytext._start; item !== null; item = item.right) {
-    if (!item.countable || event.adds(item) || (item.deleted && !event.deletes(item))) continue
+/**
+ * The item and offset of unit `unit` as the Y.Text was before a transaction (`wasThere`: whether
+ * an item was there then), walking from `from`: an item at or before that unit which the
+ * transaction did not change, with its index.
+ */
+function unitBefore(ytext: Y.Text, from: { item: Y.Item | null; index: number }, wasThere: (item: Y.Item) => boolean, unit: number): [Y.Item, number] | null {
+  let n = from.index
+  for (let item = from.item ?? ytext._start; item !== null; item = item.right) {
+    if (!item.countable || !wasThere(item)) continue
     if (unit < n + item.length) return [item, unit - n]
     n += item.length
   }
   return null
-}
-
-/** The index of `item`'s first unit in `ytext` now, or null if it is deleted. */
-function indexNow(ytext: Y.Text, item: Y.Item): number | null {
-  if (item.deleted) return null
-  let n = 0
-  for (let cursor = ytext._start; cursor !== null && cursor !== item; cursor = cursor.right) if (!cursor.deleted && cursor.countable) n += cursor.length
-  return n
 }
 
 /** Whether `node` holds a leaf (text or an atom); stops at the first one. */
@@ -133,6 +130,8 @@ export class BlockBinding {
   readonly undoManager: Y.UndoManager
   private host: BindingHost | null = null
   private selectionBeforeWrite: Selection | null = null
+  /** Where each node of {@link doc} starts among the Y.Text's items (beside {@link spans}). */
+  readonly starts: BlockStarts
 
   constructor(
     readonly ytext: Y.Text,
@@ -142,6 +141,7 @@ export class BlockBinding {
     const read = fromTokens(schema, readTokens(ytext))
     this.doc = read.doc
     this.spans = read.spans
+    this.starts = new BlockStarts(ytext, read.spans.length)
     this.undoManager = new Y.UndoManager(ytext, { trackedOrigins: new Set([this]), captureTimeout: options.captureTimeout ?? 500 })
     this.undoManager.on('stack-item-added', this.onStackItemAdded)
     this.undoManager.on('stack-item-popped', this.onStackItemPopped)
@@ -192,7 +192,7 @@ export class BlockBinding {
     const steps = pending && pending.from === this.doc ? pending.steps : undefined
     this.selectionBeforeWrite = previous && previous.doc === this.doc ? previous.selection : null
     const seeded = this.ytext._start === null && this.seedEmpty()
-    this.spans = writeChange(this.ytext, this.doc, state.doc, this.spans, steps && !seeded ? { steps } : {}, this)
+    this.spans = writeChange(this.ytext, this.doc, state.doc, this.spans, steps && !seeded ? { steps, starts: this.starts } : { starts: this.starts }, this)
     this.doc = state.doc
     this.selectionBeforeWrite = null
   }
@@ -211,6 +211,7 @@ export class BlockBinding {
     const read = fromTokens(this.schema, readTokens(this.ytext))
     this.doc = read.doc
     this.spans = read.spans
+    this.starts.reset(read.spans.length)
     return true
   }
 
@@ -227,6 +228,7 @@ export class BlockBinding {
   private resync(): void {
     const read = fromTokens(this.schema, readTokens(this.ytext))
     this.spans = read.spans
+    this.starts.reset(read.spans.length)
     const host = this.host
     if (!host) {
       this.doc = read.doc
@@ -240,11 +242,12 @@ export class BlockBinding {
 
   private readonly onChange = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
     if (transaction.origin === this || transaction.origin === SEED_ORIGIN) return
-    const range = changedRange(this.ytext, events)
+    const range = transactionRange(this.ytext, transaction, events, this.spans, this.starts)
     if (!range) return
     const before = this.doc
     const beforeSpans = this.spans
-    const { transform, spans } = applyRemoteChange(this.schema, this.ytext, before, beforeSpans, range)
+    const wasThere = wasThereBefore(transaction)
+    const { transform, spans } = applyRemoteChange(this.schema, this.ytext, before, beforeSpans, range, { starts: this.starts, wasThere })
     this.spans = spans
     const host = this.host
     if (!host) {
@@ -259,10 +262,9 @@ export class BlockBinding {
     }
     const tr = state.tr
     for (const step of transform.steps) tr.step(step)
-    const textEvent = events.find((e) => e.target === this.ytext) as Y.YEvent<Y.Text> | undefined
     const map = (pos: number, side: -1 | 1): number => {
       const units = unitsBefore(before, beforeSpans, pos)
-      const after = this.stickyUnits(units, side, range, textEvent)
+      const after = this.stickyUnits(units, side, range, wasThere)
       if (after === null) return tr.mapping.map(pos, side)
       return after <= 0 ? Selection.atStart(tr.doc).from : positionAfterUnit(tr.doc, spans, after - 1)
     }
@@ -285,15 +287,24 @@ export class BlockBinding {
    * Where a selection end with `units` units before it goes after a remote change of `range`:
    * `side` -1 sticks to the unit before it, +1 to the unit after it. Null: that unit was deleted.
    */
-  private stickyUnits(units: number, side: -1 | 1, range: ChangedRange, event: Y.YEvent<Y.Text> | undefined): number | null {
+  private stickyUnits(units: number, side: -1 | 1, range: ChangedRange, wasThere: (item: Y.Item) => boolean): number | null {
     const unit = side < 0 ? units - 1 : units
-    if (unit < range.from || !event) return units
+    if (unit < range.from) return units
     if (unit >= range.toBefore) return units + range.toAfter - range.toBefore
-    const found = unitBefore(this.ytext, event, unit)
-    if (!found) return null
-    const index = indexNow(this.ytext, found[0])
+    // walk from a node start before the change (the same before and after it)
+    const starts = startsOf(this.spans)
+    let node = 0
+    while (node + 1 < this.spans.length && starts[node + 1]! < range.from) node++
+    const found = unitBefore(this.ytext, this.starts.startAt(this.spans, starts, node), wasThere, unit)
+    if (!found || found[0].deleted) return null
+    const index = this.starts.indexOf(found[0], starts)
     if (index === null) return null
     return index + found[1] + (side < 0 ? 1 : 0)
+  }
+
+  /** The index of `item`'s first unit in the Y.Text now (walking left to its node's start), or null. */
+  indexOfItem(item: Y.Item): number | null {
+    return item.deleted ? null : this.starts.indexOf(item, startsOf(this.spans))
   }
 
   /** The relative position of `pos` in {@link doc}, sticking to the unit before it. */
@@ -304,9 +315,36 @@ export class BlockBinding {
   /** The position in {@link doc} that `rel` (from any replica) resolves to, or null. */
   resolve(rel: Y.RelativePosition): number | null {
     const doc = this.ytext.doc
-    const abs = doc ? Y.createAbsolutePositionFromRelativePosition(rel, doc) : null
-    if (!abs || abs.type !== this.ytext) return null
-    return abs.index <= 0 ? Selection.atStart(this.doc).from : positionAfterUnit(this.doc, this.spans, abs.index - 1)
+    const index = doc ? this.absoluteIndex(rel, doc) : null
+    if (index === null) return null
+    return index <= 0 ? Selection.atStart(this.doc).from : positionAfterUnit(this.doc, this.spans, index - 1)
+  }
+
+  /**
+   * The index in the Y.Text that `rel` points to, or null: `Y.createAbsolutePositionFromRelativePosition`
+   * for a position at an item of this Y.Text, but counting the units before it from its node's start
+   * (Yjs walks to the start of the text).
+   */
+  private absoluteIndex(rel: Y.RelativePosition, doc: Y.Doc): number | null {
+    const id = rel.item
+    if (id && Y.getState(doc.store, id.client) > id.clock) {
+      // the item holding the unit, following redone items as Yjs does
+      let next: Y.ID | null = id
+      let diff = 0
+      let item: Y.Item | Y.GC | null = null
+      while (next !== null) {
+        if (diff > 0) next = Y.createID(next.client, next.clock + diff)
+        item = Y.getItem(doc.store, next) as Y.Item | Y.GC
+        diff = next.clock - item.id.clock
+        next = item instanceof Y.Item ? item.redone : null
+      }
+      if (!(item instanceof Y.Item) || item.parent !== this.ytext) return null
+      const before = this.starts.indexOf(item, startsOf(this.spans))
+      if (before === null) return null
+      return before + (item.deleted || !item.countable ? 0 : diff + ((rel.assoc ?? 0) >= 0 ? 0 : 1))
+    }
+    const abs = Y.createAbsolutePositionFromRelativePosition(rel, doc)
+    return abs && abs.type === this.ytext ? abs.index : null
   }
 
   private selectionUnits(selection: Selection): StoredSelection {

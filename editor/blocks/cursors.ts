@@ -46,19 +46,23 @@ const NEAR = 16
  * Relative positions into a Y.Text by unit index, found by walking from the unit found last (the
  * anchor) instead of from the start: typing next to the caret costs a step or two, not a walk over
  * the document. The anchor's index follows every change of the Y.Text: a remote change (or any
- * transaction not of `localOrigin`) by its event delta, which the binding computes anyway; a local
+ * transaction not of `localOrigin`) by `locate` when given (the binding's walk from the anchor's
+ * node start, `BlockBinding.indexOfItem`), asked at the next lookup, else by the event's delta
+ * (which Yjs computes by walking the whole text); a local
  * write by looking, within a few items of each item it inserted or deleted, on which side of the
  * anchor it is. When neither tells (a change far away, the anchor itself deleted) the anchor is
  * dropped and the next lookup walks from the start once. The result is exactly
  * `Y.createRelativePositionFromTypeIndex(ytext, index, assoc)` (test/unit/editor/blocks/cursor-positions.test.ts).
  */
 export class UnitFinder {
-  /** The unit found last: its id and its index in the Y.Text now. */
-  private anchor: { client: number; clock: number; index: number } | null = null
+  /** The unit found last: its id and its index in the Y.Text now (null: ask `locate`). */
+  private anchor: { client: number; clock: number; index: number | null } | null = null
 
   constructor(
     readonly ytext: Y.Text,
     private readonly localOrigin: unknown,
+    /** The index of an item's first unit in the Y.Text now (see the class comment). */
+    private readonly locate?: (item: Y.Item) => number | null,
   ) {
     ytext.observe(this.onChange)
   }
@@ -90,7 +94,9 @@ export class UnitFinder {
     if (!anchor || !doc) return null
     const item = Y.getItem(doc.store, Y.createID(anchor.client, anchor.clock))
     if (!(item instanceof Y.Item) || item.deleted || item.parent !== this.ytext) return null
-    let first = anchor.index - (anchor.clock - item.id.clock) // index of the item's first unit
+    const located = anchor.index === null ? (this.locate?.(item) ?? null) : anchor.index - (anchor.clock - item.id.clock)
+    if (located === null) return null
+    let first = located // index of the item's first unit
     let cursor: Y.Item | null = item
     if (target >= first) {
       for (; cursor !== null; cursor = cursor.right) {
@@ -110,7 +116,11 @@ export class UnitFinder {
 
   private readonly onChange = (event: Y.YTextEvent, transaction: Y.Transaction): void => {
     const anchor = this.anchor
-    if (!anchor) return
+    if (!anchor || anchor.index === null) return
+    if (transaction.origin !== this.localOrigin && this.locate) {
+      anchor.index = null
+      return
+    }
     const shift = transaction.origin === this.localOrigin ? this.shiftNear(transaction, anchor) : this.shiftByDelta(event, anchor.index)
     if (shift === null) this.anchor = null
     else anchor.index += shift
@@ -265,7 +275,7 @@ export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> 
       const relativeAt = (binding: BlockBinding, pos: number): Y.RelativePosition => {
         if (finder?.ytext !== binding.ytext) {
           finder?.destroy()
-          finder = new UnitFinder(binding.ytext, binding)
+          finder = new UnitFinder(binding.ytext, binding, (item) => binding.indexOfItem(item))
         }
         return finder.relativePosition(unitsBefore(binding.doc, binding.spans, pos), -1)
       }

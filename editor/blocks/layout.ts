@@ -180,7 +180,7 @@ export function updateMarker(marker: Y.Map<unknown>, block: BlockData): void {
 }
 
 /** The marks of a formatting-attribute record (null values are "no mark"). */
-function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
+export function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
   const marks: MarkSet = {}
   if (!attributes) return marks
   for (const [key, value] of Object.entries(attributes)) {
@@ -191,7 +191,7 @@ function marksOf(attributes: Record<string, unknown> | undefined): MarkSet {
 }
 
 /** The token of one embed unit of the Y.Text, with the formatting in effect there. */
-function embedToken(insert: unknown, marks: MarkSet): Token {
+export function embedToken(insert: unknown, marks: MarkSet): Token {
   if (insert instanceof Y.Map) return { kind: 'block', block: readMarker(insert), marker: insert }
   if (isRecord(insert) && typeof insert['inline'] === 'string')
     return { kind: 'inline', type: insert['inline'], attrs: isRecord(insert['attrs']) ? insert['attrs'] : {}, marks }

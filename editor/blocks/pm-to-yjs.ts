@@ -26,6 +26,7 @@ import { ReplaceAroundStep, ReplaceStep, type Step } from 'prosemirror-transform
 import { CONTAINER_TYPES, createMarker, jsonEqual, readRange, updateMarker, type Attrs, type BlockData, type MarkSet, type ParentRef, type Token } from './layout.ts'
 import { flatIndex, flatSize, fromTokens, toTokens } from './traversal.ts'
 import { applyOps, type DeltaOp } from './yjs-writes.ts'
+import { startsOf, Walker, type BlockStarts, type WalkStart } from './block-starts.ts'
 
 /** One unit of the sequence: a character, a marker or an inline leaf. */
 type Unit =
@@ -39,6 +40,11 @@ export interface WriteOptions {
   steps?: readonly Step[]
   /** New container ids (default: random). */
   newId?: () => string
+  /**
+   * Where the nodes of `before` start among the Y.Text's items (kept up to date by the write):
+   * the write walks from the node before the change instead of from the start of the text.
+   */
+  starts?: BlockStarts
 }
 
 /** A random container id (12 base-36 characters). */
@@ -316,11 +322,18 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
     endAfter++
     while (endBefore < before.childCount && spans[endBefore] === 0) (endBefore++, endAfter++)
   }
-  let index = 0
-  for (let i = 0; i < start; i++) index += spans[i] ?? flatSize(before.child(i))
-  let oldLength = 0
-  for (let i = start; i < endBefore; i++) oldLength += spans[i] ?? flatSize(before.child(i))
-  const old = unitsOf(readRange(ytext, index, oldLength))
+  const unitStarts = new Array<number>(before.childCount + 1)
+  unitStarts[0] = 0
+  for (let i = 0; i < before.childCount; i++) unitStarts[i + 1] = unitStarts[i]! + (spans[i] ?? flatSize(before.child(i)))
+  const index = unitStarts[start]!
+  const oldLength = unitStarts[endBefore]! - index
+  // the walks start at the node before the window (an insert at the window's start follows its
+  // last unit), or at the start of the text
+  const blockStarts = options.starts
+  const from: WalkStart & { node: number } = blockStarts && start > 0 ? blockStarts.startAt(spans, unitStarts, start - 1) : { item: null, index: 0, attrs: {}, node: 0 }
+  const reader = new Walker(ytext, from, blockStarts ?? null, index)
+  reader.advance(index + oldLength)
+  const old = unitsOf(reader.tokens)
   const next = unitsOf(toTokens(after, (_node, pos) => `?${pos}`, start, endAfter))
 
   // A single replace step pins the alignment: nothing before its start or after its end changed.
@@ -370,16 +383,33 @@ export function writeChange(ytext: Y.Text, before: PMNode, after: PMNode, spans:
       j++
     }
   }
-  const doc = ytext.doc
-  if (!doc) throw new Error('writeChange needs a Y.Text that is part of a Y.Doc')
-  doc.transact((transaction) => {
-    applyOps(transaction, ytext, ops)
-    for (const [marker, block] of markerUpdates) updateMarker(marker, block)
-  }, origin)
-
   const out = spans.slice(0, start)
   if (leftOut) out.push(...leftOut.spans)
   else for (let i = start; i < endAfter; i++) out.push(flatSize(after.child(i)))
   for (let i = endBefore; i < before.childCount; i++) out.push(spans[i] ?? flatSize(before.child(i)))
+
+  const doc = ytext.doc
+  if (!doc) throw new Error('writeChange needs a Y.Text that is part of a Y.Doc')
+  doc.transact((transaction) => {
+    applyOps(transaction, ytext, ops, blockStarts ? from : undefined)
+    for (const [marker, block] of markerUpdates) updateMarker(marker, block)
+    if (blockStarts) noteWrite(blockStarts, ytext, transaction, from, out, start, endBefore, endAfter)
+  }, origin)
   return out
+}
+
+/**
+ * Updates `blockStarts` after a write of nodes `start`…`endBefore` (now `start`…`endAfter`, the
+ * nodes' spans now `spans`): walks the written window again from `from` and records where its
+ * nodes start; if the formatting after the window is not what it was, forgets the entries after it.
+ */
+function noteWrite(blockStarts: BlockStarts, ytext: Y.Text, transaction: Y.Transaction, from: WalkStart & { node: number }, spans: readonly number[], start: number, endBefore: number, endAfter: number): void {
+  const existed = (item: Y.Item): boolean => item.id.clock < (transaction.beforeState.get(item.id.client) ?? 0)
+  const wasThere = (item: Y.Item): boolean => existed(item) && (!item.deleted || Y.isDeleted(transaction.deleteSet, item.id))
+  const starts = startsOf(spans)
+  const walker = new Walker(ytext, from, blockStarts, Infinity, wasThere)
+  walker.advance(starts[endAfter]!)
+  blockStarts.splice(start, endBefore, endAfter - start)
+  blockStarts.record(spans, starts, from.node + 1, walker.markers)
+  if (!walker.settled) blockStarts.forgetFrom(endAfter)
 }

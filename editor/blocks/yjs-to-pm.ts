@@ -11,15 +11,18 @@
  *    a neighbour), are read again from the Y.Text. The new nodes
  *    are diffed against the old ones and written as one ReplaceStep covering only what differs,
  *    so the view redraws only that.
- * The cost grows with the size of the changed top-level nodes, not with the document (apart from
- * a walk over the spans array and, for a marker-only change, over the Y.Text's items to find the
- * marker's index: both to be replaced by a position index when this is wired in).
+ * With the binding's {@link BlockStarts} (`block-starts.ts`), the range comes from the items the
+ * transaction added and deleted ({@link transactionRange}: each one's index found by walking left
+ * to its node's marker) and the read walks from the marker of the window's first node, so the cost
+ * grows with the size of the changed top-level nodes, not with the document (apart from passes over
+ * the spans array). Without it ({@link changedRange}), the range comes from the event's delta,
+ * which Yjs computes by walking the whole text, and the read walks from the start of the text.
  */
 import * as Y from 'yjs'
 import { Fragment, type Node as PMNode, type Schema } from 'prosemirror-model'
 import { Transform } from 'prosemirror-transform'
-import { readRange } from './layout.ts'
 import { fromTokens } from './traversal.ts'
+import { startsOf, Walker, type BlockStarts } from './block-starts.ts'
 
 /** A changed unit range: `[from, toBefore)` before the change became `[from, toAfter)`. */
 export interface ChangedRange {
@@ -72,6 +75,69 @@ export function changedRange(ytext: Y.Text, events: readonly Y.YEvent<Y.Abstract
   return range
 }
 
+/** Whether `item` was in the Y.Text (added before, and not deleted before) `transaction`. */
+export function wasThereBefore(transaction: Y.Transaction): (item: Y.Item) => boolean {
+  return (item) => item.id.clock < (transaction.beforeState.get(item.id.client) ?? 0) && (!item.deleted || Y.isDeleted(transaction.deleteSet, item.id))
+}
+
+/**
+ * The range that `transaction` changed in `ytext` (shown as `spans`, its nodes' starts in
+ * `blockStarts`), from the items it added and deleted and the markers whose fields it changed,
+ * or null: each one's index before the change is found by walking left from it to a known node
+ * start (the same walk shared by all of them). Formatting items count as zero units at their
+ * place; the marks they change after it are found by the read ({@link applyRemoteChange}).
+ */
+export function transactionRange(ytext: Y.Text, transaction: Y.Transaction, events: readonly Y.YEvent<Y.AbstractType<unknown>>[], spans: readonly number[], blockStarts: BlockStarts): ChangedRange | null {
+  const starts = startsOf(spans)
+  const wasThere = wasThereBefore(transaction)
+  const existed = (item: Y.Item): boolean => item.id.clock < (transaction.beforeState.get(item.id.client) ?? 0)
+  const memo = new Map<Y.Item, number>()
+  let from = Infinity
+  let toBefore = -Infinity
+  let shift = 0
+  const note = (item: Y.Item, length: number): void => {
+    const at = blockStarts.indexOf(item, starts, wasThere, memo)
+    if (at === null) return
+    if (at < from) from = at
+    if (at + length > toBefore) toBefore = at + length
+  }
+  const store = transaction.doc.store
+  for (const [client, after] of transaction.afterState) {
+    const before = transaction.beforeState.get(client) ?? 0
+    if (after <= before) continue
+    const structs = store.clients.get(client) ?? []
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const s = structs[i]
+      if (!(s instanceof Y.Item) || s.parent !== ytext) continue
+      note(s, 0)
+      if (!s.deleted && s.countable) shift += s.length
+    }
+  }
+  Y.iterateDeletedStructs(transaction, transaction.deleteSet, (s) => {
+    if (!(s instanceof Y.Item) || s.parent !== ytext || !existed(s)) return
+    const length = s.countable ? s.length : 0
+    note(s, length)
+    shift -= length
+  })
+  for (const event of events) {
+    const marker = event.target
+    if (marker instanceof Y.Map && marker.parent === ytext && marker._item && existed(marker._item)) note(marker._item, 1)
+  }
+  return from === Infinity ? null : { from, toBefore, toAfter: toBefore + shift }
+}
+
+/** Options of {@link applyRemoteChange}. */
+export interface RemoteOptions {
+  /** Where the nodes start among the Y.Text's items: the read walks from there, and updates it. */
+  starts?: BlockStarts
+  /**
+   * Whether an item was there before the transaction (see {@link wasThereBefore}): the read then
+   * goes on past the range while the formatting differs from what it was (a changed format item
+   * changes the marks after it), so `range` need not cover that.
+   */
+  wasThere?: (item: Y.Item) => boolean
+}
+
 /** Result of {@link applyRemoteChange}. */
 export interface RemoteResult {
   /** Holds the steps (none if nothing visible changed) and the new document. */
@@ -86,10 +152,9 @@ export interface RemoteResult {
  * Turns `range` (a change already applied to `ytext`) into steps on `doc`, which showed the
  * Y.Text before the change with `spans[i]` units for top-level node `i`.
  */
-export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, spans: readonly number[], range: ChangedRange): RemoteResult {
+export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, spans: readonly number[], range: ChangedRange, options: RemoteOptions = {}): RemoteResult {
   const n = doc.childCount
-  const starts: number[] = [0]
-  for (let i = 0; i < n; i++) starts.push(starts[i]! + (spans[i] ?? 0))
+  const starts = startsOf(spans, n)
   const total = starts[n]!
   const nodeAt = (unit: number): number => {
     // the node whose units contain `unit` (last node for the end)
@@ -117,13 +182,30 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   while (i0 > 0 && spans[i0] === 0) i0--
   while (i1 < n && spans[i1] === 0) i1++
   const firstUnit = starts[i0]!
+  const blockStarts = options.starts
+  const from = blockStarts ? blockStarts.startAt(spans, starts, i0) : { item: null, index: 0, attrs: {}, node: 0 }
+  const walker = new Walker(ytext, from, blockStarts ?? null, firstUnit, options.wasThere)
+  walker.advance(starts[i1]! + shift)
+  if (options.wasThere) {
+    // a changed format item changes the marks after it up to the next item of its key
+    while (i1 < n && !walker.settled) {
+      i1++
+      while (i1 < n && spans[i1] === 0) i1++
+      walker.advance(starts[i1]! + shift)
+    }
+  }
   const unitsRead = starts[i1]! - firstUnit + shift
-  const tokens = readRange(ytext, firstUnit, unitsRead)
+  const tokens = walker.tokens
   const whole = i0 === 0 && i1 === n
   const read = tokens.length === 0 && !whole ? { doc: null, spans: [] as number[] } : fromTokens(schema, tokens)
   const nodes: PMNode[] = []
   read.doc?.forEach((child) => nodes.push(child))
   const newSpans = [...spans.slice(0, i0), ...read.spans, ...spans.slice(i1)]
+  if (blockStarts) {
+    blockStarts.splice(i0, i1, read.spans.length)
+    blockStarts.record(newSpans, startsOf(newSpans), from.node + 1, walker.markers)
+    if (!walker.settled) blockStarts.forgetFrom(i0 + read.spans.length)
+  }
 
   // one ReplaceStep over what differs between the old and the new window
   const transform = new Transform(doc)

@@ -291,6 +291,8 @@ export function runScenario(s: Scenario, flavors: Flavor[], log?: (line: string)
       if (!checkEachStep) return
       const content = editor.fragmentDoc()
       if (!editor.state.doc.eq(content)) throw new Error(`${editor.name}'s view does not show its Yjs content after ${after}: ${show(editor.state.doc)} vs ${show(content)}`)
+      const wrong = editor.blocks?.starts.verify(editor.blocks.spans)
+      if (wrong) throw new Error(`${editor.name}'s node starts are wrong after ${after}: ${wrong}`)
     }
     /**
      * After a delivery to `writer`: its caret still follows the last character of its open run

@@ -12,7 +12,8 @@ import { editorSchema as schema } from '../../../../editor/schema.ts'
 import { appendTokens, readTokens } from '../../../../editor/blocks/layout.ts'
 import { fromTokens, toTokens } from '../../../../editor/blocks/traversal.ts'
 import { writeChange } from '../../../../editor/blocks/pm-to-yjs.ts'
-import { applyRemoteChange, changedRange } from '../../../../editor/blocks/yjs-to-pm.ts'
+import { applyRemoteChange, transactionRange, wasThereBefore } from '../../../../editor/blocks/yjs-to-pm.ts'
+import { BlockStarts } from '../../../../editor/blocks/block-starts.ts'
 
 /** Origin of this harness's local writes (what an undo manager tracks). */
 export const LOCAL = Symbol('local')
@@ -22,6 +23,8 @@ export class Replica {
   readonly ytext: Y.Text
   state: EditorState
   spans: number[]
+  /** Where the nodes start among the Y.Text's items (as the binding keeps it). */
+  readonly starts: BlockStarts
   private ids = 0
 
   constructor(
@@ -33,12 +36,14 @@ export class Replica {
     const read = fromTokens(schema, readTokens(this.ytext))
     this.state = EditorState.create({ schema, doc: read.doc })
     this.spans = read.spans
+    this.starts = new BlockStarts(this.ytext, read.spans.length)
     // remote changes go through yjs-to-pm, for the changed range only
     this.ytext.observeDeep((events, transaction) => {
       if (transaction.origin === LOCAL) return
-      const range = changedRange(this.ytext, events)
+      const range = transactionRange(this.ytext, transaction, events, this.spans, this.starts)
       if (!range) return
-      const { transform, spans, unitsRead } = applyRemoteChange(schema, this.ytext, this.state.doc, this.spans, range)
+      const options = { starts: this.starts, wasThere: wasThereBefore(transaction) }
+      const { transform, spans, unitsRead } = applyRemoteChange(schema, this.ytext, this.state.doc, this.spans, range, options)
       this.unitsRead += unitsRead
       const tr = this.state.tr
       for (const step of transform.steps) tr.step(step)
@@ -60,6 +65,7 @@ export class Replica {
     const read = fromTokens(schema, readTokens(this.ytext))
     this.state = EditorState.create({ schema, doc: read.doc })
     this.spans = read.spans
+    this.starts.reset(read.spans.length)
   }
 
   /**
@@ -70,6 +76,8 @@ export class Replica {
     const read = fromTokens(schema, readTokens(this.ytext))
     if (!read.doc.eq(this.state.doc)) throw new Error(`${this.name}: yjs-to-pm built ${this.state.doc} but the Y.Text reads ${read.doc}`)
     if (read.spans.join() !== this.spans.join()) throw new Error(`${this.name}: yjs-to-pm spans ${this.spans} but the Y.Text reads ${read.spans}`)
+    const wrong = this.starts.verify(this.spans)
+    if (wrong) throw new Error(`${this.name}: node starts: ${wrong}`)
   }
 
   get pm(): PMNode {
@@ -98,9 +106,11 @@ export class Replica {
     const before = this.state.doc
     this.state = this.state.apply(tr)
     if (!tr.docChanged) return
-    this.spans = writeChange(this.ytext, before, this.state.doc, this.spans, { steps: tr.steps, newId: () => `${this.name}${this.ids++}` }, LOCAL)
+    this.spans = writeChange(this.ytext, before, this.state.doc, this.spans, { steps: tr.steps, newId: () => `${this.name}${this.ids++}`, starts: this.starts }, LOCAL)
     const back = fromTokens(schema, readTokens(this.ytext)).doc
     if (!back.eq(this.state.doc)) throw new Error(`${this.name}: Y.Text reads back ${back} but the editor shows ${this.state.doc}`)
+    const wrong = this.starts.verify(this.spans)
+    if (wrong) throw new Error(`${this.name}: node starts after a write: ${wrong}`)
   }
 
   /** Runs a ProseMirror command at the current selection; returns whether it applied. */
