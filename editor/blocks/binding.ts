@@ -18,17 +18,26 @@
  * - Undo: a `Y.UndoManager` on the Y.Text that tracks this binding's writes only, so undo never
  *   removes what someone else wrote; its changes come back as remote changes. Each undo step
  *   remembers the selection before it, restored when the step is undone.
+ * - IME composition: a remote change that touches the block being composed in (a split, a join,
+ *   a type change of it) would make ProseMirror redraw the DOM the browser's IME is writing into,
+ *   and the composed text would be lost or doubled. Such a change is held (`composition-hold.ts`):
+ *   {@link BlockBinding.doc} follows the Y.Text as always, but the view is left alone and local
+ *   changes are not written. When the composition ends, the view is taken back to what it showed,
+ *   the held changes are applied, and the text the composition changed is written after the unit
+ *   it was typed after, wherever the held change put that unit. Remote changes elsewhere apply
+ *   live.
  */
 import * as Y from 'yjs'
 import { AllSelection, Plugin, PluginKey, Selection, TextSelection, type Command, type EditorState, type Transaction } from 'prosemirror-state'
 import type { Node as PMNode, Schema } from 'prosemirror-model'
-import type { Step } from 'prosemirror-transform'
+import { ReplaceStep, Transform, type Step } from 'prosemirror-transform'
 import { readTokens } from './layout.ts'
 import { flatIndex, flatSize, fromTokens, positionAfterUnit, unitPositions } from './traversal.ts'
 import { writeChange } from './pm-to-yjs.ts'
 import { applyRemoteChange, transactionRange, wasThereBefore, type ChangedRange } from './yjs-to-pm.ts'
 import { BlockStarts, startsOf } from './block-starts.ts'
 import { contentSeedUpdate } from './convert.ts'
+import { diffRegion, inOneTextblock, unitIds, type Hold } from './composition-hold.ts'
 
 /**
  * Origin of the first marker the binding writes into a Y.Text that never held anything: the
@@ -42,6 +51,8 @@ const SEED_ORIGIN = Symbol('tandem:empty-seed')
 export interface BindingHost {
   readonly state: EditorState
   dispatch(tr: Transaction): void
+  /** Whether an IME composition is under way (an `EditorView`'s `composing`). */
+  readonly composing?: boolean
 }
 
 /** Plugin state: the binding, and the steps applied since the document the Y.Text holds. */
@@ -56,6 +67,11 @@ export const blockSyncKey = new PluginKey<SyncState>('tandem-blocks')
 
 /** Meta value (under {@link blockSyncKey}) of a transaction that shows a remote change. */
 export const REMOTE = 'remote'
+
+/** Meta (under {@link blockSyncKey}) of the transaction that shows held remote changes with the local steps rebased over them. */
+interface Rebase {
+  rebased: readonly Step[]
+}
 
 /** Options of {@link BlockBinding}. */
 export interface BlockBindingOptions {
@@ -157,7 +173,9 @@ export class BlockBinding {
         init: (_config, state) => ({ binding, from: state.doc, steps: [] }),
         apply(tr, value, oldState, newState) {
           if (!tr.docChanged) return value
-          if (tr.getMeta(blockSyncKey) === REMOTE) return { binding, from: newState.doc, steps: [] }
+          const meta = tr.getMeta(blockSyncKey) as typeof REMOTE | Rebase | undefined
+          if (meta === REMOTE) return { binding, from: newState.doc, steps: [] }
+          if (meta) return { binding, from: binding.doc, steps: meta.rebased }
           if (oldState.doc === binding.doc) return { binding, from: oldState.doc, steps: tr.steps }
           return { binding, from: value.from, steps: [...value.steps, ...tr.steps] }
         },
@@ -165,9 +183,20 @@ export class BlockBinding {
       view: (view) => {
         binding.attach(view)
         return {
-          update: (updated, previous) => binding.flushLocal(updated.state, previous),
+          update: (updated, previous) => {
+            binding.flushLocal(updated.state, previous)
+            if (binding.holding && !updated.composing) binding.releaseLater()
+          },
           destroy: () => binding.detach(view),
         }
+      },
+      props: {
+        handleDOMEvents: {
+          compositionend: () => {
+            if (binding.holding) binding.releaseLater()
+            return false
+          },
+        },
       },
     })
   }
@@ -180,14 +209,20 @@ export class BlockBinding {
     if (host.state.doc !== this.doc) this.resync()
   }
 
-  /** Stops dispatching to `host`. */
+  /** Stops dispatching to `host`; what was composed during a hold is written first. */
   detach(host: BindingHost): void {
-    if (this.host === host) this.host = null
+    if (this.host !== host) return
+    if (this.hold) {
+      const { local } = this.unhold(host.state)
+      if (local.docs.length > 0) this.spans = writeChange(this.ytext, this.doc, local.doc, this.spans, { steps: local.steps, starts: this.starts }, this)
+      this.doc = local.doc
+    }
+    this.host = null
   }
 
   /** Writes the local change from the document the Y.Text holds to `state.doc`. */
   flushLocal(state: EditorState, previous?: EditorState): void {
-    if (state.doc === this.doc) return
+    if (state.doc === this.doc || this.hold) return
     const pending = blockSyncKey.getState(state)
     const steps = pending && pending.from === this.doc ? pending.steps : undefined
     this.selectionBeforeWrite = previous && previous.doc === this.doc ? previous.selection : null
@@ -240,6 +275,106 @@ export class BlockBinding {
     host.dispatch(tr)
   }
 
+  /** Remote changes held during a composition (see `composition-hold.ts`), or null. */
+  private hold: Hold | null = null
+  private releaseTimer: ReturnType<typeof setTimeout> | null = null
+
+  /** Whether remote changes are held until a composition ends. */
+  get holding(): boolean {
+    return this.hold !== null
+  }
+
+  /** The units (of `spans`) of the top-level block holding the host's caret, with any read after it that have none. */
+  private caretBlockUnits(host: BindingHost, spans: readonly number[]): { start: number; end: number } {
+    const doc = host.state.doc
+    const head = host.state.selection.head
+    const starts = startsOf(spans)
+    let node = 0
+    let offset = 0
+    while (node + 1 < doc.childCount && offset + doc.child(node).nodeSize <= head) offset += doc.child(node++).nodeSize
+    let last = node
+    while (last + 1 < spans.length && spans[last + 1] === 0) last++
+    return { start: starts[node] ?? 0, end: (starts[last] ?? 0) + (spans[last] ?? 0) }
+  }
+
+  /** Shows the held changes once the composition is over (after ProseMirror has read the DOM it left). */
+  releaseLater(): void {
+    if (this.releaseTimer !== null) return
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = null
+      this.release()
+    }, 0)
+  }
+
+  /** Shows the held remote changes and writes what was composed meanwhile, unless a composition is still under way. */
+  release(): void {
+    const host = this.host
+    if (!this.hold || !host || host.composing) return
+    const { tr, local, caret } = this.unhold(host.state)
+    if (caret !== null) tr.setSelection(TextSelection.near(tr.doc.resolve(caret), -1))
+    if (host.state.storedMarks) tr.setStoredMarks(host.state.storedMarks)
+    host.dispatch(tr.setMeta(blockSyncKey, { rebased: local.steps } satisfies Rebase).setMeta('addToHistory', false))
+  }
+
+  /**
+   * Ends the hold. `tr` (on `state`) takes the view back to what it showed when the hold started,
+   * applies the held steps (reaching {@link doc}) and then `local`: what the view changed since,
+   * as steps on {@link doc} (see {@link replayComposed}); `caret`: where the view's caret goes, if
+   * it was in what was composed.
+   */
+  private unhold(state: EditorState): { tr: Transaction; local: Transform; caret: number | null } {
+    const hold = this.hold!
+    this.hold = null
+    const tr = state.tr
+    const region = diffRegion(hold.base, state.doc)
+    if (region) tr.step(new ReplaceStep(region.start, region.endB, hold.base.slice(region.start, region.endA)))
+    for (const step of hold.steps) tr.step(step)
+    const local = new Transform(this.doc)
+    let caret: number | null = null
+    if (region) {
+      const at = this.replayComposed(hold, region, state.doc, local)
+      if (at === null) {
+        // never expected (a composition changes text in one block): the change mapped over the held steps
+        const step = new ReplaceStep(region.start, region.endA, state.doc.slice(region.start, region.endB)).map(tr.mapping.slice(1))
+        if (step) local.maybeStep(step)
+      } else {
+        const head = state.selection.head
+        if (head >= region.start && head <= region.endB) caret = at + head - region.start
+      }
+    }
+    for (const step of local.steps) tr.step(step)
+    return { tr, local, caret }
+  }
+
+  /**
+   * Writes into `local` (a transform of {@link doc}) the text the view changed in `region` during
+   * the hold: the units it replaced are deleted where they are now, and the text is inserted after
+   * the unit before the region, wherever that unit is now. Returns where the text starts in
+   * `local.doc`, or null when the region is not text in one block of the ids the hold kept.
+   */
+  private replayComposed(hold: Hold, region: { start: number; endA: number; endB: number }, view: PMNode, local: Transform): number | null {
+    if (!inOneTextblock(hold.base, region.start, region.endA) || !inOneTextblock(view, region.start, region.endB)) return null
+    const first = unitsBefore(hold.base, hold.baseSpans, region.start)
+    const before = first - 1 - hold.firstUnit
+    const count = region.endA - region.start
+    if (before < 0 || first + count - hold.firstUnit > hold.ids.length) return null
+    const ydoc = this.ytext.doc!
+    const anchor = this.resolve(Y.createRelativePositionFromJSON({ item: hold.ids[before], assoc: -1 }))
+    if (anchor === null) return null
+    const deleted: number[] = []
+    for (let k = 0; k < count; k++) {
+      const id = hold.ids[first - hold.firstUnit + k]!
+      const item = Y.getItem(ydoc.store, id)
+      if (!(item instanceof Y.Item) || item.deleted || item.parent !== this.ytext) continue
+      const index = this.indexOfItem(item)
+      if (index !== null) deleted.push(positionAfterUnit(this.doc, this.spans, index + id.clock - item.id.clock))
+    }
+    for (const end of deleted.sort((x, y) => y - x)) local.delete(end - 1, end)
+    const at = local.mapping.map(anchor, -1)
+    local.replace(at, at, view.slice(region.start, region.endB))
+    return at
+  }
+
   private readonly onChange = (events: Y.YEvent<Y.AbstractType<unknown>>[], transaction: Y.Transaction): void => {
     if (transaction.origin === this || transaction.origin === SEED_ORIGIN) return
     const range = transactionRange(this.ytext, transaction, events, this.spans, this.starts)
@@ -252,6 +387,25 @@ export class BlockBinding {
     const host = this.host
     if (!host) {
       this.doc = transform.doc
+      return
+    }
+    if (!this.hold && host.composing && host.state.doc === before) {
+      const block = this.caretBlockUnits(host, beforeSpans)
+      if (range.from <= block.end && range.toBefore >= block.start) {
+        // the composed block: held, with its units as they were (walking from a node start before the change)
+        const firstUnit = Math.max(0, block.start - 1)
+        const starts = startsOf(this.spans)
+        let node = 0
+        while (node + 1 < this.spans.length && starts[node + 1]! < Math.min(range.from, firstUnit)) node++
+        const ids = unitIds(this.ytext, this.starts.startAt(this.spans, starts, node), wasThere, firstUnit, block.end)
+        this.hold = { base: before, baseSpans: beforeSpans, steps: [], firstUnit, ids }
+      }
+    }
+    if (this.hold) {
+      // the composition's block (and every change after it until the composition ends): see release
+      this.hold.steps.push(...transform.steps)
+      this.doc = transform.doc
+      if (!host.composing) this.releaseLater()
       return
     }
     const state = host.state

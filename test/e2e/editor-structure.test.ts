@@ -565,13 +565,56 @@ describe('composition, paste, old rooms and undo next to structure changes', () 
     await waitForOutline(pr.b, [p('first linesecond line')])
     await caretAtEnd(pr.a, 1)
     await compose(pr.a, ['か', 'かな', 'かなも'], '仮名文字', async () => {
-      // Bob's join reaches Ada while she is composing.
+      // Bob's join reaches Ada while she is composing (shown when the composition ends).
       await setOffline(pr.b, false)
-      await waitForOutline(pr.a, [p('first linesecond lineか')])
+      await hasAllOf(pr.a, pr.b)
     })
     await pr.a.keyboard.type(' AAA', { delay: KEY_DELAY })
     await waitForText(pr.b, '仮名文字 AAA')
     expect(await settle(pr)).toEqual([p('first linesecond line仮名文字 AAA')])
+  })
+
+  /** Waits until `page`'s Y.Doc holds everything `from`'s Y.Doc wrote. */
+  async function hasAllOf(page: Page, from: Page): Promise<void> {
+    const [client, clock] = await from.evaluate(() => {
+      const doc = window.tandem!.editor.doc
+      const structs = doc.store.clients.get(doc.clientID) ?? []
+      const last = structs[structs.length - 1]
+      return [doc.clientID, last ? last.id.clock + last.length : 0] as const
+    })
+    await page.waitForFunction(([c, n]) => {
+      const structs = window.tandem!.editor.doc.store.clients.get(c) ?? []
+      const last = structs[structs.length - 1]
+      return (last ? last.id.clock + last.length : 0) >= n
+    }, [client, clock] as const)
+  }
+
+  test('IME composition (CDP) at the end of a block while the other’s split of it and heading of its second half arrive mid-composition: committed once, ending the heading', async () => {
+    const pr = await pair('ime-split')
+    await caretAtEnd(pr.a, 1)
+    await compose(pr.a, ['か', 'かな', 'かなも'], '仮名文字', async () => {
+      // Bob splits the block Ada composes in and makes its second half a heading; it reaches her mid-composition.
+      await caretAt(pr.b, 1, 6)
+      await keys(pr.b, 'Enter', 'Control+Shift+Digit2')
+      await waitForOutline(pr.b, [p('first line'), p('second'), h(2, ' lineか')])
+      await hasAllOf(pr.a, pr.b)
+    })
+    await pr.a.keyboard.type(' AAA', { delay: KEY_DELAY })
+    await waitForText(pr.b, '仮名文字 AAA')
+    expect(await settle(pr)).toEqual([p('first line'), p('second'), h(2, ' line仮名文字 AAA')])
+  })
+
+  test('IME composition (CDP) in a block while the other’s heading of another block and typing in a third arrive mid-composition: both shown at once', async () => {
+    const pr = await pair('ime-elsewhere', docOf(para('first line'), para('second line'), para('third line')))
+    await caretAtEnd(pr.a, 1)
+    await compose(pr.a, ['か', 'かな', 'かなも'], '仮名文字', async () => {
+      await caretAt(pr.b, 0, 2)
+      await keys(pr.b, 'Control+Shift+Digit1')
+      await typeAtEndOf(2, ' BBB')(pr.b)
+      // shown while Ada still composes
+      await waitForOutline(pr.a, [h(1, 'first line'), p('second lineか'), p('third line BBB')])
+    })
+    expect(await settle(pr)).toEqual([h(1, 'first line'), p('second line仮名文字'), p('third line BBB')])
   })
 
   test('IME composition (CDP) offline at the end of a block while the other splits it and makes its second half a heading', async () => {

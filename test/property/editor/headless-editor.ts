@@ -59,6 +59,8 @@ const FRAGMENT = 'prosemirror'
 class HeadlessView {
   state: EditorState
   focused = true
+  /** Whether an IME composition is under way (as `EditorView.composing`; tests set it). */
+  composing = false
   /** Plugins add DOM listeners (focusin / focusout); there is no DOM here. */
   readonly dom = { addEventListener(): void {}, removeEventListener(): void {} }
   private readonly pluginViews: PluginView[] = []
