@@ -33,10 +33,13 @@ export type PageKind = (typeof PAGE_KINDS)[number]
 
 /** p50 of one page's per-key main-thread time, and of its parts (ms). */
 export interface PageCost {
+  /** Main-thread task time (wall clock: includes time the thread waited for a core). */
   task: number
   script: number
   layout: number
   style: number
+  /** Main-thread CPU time (Chrome's `ThreadTime`: what the page itself spent). */
+  thread: number
 }
 
 /** One document size: every page's typed-key cost and the editors' remote-key cost. */
@@ -64,6 +67,7 @@ function costOf(samples: PageCost[]): PageCost {
     script: p50(samples.map((s) => s.script)),
     layout: p50(samples.map((s) => s.layout)),
     style: p50(samples.map((s) => s.style)),
+    thread: p50(samples.map((s) => s.thread)),
   }
 }
 
@@ -140,6 +144,7 @@ async function oneRemoteKey(page: OpenPage, paragraph: number, offset: number, c
     script: (after.script - before.script) * 1000,
     layout: (after.layout - before.layout) * 1000,
     style: (after.style - before.style) * 1000,
+    thread: (after.thread - before.thread) * 1000,
   }
 }
 

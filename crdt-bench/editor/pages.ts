@@ -146,10 +146,10 @@ export async function caretInTheMiddle(p: MeasuredPage): Promise<void> {
 }
 
 /** The renderer's main-thread metrics (seconds): all tasks, script, layout, style. */
-export async function mainThreadMetrics(cdp: CDPSession): Promise<{ task: number; script: number; layout: number; style: number }> {
+export async function mainThreadMetrics(cdp: CDPSession): Promise<{ task: number; script: number; layout: number; style: number; thread: number }> {
   const { metrics } = await cdp.send('Performance.getMetrics')
   const get = (name: string): number => metrics.find((m) => m.name === name)?.value ?? NaN
-  return { task: get('TaskDuration'), script: get('ScriptDuration'), layout: get('LayoutDuration'), style: get('RecalcStyleDuration') }
+  return { task: get('TaskDuration'), script: get('ScriptDuration'), layout: get('LayoutDuration'), style: get('RecalcStyleDuration'), thread: get('ThreadTime') }
 }
 
 /** Waits for the frame a key caused and the tasks it queued (one frame, then one macrotask). */
@@ -158,7 +158,7 @@ export async function settle(page: Page): Promise<void> {
 }
 
 /** Main-thread milliseconds (task, script, layout, style) of one key: the key, its frame, and the tasks it queued. */
-export async function oneKey(p: MeasuredPage, key: string): Promise<{ task: number; script: number; layout: number; style: number }> {
+export async function oneKey(p: MeasuredPage, key: string): Promise<{ task: number; script: number; layout: number; style: number; thread: number }> {
   const before = await mainThreadMetrics(p.cdp)
   await p.page.keyboard.press(key)
   await settle(p.page)
@@ -168,5 +168,6 @@ export async function oneKey(p: MeasuredPage, key: string): Promise<{ task: numb
     script: (after.script - before.script) * 1000,
     layout: (after.layout - before.layout) * 1000,
     style: (after.style - before.style) * 1000,
+    thread: (after.thread - before.thread) * 1000,
   }
 }

@@ -141,7 +141,7 @@ try {
   if (values.css) await p.page.addStyleTag({ content: values.css })
   await caretInTheMiddle(p)
   const letters = 'abcdefghijklmnopqrstuvwxyz'
-  const act = async (i: number): Promise<{ task: number; script: number; layout: number; style: number }> => {
+  const act = async (i: number): Promise<{ task: number; script: number; layout: number; style: number; thread: number }> => {
     if (!values.remote) return oneKey(p, letters[i % 26]!)
     const before = await p.cdp.send('Performance.getMetrics')
     if (peer) {
@@ -167,7 +167,7 @@ try {
     const after = await p.cdp.send('Performance.getMetrics')
     const d = (name: string): number =>
       ((after.metrics.find((m) => m.name === name)?.value ?? NaN) - (before.metrics.find((m) => m.name === name)?.value ?? NaN)) * 1000
-    return { task: d('TaskDuration'), script: d('ScriptDuration'), layout: d('LayoutDuration'), style: d('RecalcStyleDuration') }
+    return { task: d('TaskDuration'), script: d('ScriptDuration'), layout: d('LayoutDuration'), style: d('RecalcStyleDuration'), thread: d('ThreadTime') }
   }
   for (let i = 0; i < 20; i++) await act(i)
   await settle(p.page)
@@ -175,21 +175,24 @@ try {
   if (compare > 0) {
     const pm = await openBenchPage(browser, site.otherSiteUrl, { mode: 'prosemirror', chars, relay: site.relayUrl, room: `${room}-pm` })
     await caretInTheMiddle(pm)
-    const mine: number[] = []
-    const theirs: number[] = []
+    const mine: { task: number; thread: number }[] = []
+    const theirs: { task: number; thread: number }[] = []
     for (let done = -20; done < compare; done += 5) {
       for (let i = 0; i < 5; i++) {
-        const cost = (await act(done + i + 26)).task
+        const cost = await act(done + i + 26)
         if (done + i >= 0) mine.push(cost)
       }
       for (let i = 0; i < 5; i++) {
-        const cost = (await oneKey(pm, letters[(done + i + 26) % 26]!)).task
+        const cost = await oneKey(pm, letters[(done + i + 26) % 26]!)
         if (done + i >= 0) theirs.push(cost)
       }
     }
     await pm.page.context().close()
-    const [a, b] = [p50(mine), p50(theirs)]
-    process.stdout.write(`compare: this page ${a} ms per key (p50), ProseMirror alone ${b}: ${(a / b).toFixed(2)}x\n`)
+    for (const metric of ['task', 'thread'] as const) {
+      const [a, b] = [p50(mine.map((c) => c[metric])), p50(theirs.map((c) => c[metric]))]
+      const what = metric === 'task' ? 'task time (wall)' : 'thread CPU time'
+      process.stdout.write(`compare, ${what}: this page ${a} ms per key (p50), ProseMirror alone ${b}: ${(a / b).toFixed(2)}x\n`)
+    }
   }
   const cpu = values.profile === 'cpu' || values.profile === 'both'
   const tracing = values.profile === 'trace' || values.profile === 'both'
