@@ -310,8 +310,8 @@ export class BlockBinding {
   release(): void {
     const host = this.host
     if (!this.hold || !host || host.composing) return
-    const { tr, local, caret } = this.unhold(host.state)
-    if (caret !== null) tr.setSelection(TextSelection.near(tr.doc.resolve(caret), -1))
+    const { tr, local, selection } = this.unhold(host.state)
+    if (selection) tr.setSelection(TextSelection.between(tr.doc.resolve(selection.anchor), tr.doc.resolve(selection.head)))
     if (host.state.storedMarks) tr.setStoredMarks(host.state.storedMarks)
     host.dispatch(tr.setMeta(blockSyncKey, { rebased: local.steps } satisfies Rebase).setMeta('addToHistory', false))
   }
@@ -319,10 +319,10 @@ export class BlockBinding {
   /**
    * Ends the hold. `tr` (on `state`) takes the view back to what it showed when the hold started,
    * applies the held steps (reaching {@link doc}) and then `local`: what the view changed since,
-   * as steps on {@link doc} (see {@link replayComposed}); `caret`: where the view's caret goes, if
-   * it was in what was composed.
+   * as steps on {@link doc} (see {@link replayComposed}). `selection`: where the view's selection
+   * ends go in `tr.doc` (null: mapped by `tr`).
    */
-  private unhold(state: EditorState): { tr: Transaction; local: Transform; caret: number | null } {
+  private unhold(state: EditorState): { tr: Transaction; local: Transform; selection: { anchor: number; head: number } | null } {
     const hold = this.hold!
     this.hold = null
     const tr = state.tr
@@ -330,20 +330,38 @@ export class BlockBinding {
     if (region) tr.step(new ReplaceStep(region.start, region.endB, hold.base.slice(region.start, region.endA)))
     for (const step of hold.steps) tr.step(step)
     const local = new Transform(this.doc)
-    let caret: number | null = null
+    let at: number | null = null
     if (region) {
-      const at = this.replayComposed(hold, region, state.doc, local)
+      at = this.replayComposed(hold, region, state.doc, local)
       if (at === null) {
         // never expected (a composition changes text in one block): the change mapped over the held steps
         const step = new ReplaceStep(region.start, region.endA, state.doc.slice(region.start, region.endB)).map(tr.mapping.slice(1))
         if (step) local.maybeStep(step)
-      } else {
-        const head = state.selection.head
-        if (head >= region.start && head <= region.endB) caret = at + head - region.start
       }
     }
     for (const step of local.steps) tr.step(step)
-    return { tr, local, caret }
+    // A selection end in what was composed stays there; any other sticks to the unit before it (as on a remote change).
+    const place = (pos: number): number | null => {
+      if (!region) return this.stickyAfterHold(hold, pos, local)
+      if (pos >= region.start && pos <= region.endB) return at === null ? null : at + pos - region.start
+      return this.stickyAfterHold(hold, pos < region.start ? pos : pos - region.endB + region.endA, local)
+    }
+    const anchor = place(state.selection.anchor)
+    const head = state.selection.empty ? anchor : place(state.selection.head)
+    return { tr, local, selection: anchor === null || head === null ? null : { anchor, head } }
+  }
+
+  /**
+   * Where position `pos` of the hold's base goes in `local.doc`: after the unit before it,
+   * wherever that unit is now (its id kept by the hold), or null when that unit is not one the
+   * hold kept.
+   */
+  private stickyAfterHold(hold: Hold, pos: number, local: Transform): number | null {
+    const unit = unitsBefore(hold.base, hold.baseSpans, pos)
+    const id = hold.ids[unit - 1 - hold.firstUnit]
+    if (unit === 0 || !id) return null
+    const at = this.resolve(Y.createRelativePositionFromJSON({ item: id, assoc: -1 }))
+    return at === null ? null : local.mapping.map(at, -1)
   }
 
   /**
