@@ -21,11 +21,9 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis'
-import type { Logger } from 'pino'
 import { isDenyEntry, type DenyEntry, type DenySource } from '../auth/deny-list.ts'
 import type { RedisMetrics } from './redis-metrics.ts'
-import { redisError } from './redis-url.ts'
+import { MergeBridge, type MergeBridgeBase } from './merge-bridge.ts'
 import type { RedisDenyList } from './surface.ts'
 
 /**
@@ -90,90 +88,36 @@ function parseEntry(json: string): DenyEntry | null {
   }
 }
 
-export interface DenyBridgeOptions {
+export interface DenyBridgeOptions extends MergeBridgeBase {
   /** `<id>#<boot nonce>` of this relay (its own messages are skipped). */
   instance: string
-  /** The deny hash key and the change channel (keys.ts). */
+  /** The deny hash key (keys.ts); `channel` is the change channel. */
   hash: string
-  channel: string
-  /** The command connection (writes, reads) and the pub/sub one (subscribes). */
-  cmd: Redis
-  sub: Redis
   denyList: RedisDenyList
   metrics: RedisMetrics
-  logger: Logger
 }
 
-export class DenyBridge {
-  private readonly o: DenyBridgeOptions
+export class DenyBridge extends MergeBridge<DenyBridgeOptions> {
   private readonly scripts: Scripts
   private readonly off: () => void
-  private subscribed = false
-  private syncing: Promise<void> | null = null
-  private syncAgain = false
-  private retryTimer: NodeJS.Timeout | null = null
-  private stopped = false
 
   constructor(options: DenyBridgeOptions) {
-    this.o = options
-    const { cmd, sub, denyList } = options
+    super(options, 'deny list')
+    const { cmd, denyList } = options
     cmd.defineCommand('tandemDenyWrite', { numberOfKeys: 1, lua: DENY_WRITE_LUA })
     cmd.defineCommand('tandemDenyDrop', { numberOfKeys: 1, lua: DENY_DROP_LUA })
     this.scripts = cmd as unknown as Scripts
     this.off = denyList.onChange((changed, source) => {
-      if (!fromRedis(source)) this.write(changed)
+      // a change made here (or by a peer link): to Redis now, or by the next sync if Redis is away
+      if (!fromRedis(source)) this.writeOrRetry(() => this.writeNow(changed), { jti: changed.slice(0, 10).map((e) => e.jti) })
     })
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      if (channel.toString() === options.channel) void this.receive(message)
-    })
-    sub.on('ready', () => this.subscribe())
-    sub.on('close', () => { this.subscribed = false })
-    cmd.on('ready', () => this.sync())
   }
 
-  /** Stops writing and merging (the connections are the node's to close). */
-  stop(): void {
-    this.stopped = true
+  protected unsubscribeLocal(): void {
     this.off()
-    if (this.retryTimer) clearTimeout(this.retryTimer)
   }
 
-  /**
-   * Reads the whole hash and merges it, then writes what this relay holds newer (also run when
-   * the node finds Redis emptied without a reconnect). Runs again if asked while running.
-   */
-  sync(): void {
-    if (this.stopped || !this.subscribed || this.o.cmd.status !== 'ready') return
-    if (this.syncing) {
-      this.syncAgain = true
-      return
-    }
-    this.syncAgain = false
-    this.syncing = this.syncOnce().catch((err: unknown) => {
-      this.o.logger.warn({ err: redisError(err) }, 'deny list: sync with Redis failed; retried')
-      this.retrySoon()
-    }).finally(() => {
-      this.syncing = null
-      if (this.syncAgain) this.sync()
-    })
-  }
-
-  /** Resolves once the sync running now (if any) is done: tests and shutdown wait on it. */
-  async idle(): Promise<void> {
-    while (this.syncing) await this.syncing
-  }
-
-  private subscribe(): void {
-    this.o.sub.subscribe(this.o.channel).then(
-      () => {
-        this.subscribed = true
-        this.sync()
-      },
-      (err: unknown) => this.o.logger.debug({ err: redisError(err) }, 'deny list: subscribe failed; retried on reconnect'),
-    )
-  }
-
-  private async syncOnce(): Promise<void> {
+  protected async syncOnce(): Promise<void> {
     const { cmd, hash, denyList, logger } = this.o
     const held = new Map<string, { entry: DenyEntry; raw: string }>()
     let unreadable = 0
@@ -208,15 +152,6 @@ export class DenyBridge {
     }
   }
 
-  /** A change made here (or by a peer link): to Redis now, or by the next sync if Redis is away. */
-  private write(changed: DenyEntry[]): void {
-    if (this.stopped || this.o.cmd.status !== 'ready') return // the sync on reconnect writes it
-    this.writeNow(changed).catch((err: unknown) => {
-      this.o.logger.warn({ err: redisError(err), jti: changed.slice(0, 10).map((e) => e.jti) }, 'deny list: write to Redis failed; retried')
-      this.retrySoon()
-    })
-  }
-
   private async writeNow(entries: DenyEntry[]): Promise<number> {
     let written = 0
     for (let i = 0; i < entries.length; i += BATCH) {
@@ -227,16 +162,7 @@ export class DenyBridge {
     return written
   }
 
-  private retrySoon(): void {
-    if (this.stopped || this.retryTimer) return
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null
-      this.sync()
-    }, RETRY_MS)
-    this.retryTimer.unref()
-  }
-
-  private async receive(message: Buffer): Promise<void> {
+  protected async receive(message: Buffer): Promise<void> {
     const { logger, instance, channel } = this.o
     let body: { from?: unknown; entries?: unknown }
     try {

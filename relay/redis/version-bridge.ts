@@ -21,10 +21,8 @@
  *
  * @module
  */
-import type { Redis } from 'ioredis'
-import type { Logger } from 'pino'
 import type { RedisMetrics } from './redis-metrics.ts'
-import { redisError } from './redis-url.ts'
+import { MergeBridge, type MergeBridgeBase } from './merge-bridge.ts'
 import type { RedisMarkKey, RedisVersionMarks } from './surface.ts'
 
 /**
@@ -49,8 +47,6 @@ return n
 
 /** Marks per script call or read (bounds one call's size and Redis's time in it). */
 const BATCH = 50
-/** A failed write is retried (by a full sync) this long after, while connected. */
-const RETRY_MS = 1000
 
 type Scripts = { tandemVersionsWrite(marks: string, order: string, ...args: Array<string | Buffer>): Promise<number> }
 
@@ -58,85 +54,34 @@ type Scripts = { tandemVersionsWrite(marks: string, order: string, ...args: Arra
 const orderOf = (k: { at: number; relay: string }): string => `${Math.floor(k.at).toString(16).padStart(16, '0')}:${k.relay}`
 const fieldOf = (k: { room: string; id: string }): string => `${k.room}\u0000${k.id}`
 
-export interface VersionBridgeOptions {
+export interface VersionBridgeOptions extends MergeBridgeBase {
   /** `<id>#<boot nonce>` of this relay (its own messages are skipped). */
   instance: string
-  /** The marks hash, the order hash and the change channel (keys.ts). */
+  /** The marks hash and the order hash (keys.ts); `channel` is the change channel. */
   marks: string
   order: string
-  channel: string
-  cmd: Redis
-  sub: Redis
   versions: RedisVersionMarks
   metrics: RedisMetrics
-  logger: Logger
 }
 
-export class VersionBridge {
-  private readonly o: VersionBridgeOptions
+export class VersionBridge extends MergeBridge<VersionBridgeOptions> {
   private readonly scripts: Scripts
   private readonly off: () => void
-  private subscribed = false
-  private syncing: Promise<void> | null = null
-  private syncAgain = false
-  private retryTimer: NodeJS.Timeout | null = null
-  private stopped = false
 
   constructor(options: VersionBridgeOptions) {
-    this.o = options
-    const { cmd, sub, versions } = options
-    cmd.defineCommand('tandemVersionsWrite', { numberOfKeys: 2, lua: VERSIONS_WRITE_LUA })
-    this.scripts = cmd as unknown as Scripts
-    this.off = versions.onChange((encoded, key, source) => {
-      if (source === 'local' || source.edge !== 'redis') this.write([{ key, encoded }])
+    super(options, 'version marks')
+    options.cmd.defineCommand('tandemVersionsWrite', { numberOfKeys: 2, lua: VERSIONS_WRITE_LUA })
+    this.scripts = options.cmd as unknown as Scripts
+    this.off = options.versions.onChange((encoded, key, source) => {
+      if (source === 'local' || source.edge !== 'redis') this.writeOrRetry(() => this.writeNow([{ key, encoded }]))
     })
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-      if (channel.toString() === options.channel) void this.receive(message)
-    })
-    sub.on('ready', () => this.subscribe())
-    sub.on('close', () => { this.subscribed = false })
-    cmd.on('ready', () => this.sync())
   }
 
-  stop(): void {
-    this.stopped = true
+  protected unsubscribeLocal(): void {
     this.off()
-    if (this.retryTimer) clearTimeout(this.retryTimer)
   }
 
-  /** Reads what Redis holds newer and writes what this relay holds newer (also after Redis was found emptied). */
-  sync(): void {
-    if (this.stopped || !this.subscribed || this.o.cmd.status !== 'ready') return
-    if (this.syncing) {
-      this.syncAgain = true
-      return
-    }
-    this.syncAgain = false
-    this.syncing = this.syncOnce().catch((err: unknown) => {
-      this.o.logger.warn({ err: redisError(err) }, 'version marks: sync with Redis failed; retried')
-      this.retrySoon()
-    }).finally(() => {
-      this.syncing = null
-      if (this.syncAgain) this.sync()
-    })
-  }
-
-  /** Resolves once the sync running now (if any) is done. */
-  async idle(): Promise<void> {
-    while (this.syncing) await this.syncing
-  }
-
-  private subscribe(): void {
-    this.o.sub.subscribe(this.o.channel).then(
-      () => {
-        this.subscribed = true
-        this.sync()
-      },
-      (err: unknown) => this.o.logger.debug({ err: redisError(err) }, 'version marks: subscribe failed; retried on reconnect'),
-    )
-  }
-
-  private async syncOnce(): Promise<void> {
+  protected async syncOnce(): Promise<void> {
     const { cmd, versions, logger } = this.o
     const theirs = new Map<string, string>()
     let cursor = '0'
@@ -170,14 +115,6 @@ export class VersionBridge {
     if (newer.length > 0) logger.info({ marks: newer.length }, 'version marks made while away written to Redis')
   }
 
-  private write(marks: Array<{ key: RedisMarkKey; encoded: Uint8Array }>): void {
-    if (this.stopped || this.o.cmd.status !== 'ready') return // the sync on reconnect writes it
-    this.writeNow(marks).catch((err: unknown) => {
-      this.o.logger.warn({ err: redisError(err) }, 'version marks: write to Redis failed; retried')
-      this.retrySoon()
-    })
-  }
-
   private async writeNow(marks: Array<{ key: RedisMarkKey; encoded: Uint8Array }>): Promise<number> {
     let written = 0
     for (let i = 0; i < marks.length; i += BATCH) {
@@ -188,16 +125,7 @@ export class VersionBridge {
     return written
   }
 
-  private retrySoon(): void {
-    if (this.stopped || this.retryTimer) return
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null
-      this.sync()
-    }, RETRY_MS)
-    this.retryTimer.unref()
-  }
-
-  private async receive(message: Buffer): Promise<void> {
+  protected async receive(message: Buffer): Promise<void> {
     const cut = message.indexOf(0)
     if (cut < 0) {
       this.o.logger.warn({ channel: this.o.channel, bytes: message.byteLength }, 'version marks: message from Redis is not <instance>\\0<mark>; ignored')
