@@ -18,7 +18,8 @@
  * way into the document, so presence and a remote cursor are live as in a two-person session.
  *
  * Remote cost: the peer types one character at a time into a paragraph a third of the way in and
- * moves its cursor after it, as a typing user's editor does; cost = the page's main-thread time
+ * moves its cursor after it, as a typing user's editor does (on the block layout that publishes
+ * nothing: a caret is published as the unit after it, which typing does not move); cost = the page's main-thread time
  * from before the keystroke is sent to after the frame that showed the character and the moved
  * cursor. ProseMirror alone's figure for the same change is a transaction inserting that character
  * dispatched from script.
@@ -111,6 +112,7 @@ async function oneRemoteKey(page: OpenPage, paragraph: number, offset: number, c
     await page.p.page.evaluate(() => {
       const editor = (window.tandem?.editor ?? window.benchEditor)!
       const doc = new Promise<void>((resolve) => editor.doc.once('afterTransaction', () => resolve()))
+      let off = (): void => {}
       const cursor = new Promise<void>((resolve) => {
         const on = ({ added, updated }: { added: number[]; updated: number[] }): void => {
           if (![...added, ...updated].some((id) => id !== editor.awareness.clientID)) return
@@ -118,14 +120,20 @@ async function oneRemoteKey(page: OpenPage, paragraph: number, offset: number, c
           resolve()
         }
         editor.awareness.on('change', on)
+        off = () => editor.awareness.off('change', on)
       })
       const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error('remote key: nothing arrived within 30 s')), 30_000))
-      const w = window as unknown as { __change: Promise<void> }
-      w.__change = Promise.race([Promise.all([doc, cursor]), timeout]).then(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))))
+      const frame = (): Promise<void> => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))
+      const w = window as unknown as { __change: (withCursor: boolean) => Promise<void> }
+      // the peer's cursor moves with the character only where its editor publishes that (see peer.ts)
+      w.__change = (withCursor) => {
+        if (!withCursor) off()
+        return Promise.race([withCursor ? Promise.all([doc, cursor]) : doc, timeout]).then(frame)
+      }
     })
     page.peer.type(paragraph, offset, ch)
-    page.peer.placeCursor(paragraph, offset + 1)
-    await page.p.page.evaluate(() => (window as unknown as { __change: Promise<void> }).__change)
+    const published = page.peer.placeCursor(paragraph, offset + 1)
+    await page.p.page.evaluate((withCursor) => (window as unknown as { __change: (c: boolean) => Promise<void> }).__change(withCursor), published)
   } else {
     await page.p.page.evaluate(
       ([n, at, c]) => {

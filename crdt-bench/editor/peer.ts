@@ -16,8 +16,13 @@ export type Layout = 'blocks' | 'y-prosemirror'
 export interface Peer {
   readonly doc: Y.Doc
   readonly provider: WebsocketProvider
-  /** Places this peer's published cursor after `offset` characters of paragraph `paragraph`. */
-  placeCursor(paragraph: number, offset: number): void
+  /**
+   * Places this peer's cursor after `offset` characters of paragraph `paragraph`, published as
+   * tandem's editor publishes it: on the block layout a caret is the unit after it, so typing at
+   * the caret publishes nothing; on the tree layout it sticks to the character before it. Whether
+   * it published (the awareness state changed).
+   */
+  placeCursor(paragraph: number, offset: number): boolean
   /** Types `ch` after `offset` characters of paragraph `paragraph` (one Yjs transaction). */
   type(paragraph: number, offset: number, ch: string): void
   close(): void
@@ -98,17 +103,20 @@ export async function joinAsPeer(url: string, room: string, layout: Layout, para
   }
   const ytext = doc.getText('blocks')
   const fragment = doc.getXmlFragment('prosemirror')
-  // sticking to the character before the cursor, as tandem's editors publish it in both layouts
+  // as tandem's editors publish a caret: the unit after it (block layout), the character before it (tree)
   const position = (paragraph: number, offset: number): Y.RelativePosition =>
     layout === 'blocks'
-      ? Y.createRelativePositionFromTypeIndex(ytext, blocksIndex(ytext, paragraph, offset), -1)
+      ? Y.createRelativePositionFromTypeIndex(ytext, blocksIndex(ytext, paragraph, offset), 0)
       : Y.createRelativePositionFromTypeIndex(paragraphText(fragment, paragraph), offset, -1)
   return {
     doc,
     provider,
     placeCursor(paragraph, offset) {
       const at = Y.relativePositionToJSON(position(paragraph, offset))
+      const before = (provider.awareness.getLocalState() as { cursor?: { head: unknown } } | null)?.cursor?.head
+      if (JSON.stringify(before) === JSON.stringify(at)) return false
       provider.awareness.setLocalStateField('cursor', { anchor: at, head: at })
+      return true
     },
     type(paragraph, offset, ch) {
       if (layout === 'blocks') ytext.insert(blocksIndex(ytext, paragraph, offset), ch, {})

@@ -26,7 +26,7 @@ import { Plugin, PluginKey, type EditorState } from 'prosemirror-state'
 import { Decoration, DecorationSet, type EditorView } from 'prosemirror-view'
 import type { Awareness } from 'y-protocols/awareness'
 import { defaultCursorBuilder, defaultSelectionBuilder } from 'y-prosemirror'
-import { bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
+import { blockSyncKey, bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
 
 /** The awareness field holding a user's cursor (y-prosemirror's name). */
 export const CURSOR_FIELD = 'cursor'
@@ -212,7 +212,11 @@ function cursorDecorations(binding: BlockBinding, maxPos: number, clientId: numb
   if (anchor === null || head === null) return []
   anchor = Math.min(anchor, maxPos)
   head = Math.min(head, maxPos)
-  const out = [Decoration.widget(head, () => defaultCursorBuilder(user), { key: String(clientId), side: -1, client: clientId })]
+  // A caret published as the unit after it (assoc ≥ 0) is drawn on the right of the position, so
+  // text inserted there (its owner typing) goes before it when the decoration is mapped; one
+  // sticking to the unit before it is drawn on the left.
+  const side = ((cursor.head as { assoc?: number } | null)?.assoc ?? 0) >= 0 ? 1 : -1
+  const out = [Decoration.widget(head, () => defaultCursorBuilder(user), { key: String(clientId), side, client: clientId })]
   const from = Math.min(anchor, head)
   const to = Math.max(anchor, head)
   if (from < to) out.push(Decoration.inline(from, to, defaultSelectionBuilder(user), { inclusiveEnd: true, inclusiveStart: false, client: clientId }))
@@ -264,6 +268,13 @@ export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> 
         const mapped = tr.docChanged ? previous.map(tr.mapping, tr.doc) : previous
         if (meta === true) return render(next, awareness)
         if (meta) return render(next, awareness, mapped, meta.clients)
+        // A remote change's steps come from a diff of the changed blocks, which cannot say on which
+        // side of a repeated character the insertion was: the cursors are resolved again from
+        // their units (one short walk each), so a caret follows what its owner typed.
+        if (tr.docChanged && tr.getMeta(blockSyncKey) !== undefined) {
+          const clients = previous.find(undefined, undefined, (spec: { client?: number }) => spec.client !== undefined).map((d) => (d.spec as { client: number }).client)
+          if (clients.length > 0) return render(next, awareness, mapped, [...new Set(clients)])
+        }
         return mapped
       },
     },
@@ -272,12 +283,12 @@ export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> 
       let published: EditorState['selection'] | null = null
       let publishedDoc: EditorState['doc'] | null = null
       let finder: UnitFinder | null = null
-      const relativeAt = (binding: BlockBinding, pos: number): Y.RelativePosition => {
+      const relativeAt = (binding: BlockBinding, pos: number, assoc: -1 | 0): Y.RelativePosition => {
         if (finder?.ytext !== binding.ytext) {
           finder?.destroy()
           finder = new UnitFinder(binding.ytext, binding, (item) => binding.indexOfItem(item))
         }
-        return finder.relativePosition(unitsBefore(binding.doc, binding.spans, pos), -1)
+        return finder.relativePosition(unitsBefore(binding.doc, binding.spans, pos), assoc)
       }
       const onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
         const self = awareness.clientID
@@ -291,8 +302,12 @@ export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> 
         if (view.hasFocus()) {
           const selection = view.state.selection
           if (published && publishedDoc === view.state.doc && published.eq(selection) && current[CURSOR_FIELD]) return
-          const anchor = relativeAt(binding, selection.anchor)
-          const head = selection.empty ? anchor : relativeAt(binding, selection.head)
+          // A caret is published as the unit after it: typing at the caret does not move that unit,
+          // so a typed key changes nothing here (no awareness message, nothing for others to redraw)
+          // and others draw the cursor after what was typed. It changes — and is published again —
+          // when the caret moves or someone writes right at it. A range's ends stick to its text.
+          const anchor = relativeAt(binding, selection.anchor, selection.empty ? 0 : -1)
+          const head = selection.empty ? anchor : relativeAt(binding, selection.head, -1)
           published = selection
           publishedDoc = view.state.doc
           const before = current[CURSOR_FIELD]

@@ -117,11 +117,15 @@ describe('two people typing at the same spot at the same time keep their words w
     await waitForText(a.page, BETA)
     await waitForConvergence([a.page, b.page])
     expect(await a.page.evaluate(() => window.tandem!.editor.view.state.selection.head)).toBe(end)
-    expect(await adaCursorInBob()).toBe(end)
+    // Ada's caret is published as the unit after it; Bob's text at it changed that unit, so Ada
+    // publishes it again and Bob draws it in front of his text once that arrives.
+    await expect.poll(adaCursorInBob, { timeout: 10_000 }).toBe(end)
     await a.page.keyboard.type(ALPHA, { delay: KEY_DELAY })
     await waitForText(b.page, ALPHA)
     await waitForConvergence([a.page, b.page])
     expect(await editorText(a.page)).toBe('Hello ' + ALPHA + BETA)
+    // and Bob draws it after what she typed
+    await expect.poll(adaCursorInBob, { timeout: 10_000 }).toBe(end + ALPHA.length)
     await close([a, b])
   })
 

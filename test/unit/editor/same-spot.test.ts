@@ -444,19 +444,54 @@ describe('remote cursors follow the same rule', () => {
     b!.view.dispatch(b!.state.tr.setMeta(key, ours === 'blocks' ? true : { awarenessUpdated: true }))
     expect(drawnByB()).toBe(7)
     b!.type(BETA)
-    // Mapped through B's own typing, the drawn caret stays in front of B's text.
-    expect(drawnByB()).toBe(7)
+    // Mapped through B's own typing, the drawn caret stays in front of B's text. On the block
+    // layout A's caret is published as the unit after it, so B's text typed right at it goes in
+    // front of it until A, receiving that text, publishes its caret again (below).
+    expect(drawnByB()).toBe(ours === 'blocks' ? 7 + BETA.length : 7)
     net!.flush()
     // A has not typed nor moved: its caret (its own and as drawn by B and C) stays before B's text.
     expect(a!.caret).toBe(7)
+    if (ours === 'blocks') {
+      // The block layout publishes a caret as the unit after it (typing at it publishes nothing):
+      // until A's awareness says otherwise, B and C draw A behind B's text; receiving B's text
+      // changed the unit after A's caret, so A published its caret again.
+      expect(b!.remoteCursorOf(a!)).toBe(7 + BETA.length)
+      net!.syncAwareness()
+    }
     expect(b!.remoteCursorOf(a!)).toBe(7)
     expect(c!.remoteCursorOf(a!)).toBe(7)
+    expect(drawnByB()).toBe(7)
     // And B's cursor, drawn by A, follows B's typing.
     net!.syncAwareness()
     expect(a!.remoteCursorOf(b!)).toBe(7 + BETA.length)
   })
 
 })
+})
+
+describe('block layout: a caret others draw follows its owner\'s typing without an awareness message', () => {
+  test('B draws A\'s caret after each word A types; A publishes nothing while typing', () => {
+    const [a, b] = setup(2, 'blocks', 'Hello world')
+    a!.select(7)
+    net!.syncAwareness()
+    const drawnByB = (): number | undefined =>
+      (blockCursorsKey.getState(b!.state) as DecorationSet)
+        .find()
+        .find((d) => d.spec.key === String(a!.doc.clientID))?.from
+    b!.view.dispatch(b!.state.tr.setMeta(blockCursorsKey, true))
+    expect(drawnByB()).toBe(7)
+    let published = 0
+    a!.awareness.on('change', ({ updated }: { updated: number[] }) => {
+      if (updated.includes(a!.doc.clientID)) published++
+    })
+    for (const word of ['one ', 'two ', 'three ']) {
+      a!.type(word)
+      net!.flush()
+      expect(drawnByB()).toBe(a!.caret)
+    }
+    expect(published).toBe(0)
+    expect(b!.text).toBe('Hello one two three world')
+  })
 })
 
 describe('stock y-prosemirror cursors', () => {

@@ -15,6 +15,7 @@ import { UnitFinder, CURSOR_FIELD } from '../../../../editor/blocks/cursors.ts'
 import { insertAfter } from '../../../../editor/blocks/yjs-writes.ts'
 import { createMarker } from '../../../../editor/blocks/layout.ts'
 import { connectedEditors, paragraphs } from '../../../property/editor/headless-editor.ts'
+import { unitsBefore } from '../../../../editor/blocks/binding.ts'
 
 const SEEDS = [20261203, 21, 22, 23]
 const RUNS = 100
@@ -93,6 +94,46 @@ describe.each(SEEDS)('UnitFinder, seed %i', (seed) => {
   })
 })
 
+describe('the caret an editor publishes while typing', () => {
+  test('typing sends no awareness change; someone writing at the caret, Enter or a move does; others draw it at the caret', () => {
+    const net = connectedEditors(2, ['blocks', 'blocks'])
+    const [a, b] = net.editors as [NonNullable<(typeof net.editors)[0]>, NonNullable<(typeof net.editors)[1]>]
+    try {
+      a.setDoc(paragraphs('first line', 'second line'))
+      net.flush()
+      a.select(1 + 'first'.length)
+      let changes = 0
+      a.awareness.on('change', ({ updated }: { updated: number[] }) => {
+        if (updated.includes(a.doc.clientID)) changes++
+      })
+      a.type(' typed words')
+      expect(changes).toBe(0)
+      net.flush()
+      net.syncAwareness()
+      expect(b.remoteCursorOf(a)).toBe(a.caret)
+      // B writes right at A's caret: the unit after A's caret changes, A publishes again
+      b.select(a.caret)
+      b.type('BBB')
+      net.flush()
+      expect(changes).toBe(1)
+      net.syncAwareness()
+      expect(a.text).toBe('first typed wordsBBB line\nsecond line')
+      expect(b.remoteCursorOf(a)).toBe(a.caret)
+      a.type('!')
+      expect(changes).toBe(1)
+      a.enter()
+      a.type('x')
+      net.flush()
+      net.syncAwareness()
+      expect(b.remoteCursorOf(a)).toBe(a.caret)
+      a.select(2)
+      expect(changes).toBe(2)
+    } finally {
+      net.destroy()
+    }
+  })
+})
+
 describe('the cursor an editor publishes', () => {
   test('is the unit a walk from the start names, while it types and while someone else types', () => {
     const net = connectedEditors(2, ['blocks', 'blocks'])
@@ -101,7 +142,9 @@ describe('the cursor an editor publishes', () => {
       a.setDoc(paragraphs(...Array.from({ length: 30 }, (_, i) => `paragraph ${i} with some words in it`)))
       net.flush()
       const published = (): unknown => (a.awareness.getLocalState() as Record<string, { head: unknown } | null>)[CURSOR_FIELD]?.head
-      const walked = (): unknown => Y.relativePositionToJSON(a.blocks!.relativeAt(a.state.selection.head))
+      // a caret is published as the unit after it (see cursors.ts)
+      const walked = (): unknown =>
+        Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(a.ytext, unitsBefore(a.blocks!.doc, a.blocks!.spans, a.state.selection.head), 0))
       let checks = 0
       for (let round = 0; round < 12; round++) {
         // A moves somewhere, types a word, presses Enter now and then
