@@ -231,8 +231,11 @@ export class Receiver {
       // Answered a little later, so two concurrent requests of one room would overlap here.
       setTimeout(() => {
         this.inFlight.set(room, (this.inFlight.get(room) ?? 1) - 1)
-        this.requests.push({ headers, body, status, at: performance.now() })
-        res.writeHead(status).end()
+        // Cut by down() before the answer: the relay never learns it, so it is not accepted (the
+        // relay sends it again, as it must); recorded as a 599 so signatures are still checked.
+        const cut = res.destroyed || res.socket === null || res.socket.destroyed
+        this.requests.push({ headers, body, status: cut ? 599 : status, at: performance.now() })
+        if (!cut) res.writeHead(status).end()
       }, 3)
     })
   }
