@@ -26,7 +26,7 @@ import { Plugin, PluginKey, type EditorState } from 'prosemirror-state'
 import { Decoration, DecorationSet, type EditorView } from 'prosemirror-view'
 import type { Awareness } from 'y-protocols/awareness'
 import { defaultCursorBuilder, defaultSelectionBuilder } from 'y-prosemirror'
-import { blockSyncKey, bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
+import { bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
 
 /** The awareness field holding a user's cursor (y-prosemirror's name). */
 export const CURSOR_FIELD = 'cursor'
@@ -268,13 +268,6 @@ export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> 
         const mapped = tr.docChanged ? previous.map(tr.mapping, tr.doc) : previous
         if (meta === true) return render(next, awareness)
         if (meta) return render(next, awareness, mapped, meta.clients)
-        // A remote change's steps come from a diff of the changed blocks, which cannot say on which
-        // side of a repeated character the insertion was: the cursors are resolved again from
-        // their units (one short walk each), so a caret follows what its owner typed.
-        if (tr.docChanged && tr.getMeta(blockSyncKey) !== undefined) {
-          const clients = previous.find(undefined, undefined, (spec: { client?: number }) => spec.client !== undefined).map((d) => (d.spec as { client: number }).client)
-          if (clients.length > 0) return render(next, awareness, mapped, [...new Set(clients)])
-        }
         return mapped
       },
     },

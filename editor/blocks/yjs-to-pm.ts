@@ -10,7 +10,8 @@
  *    on each side (a marker whose parents changed can make its node continue the container of
  *    a neighbour), are read again from the Y.Text. The new nodes
  *    are diffed against the old ones and written as one ReplaceStep covering only what differs,
- *    so the view redraws only that.
+ *    so the view redraws only that; inside a textblock the step starts where the change does
+ *    (a diff alone cannot tell which of repeated characters was typed or deleted).
  * With the binding's {@link BlockStarts} (`block-starts.ts`), the range comes from the items the
  * transaction added and deleted ({@link transactionRange}: each one's index found by walking left
  * to its node's marker) and the read walks from the marker of the window's first node, so the cost
@@ -21,7 +22,7 @@
 import * as Y from 'yjs'
 import { Fragment, type Node as PMNode, type Schema } from 'prosemirror-model'
 import { Transform } from 'prosemirror-transform'
-import { fromTokens } from './traversal.ts'
+import { fromTokens, positionAfterUnit } from './traversal.ts'
 import { startsOf, Walker, type BlockStarts } from './block-starts.ts'
 
 /** A changed unit range: `[from, toBefore)` before the change became `[from, toAfter)`. */
@@ -218,13 +219,23 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   let { a: endA, b: endB } = oldWindow.content.findDiffEnd(newWindow.content)!
   const overlap = start - Math.min(endA, endB)
   if (overlap > 0) ((endA += overlap), (endB += overlap))
-  transform.replace(windowStart + start, windowStart + endA, newWindow.slice(start, endB))
   const expected = doc.copy(doc.content.cut(0, windowStart).append(newWindow.content).append(doc.content.cut(windowStart + oldWindow.content.size)))
-  if (!transform.doc.eq(expected)) {
-    // the minimal replace was fitted differently: replace the whole window instead
-    const whole = new Transform(doc)
-    whole.replaceWith(windowStart, windowStart + oldWindow.content.size, newWindow.content)
-    return { transform: whole, spans: newSpans, unitsRead }
+  const replace = (at: number): Transform | null => {
+    const t = new Transform(doc)
+    t.replace(windowStart + at, windowStart + endA - (start - at), newWindow.slice(at, endB - (start - at)))
+    return t.doc.eq(expected) ? t : null
   }
+  // The diff cannot tell which of repeated characters changed (a `w` typed before `world` reads
+  // as typed after its `w`): the step starts where the change does (unit `range.from`), so that
+  // what maps through it — remote cursors, decorations — lands where the writer typed.
+  // Only inside one textblock: a marker's change starts at its block's boundary, not after the
+  // last character before it.
+  const changeAt = range.from > 0 ? positionAfterUnit(doc, spans, range.from - 1) - windowStart : -1
+  const inText = changeAt >= 0 && changeAt < start && oldWindow.resolve(start).parent.isTextblock && oldWindow.resolve(changeAt).sameParent(oldWindow.resolve(start))
+  const exact = inText ? replace(changeAt) : null
+  const minimal = exact ?? replace(start)
+  if (minimal) return { transform: minimal, spans: newSpans, unitsRead }
+  // the minimal replace was fitted differently: replace the whole window instead
+  transform.replaceWith(windowStart, windowStart + oldWindow.content.size, newWindow.content)
   return { transform, spans: newSpans, unitsRead }
 }

@@ -50,11 +50,14 @@ export class Replica {
       this.state = this.state.apply(tr)
       this.spans = spans
       this.remoteSteps += transform.steps.length
+      this.lastRemote = tr
     })
   }
 
   /** Steps yjs-to-pm made from remote changes so far. */
   remoteSteps = 0
+  /** The transaction that showed the last remote change. */
+  lastRemote: Transaction | null = null
   /** Units yjs-to-pm read from the Y.Text so far. */
   unitsRead = 0
 

@@ -39,6 +39,25 @@ describe('yjs-to-pm: a remote change becomes steps over the changed range only',
     expect(a.pm.child(150).textContent).toBe('paragraph number 150!')
   })
 
+  test('a remote keystroke next to copies of itself maps where it was typed (what remote cursors and decorations map through)', () => {
+    const [a, b] = pair(paragraphs('Hello world', 'helllo'))
+    // B types `w` right before `world`: a diff alone reads it as typed after that `w`
+    b.caret('Hello world', 'Hello '.length)
+    b.type('w')
+    deliver(b, a)
+    const at = 1 + 'Hello '.length
+    expect(a.lastRemote!.mapping.map(at, 1)).toBe(at + 1)
+    expect(a.lastRemote!.mapping.map(at + 1, -1)).toBe(at + 2)
+    // B deletes the first of the three `l`s of `helllo`: the step deletes that one
+    const p2 = 'Hello wworld'.length + 2 + 1
+    b.caret('helllo', 3)
+    b.run((state, dispatch) => (dispatch?.(state.tr.delete(state.selection.from - 1, state.selection.from)), true))
+    deliver(b, a)
+    expect(a.pm.child(1).textContent).toBe('hello')
+    expect(a.lastRemote!.mapping.map(p2 + 3, -1)).toBe(p2 + 2)
+    expect(a.lastRemote!.mapping.map(p2 + 4, 1)).toBe(p2 + 3)
+  })
+
   test('a remote Enter, join, heading and list wrap each rebuild only the blocks they touch', () => {
     const [a, b] = pair(MANY)
     const rebuiltBy = (edit: () => void): number => {
