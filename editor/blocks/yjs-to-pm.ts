@@ -230,7 +230,7 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   // what maps through it — remote cursors, decorations — lands where the writer typed.
   // Only inside one textblock: a marker's change starts at its block's boundary, not after the
   // last character before it.
-  const changeAt = range.from > 0 ? positionAfterUnit(doc, spans, range.from - 1) - windowStart : -1
+  const changeAt = range.from > 0 ? positionAfterUnit(oldWindow, spans.slice(i0, i1), range.from - 1 - firstUnit) : -1
   const inText = changeAt >= 0 && changeAt < start && oldWindow.resolve(start).parent.isTextblock && oldWindow.resolve(changeAt).sameParent(oldWindow.resolve(start))
   const exact = inText ? replace(changeAt) : null
   const minimal = exact ?? replace(start)
