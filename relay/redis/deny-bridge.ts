@@ -99,7 +99,6 @@ export interface DenyBridgeOptions extends MergeBridgeBase {
 
 export class DenyBridge extends MergeBridge<DenyBridgeOptions> {
   private readonly scripts: Scripts
-  private readonly off: () => void
 
   constructor(options: DenyBridgeOptions) {
     super(options, 'deny list')
@@ -107,14 +106,10 @@ export class DenyBridge extends MergeBridge<DenyBridgeOptions> {
     cmd.defineCommand('tandemDenyWrite', { numberOfKeys: 1, lua: DENY_WRITE_LUA })
     cmd.defineCommand('tandemDenyDrop', { numberOfKeys: 1, lua: DENY_DROP_LUA })
     this.scripts = cmd as unknown as Scripts
-    this.off = denyList.onChange((changed, source) => {
+    this.offLocal = denyList.onChange((changed, source) => {
       // a change made here (or by a peer link): to Redis now, or by the next sync if Redis is away
       if (!fromRedis(source)) this.writeOrRetry(() => this.writeNow(changed), { jti: changed.slice(0, 10).map((e) => e.jti) })
     })
-  }
-
-  protected unsubscribeLocal(): void {
-    this.off()
   }
 
   protected async syncOnce(): Promise<void> {

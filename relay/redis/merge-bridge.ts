@@ -33,7 +33,9 @@ export abstract class MergeBridge<O extends MergeBridgeBase> {
   private syncing: Promise<void> | null = null
   private syncAgain = false
   private retryTimer: NodeJS.Timeout | null = null
-  protected stopped = false
+  private stopped = false
+  /** Stops listening to this relay's own changes (set by the subclass; called by {@link stop}). */
+  protected offLocal: () => void = () => {}
 
   /** `what` names the state in log lines ("deny list", "version marks"). */
   constructor(
@@ -52,7 +54,7 @@ export abstract class MergeBridge<O extends MergeBridgeBase> {
   /** Stops writing and merging (the connections are the node's to close). */
   stop(): void {
     this.stopped = true
-    this.unsubscribeLocal()
+    this.offLocal()
     if (this.retryTimer) clearTimeout(this.retryTimer)
   }
 
@@ -81,8 +83,6 @@ export abstract class MergeBridge<O extends MergeBridgeBase> {
     while (this.syncing) await this.syncing
   }
 
-  /** Stops listening to local changes (called by {@link stop}). */
-  protected abstract unsubscribeLocal(): void
   /** One full sync: read and merge what Redis holds newer, write what this relay holds newer. */
   protected abstract syncOnce(): Promise<void>
   /** A message on the channel. */

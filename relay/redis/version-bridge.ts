@@ -66,19 +66,14 @@ export interface VersionBridgeOptions extends MergeBridgeBase {
 
 export class VersionBridge extends MergeBridge<VersionBridgeOptions> {
   private readonly scripts: Scripts
-  private readonly off: () => void
 
   constructor(options: VersionBridgeOptions) {
     super(options, 'version marks')
     options.cmd.defineCommand('tandemVersionsWrite', { numberOfKeys: 2, lua: VERSIONS_WRITE_LUA })
     this.scripts = options.cmd as unknown as Scripts
-    this.off = options.versions.onChange((encoded, key, source) => {
+    this.offLocal = options.versions.onChange((encoded, key, source) => {
       if (source === 'local' || source.edge !== 'redis') this.writeOrRetry(() => this.writeNow([{ key, encoded }]))
     })
-  }
-
-  protected unsubscribeLocal(): void {
-    this.off()
   }
 
   protected async syncOnce(): Promise<void> {
