@@ -32,12 +32,12 @@ import { AllSelection, Plugin, PluginKey, Selection, TextSelection, type Command
 import type { Node as PMNode, Schema } from 'prosemirror-model'
 import { ReplaceStep, Transform, type Step } from 'prosemirror-transform'
 import { readTokens } from './layout.ts'
-import { flatIndex, flatSize, fromTokens, positionAfterUnit, unitPositions } from './traversal.ts'
+import { diffRegion, flatIndex, flatSize, fromTokens, inOneTextblock, positionAfterUnit, unitPositions } from './traversal.ts'
 import { writeChange } from './pm-to-yjs.ts'
 import { applyRemoteChange, transactionRange, wasThereBefore, type ChangedRange } from './yjs-to-pm.ts'
 import { BlockStarts, startsOf } from './block-starts.ts'
 import { contentSeedUpdate } from './convert.ts'
-import { diffRegion, inOneTextblock, unitIds, type Hold } from './composition-hold.ts'
+import { unitIds, type Hold } from './composition-hold.ts'
 
 /**
  * Origin of the first marker the binding writes into a Y.Text that never held anything: the
@@ -68,9 +68,20 @@ export const blockSyncKey = new PluginKey<SyncState>('tandem-blocks')
 /** Meta value (under {@link blockSyncKey}) of a transaction that shows a remote change. */
 export const REMOTE = 'remote'
 
-/** Meta (under {@link blockSyncKey}) of the transaction that shows held remote changes with the local steps rebased over them. */
-interface Rebase {
-  rebased: readonly Step[]
+/**
+ * Meta (under {@link blockSyncKey}) of the transaction that ends a hold: the held remote changes,
+ * then `composed`, the steps on the binding's document that write what was composed meanwhile.
+ */
+interface HoldEnd {
+  composed: readonly Step[]
+}
+
+/** A text edit made during a hold: `[baseFrom, baseTo)` of the hold's base became `[viewFrom, viewTo)` of the view. */
+interface TextEdit {
+  baseFrom: number
+  baseTo: number
+  viewFrom: number
+  viewTo: number
 }
 
 /** Options of {@link BlockBinding}. */
@@ -173,9 +184,9 @@ export class BlockBinding {
         init: (_config, state) => ({ binding, from: state.doc, steps: [] }),
         apply(tr, value, oldState, newState) {
           if (!tr.docChanged) return value
-          const meta = tr.getMeta(blockSyncKey) as typeof REMOTE | Rebase | undefined
+          const meta = tr.getMeta(blockSyncKey) as typeof REMOTE | HoldEnd | undefined
           if (meta === REMOTE) return { binding, from: newState.doc, steps: [] }
-          if (meta) return { binding, from: binding.doc, steps: meta.rebased }
+          if (meta) return { binding, from: binding.doc, steps: meta.composed }
           if (oldState.doc === binding.doc) return { binding, from: oldState.doc, steps: tr.steps }
           return { binding, from: value.from, steps: [...value.steps, ...tr.steps] }
         },
@@ -313,7 +324,7 @@ export class BlockBinding {
     const { tr, local, selection } = this.unhold(host.state)
     if (selection) tr.setSelection(TextSelection.between(tr.doc.resolve(selection.anchor), tr.doc.resolve(selection.head)))
     if (host.state.storedMarks) tr.setStoredMarks(host.state.storedMarks)
-    host.dispatch(tr.setMeta(blockSyncKey, { rebased: local.steps } satisfies Rebase).setMeta('addToHistory', false))
+    host.dispatch(tr.setMeta(blockSyncKey, { composed: local.steps } satisfies HoldEnd).setMeta('addToHistory', false))
   }
 
   /**
@@ -330,25 +341,47 @@ export class BlockBinding {
     if (region) tr.step(new ReplaceStep(region.start, region.endB, hold.base.slice(region.start, region.endA)))
     for (const step of hold.steps) tr.step(step)
     const local = new Transform(this.doc)
+    const edit = region && this.composedEdit(hold, region, state)
     let at: number | null = null
-    if (region) {
-      at = this.replayComposed(hold, region, state.doc, local)
+    if (edit) {
+      at = this.replayComposed(hold, edit, state.doc, local)
       if (at === null) {
-        // never expected (a composition changes text in one block): the change mapped over the held steps
-        const step = new ReplaceStep(region.start, region.endA, state.doc.slice(region.start, region.endB)).map(tr.mapping.slice(1))
-        if (step) local.maybeStep(step)
+        // never expected (the edit is in the block the hold kept): the text inserted where its
+        // start maps, so nothing typed is lost and nothing of the held changes is overwritten
+        at = tr.mapping.slice(1).map(edit.baseFrom, -1)
+        local.replace(at, at, state.doc.slice(edit.viewFrom, edit.viewTo))
       }
     }
     for (const step of local.steps) tr.step(step)
     // A selection end in what was composed stays there; any other sticks to the unit before it (as on a remote change).
     const place = (pos: number): number | null => {
-      if (!region) return this.stickyAfterHold(hold, pos, local)
-      if (pos >= region.start && pos <= region.endB) return at === null ? null : at + pos - region.start
-      return this.stickyAfterHold(hold, pos < region.start ? pos : pos - region.endB + region.endA, local)
+      if (!edit) return this.stickyAfterHold(hold, pos, local)
+      if (pos >= edit.viewFrom && pos <= edit.viewTo) return at === null ? null : at + pos - edit.viewFrom
+      return this.stickyAfterHold(hold, pos < edit.viewFrom ? pos - edit.viewFrom + edit.baseFrom : pos - edit.viewTo + edit.baseTo, local)
     }
     const anchor = place(state.selection.anchor)
     const head = state.selection.empty ? anchor : place(state.selection.head)
     return { tr, local, selection: anchor === null || head === null ? null : { anchor, head } }
+  }
+
+  /**
+   * The text edit the view made during the hold: `[baseFrom, baseTo)` of the hold's base became
+   * `[viewFrom, viewTo)` of the view. The region where they differ, when that is text in one
+   * textblock (a composition); otherwise (a block change made while composing, a toolbar click)
+   * the difference of the text of the textblock the caret was in, and the block change is left
+   * out: replayed over the held changes it could overwrite them (a split someone made in that
+   * block). Null when the caret is in no textblock.
+   */
+  private composedEdit(hold: Hold, region: { start: number; endA: number; endB: number }, state: EditorState): TextEdit | null {
+    if (inOneTextblock(hold.base, region.start, region.endA) && inOneTextblock(state.doc, region.start, region.endB)) {
+      return { baseFrom: region.start, baseTo: region.endA, viewFrom: region.start, viewTo: region.endB }
+    }
+    const $base = hold.base.resolve(Math.min(hold.baseHead, hold.base.content.size))
+    const $view = state.selection.$head
+    if (!$base.parent.isTextblock || !$view.parent.isTextblock) return null
+    const inner = diffRegion($base.parent, $view.parent)
+    if (!inner) return null
+    return { baseFrom: $base.start() + inner.start, baseTo: $base.start() + inner.endA, viewFrom: $view.start() + inner.start, viewTo: $view.start() + inner.endB }
   }
 
   /**
@@ -365,19 +398,18 @@ export class BlockBinding {
   }
 
   /**
-   * Writes into `local` (a transform of {@link doc}) the text the view changed in `region` during
-   * the hold: the units it replaced are deleted where they are now, and the text is inserted after
-   * the unit before the region, wherever that unit is now. Returns where the text starts in
-   * `local.doc`, or null when the region is not text in one block of the ids the hold kept.
+   * Writes into `local` (a transform of {@link doc}) the text of `edit`: the units it replaced are
+   * deleted where they are now, and the text is inserted after the unit before it, wherever that
+   * unit is now (at the start of the text when there is none). Returns where the text starts in
+   * `local.doc`, or null when the edit is not in the units the hold kept.
    */
-  private replayComposed(hold: Hold, region: { start: number; endA: number; endB: number }, view: PMNode, local: Transform): number | null {
-    if (!inOneTextblock(hold.base, region.start, region.endA) || !inOneTextblock(view, region.start, region.endB)) return null
-    const first = unitsBefore(hold.base, hold.baseSpans, region.start)
+  private replayComposed(hold: Hold, edit: TextEdit, view: PMNode, local: Transform): number | null {
+    const first = unitsBefore(hold.base, hold.baseSpans, edit.baseFrom)
     const before = first - 1 - hold.firstUnit
-    const count = region.endA - region.start
-    if (before < 0 || first + count - hold.firstUnit > hold.ids.length) return null
+    const count = edit.baseTo - edit.baseFrom
+    if ((before < 0 && first > 0) || first + count - hold.firstUnit > hold.ids.length) return null
     const ydoc = this.ytext.doc!
-    const anchor = this.resolve(Y.createRelativePositionFromJSON({ item: hold.ids[before], assoc: -1 }))
+    const anchor = first === 0 ? Selection.atStart(this.doc).from : this.resolve(Y.createRelativePositionFromJSON({ item: hold.ids[before], assoc: -1 }))
     if (anchor === null) return null
     const deleted: number[] = []
     for (let k = 0; k < count; k++) {
@@ -389,7 +421,7 @@ export class BlockBinding {
     }
     for (const end of deleted.sort((x, y) => y - x)) local.delete(end - 1, end)
     const at = local.mapping.map(anchor, -1)
-    local.replace(at, at, view.slice(region.start, region.endB))
+    local.replace(at, at, view.slice(edit.viewFrom, edit.viewTo))
     return at
   }
 
@@ -412,11 +444,9 @@ export class BlockBinding {
       if (range.from <= block.end && range.toBefore >= block.start) {
         // the composed block: held, with its units as they were (walking from a node start before the change)
         const firstUnit = Math.max(0, block.start - 1)
-        const starts = startsOf(this.spans)
-        let node = 0
-        while (node + 1 < this.spans.length && starts[node + 1]! < Math.min(range.from, firstUnit)) node++
-        const ids = unitIds(this.ytext, this.starts.startAt(this.spans, starts, node), wasThere, firstUnit, block.end)
-        this.hold = { base: before, baseSpans: beforeSpans, steps: [], firstUnit, ids }
+        const from = this.walkStartBefore(startsOf(this.spans), Math.min(range.from, firstUnit))
+        const ids = unitIds(this.ytext, from, wasThere, firstUnit, block.end)
+        this.hold = { base: before, baseSpans: beforeSpans, baseHead: host.state.selection.head, steps: [], firstUnit, ids }
       }
     }
     if (this.hold) {
@@ -463,15 +493,23 @@ export class BlockBinding {
     const unit = side < 0 ? units - 1 : units
     if (unit < range.from) return units
     if (unit >= range.toBefore) return units + range.toAfter - range.toBefore
-    // walk from a node start before the change (the same before and after it)
     const starts = startsOf(this.spans)
-    let node = 0
-    while (node + 1 < this.spans.length && starts[node + 1]! < range.from) node++
-    const found = unitBefore(this.ytext, this.starts.startAt(this.spans, starts, node), wasThere, unit)
+    const found = unitBefore(this.ytext, this.walkStartBefore(starts, range.from), wasThere, unit)
     if (!found || found[0].deleted) return null
     const index = this.starts.indexOf(found[0], starts)
     if (index === null) return null
     return index + found[1] + (side < 0 ? 1 : 0)
+  }
+
+  /**
+   * Where a walk over the Y.Text as it was before a remote change can start: the start of the last
+   * node starting before unit `limit` (≤ the change's start, so the same before and after it).
+   * `starts`: the prefix sums of {@link spans}.
+   */
+  private walkStartBefore(starts: readonly number[], limit: number): ReturnType<BlockStarts['startAt']> {
+    let node = 0
+    while (node + 1 < this.spans.length && starts[node + 1]! < limit) node++
+    return this.starts.startAt(this.spans, starts, node)
   }
 
   /** The index of `item`'s first unit in the Y.Text now (walking left to its node's start), or null. */

@@ -21,6 +21,8 @@ export interface Hold {
   readonly base: PMNode
   /** Units of the Y.Text each top-level node of {@link base} was read from. */
   readonly baseSpans: readonly number[]
+  /** The view's caret in {@link base}. */
+  readonly baseHead: number
   /** The held remote changes' steps, in order, from {@link base} to the binding's document. */
   readonly steps: Step[]
   /** The unit (of {@link base}) of `ids[0]`. */
@@ -48,24 +50,4 @@ export function unitIds(ytext: Y.Text, from: WalkFrom, wasThere: (item: Y.Item) 
     n += item.length
   }
   return ids
-}
-
-/** The region where `a` and `b` differ: `[start, endA)` of `a` became `[start, endB)` of `b`; null if equal. */
-export function diffRegion(a: PMNode, b: PMNode): { start: number; endA: number; endB: number } | null {
-  const start = a.content.findDiffStart(b.content)
-  if (start === null) return null
-  const end = a.content.findDiffEnd(b.content) ?? { a: a.content.size, b: b.content.size }
-  let endA = end.a
-  let endB = end.b
-  // the end search can run into the start on repeated content: move it back
-  const overlap = Math.max(start - endA, start - endB, 0)
-  endA += overlap
-  endB += overlap
-  return { start, endA, endB }
-}
-
-/** Whether `from` and `to` of `doc` are in the same textblock. */
-export function inOneTextblock(doc: PMNode, from: number, to: number): boolean {
-  const $from = doc.resolve(from)
-  return $from.parent.isTextblock && $from.sameParent(doc.resolve(to))
 }

@@ -480,3 +480,19 @@ export function fromTokens(schema: Schema, tokens: readonly Token[]): { doc: PMN
   }
   return { doc: schema.topNodeType.create(null, Fragment.fromArray(top)), spans }
 }
+
+/** The region where `a` and `b` differ: `[start, endA)` of `a` became `[start, endB)` of `b`; null if equal. */
+export function diffRegion(a: PMNode, b: PMNode): { start: number; endA: number; endB: number } | null {
+  const start = a.content.findDiffStart(b.content)
+  if (start === null) return null
+  const end = a.content.findDiffEnd(b.content) ?? { a: a.content.size, b: b.content.size }
+  // the end search can run into the start on repeated content: move it back
+  const overlap = Math.max(start - Math.min(end.a, end.b), 0)
+  return { start, endA: end.a + overlap, endB: end.b + overlap }
+}
+
+/** Whether `from` and `to` of `doc` are in the same textblock. */
+export function inOneTextblock(doc: PMNode, from: number, to: number): boolean {
+  const $from = doc.resolve(from)
+  return $from.parent.isTextblock && $from.sameParent(doc.resolve(to))
+}

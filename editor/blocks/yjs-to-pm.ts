@@ -22,7 +22,7 @@
 import * as Y from 'yjs'
 import { Fragment, type Node as PMNode, type Schema } from 'prosemirror-model'
 import { Transform } from 'prosemirror-transform'
-import { fromTokens, positionAfterUnit } from './traversal.ts'
+import { diffRegion, fromTokens, inOneTextblock, positionAfterUnit } from './traversal.ts'
 import { startsOf, Walker, type BlockStarts } from './block-starts.ts'
 
 /** A changed unit range: `[from, toBefore)` before the change became `[from, toAfter)`. */
@@ -214,11 +214,9 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   for (let i = 0; i < i0; i++) windowStart += doc.child(i).nodeSize
   const oldWindow = schema.topNodeType.create(null, Fragment.fromArray(Array.from({ length: i1 - i0 }, (_, k) => doc.child(i0 + k))))
   const newWindow = schema.topNodeType.create(null, Fragment.fromArray(nodes))
-  const start = oldWindow.content.findDiffStart(newWindow.content)
-  if (start === null) return { transform, spans: newSpans, unitsRead }
-  let { a: endA, b: endB } = oldWindow.content.findDiffEnd(newWindow.content)!
-  const overlap = start - Math.min(endA, endB)
-  if (overlap > 0) ((endA += overlap), (endB += overlap))
+  const region = diffRegion(oldWindow, newWindow)
+  if (region === null) return { transform, spans: newSpans, unitsRead }
+  const { start, endA, endB } = region
   const expected = doc.copy(doc.content.cut(0, windowStart).append(newWindow.content).append(doc.content.cut(windowStart + oldWindow.content.size)))
   const replace = (at: number): Transform | null => {
     const t = new Transform(doc)
@@ -231,8 +229,7 @@ export function applyRemoteChange(schema: Schema, ytext: Y.Text, doc: PMNode, sp
   // Only inside one textblock: a marker's change starts at its block's boundary, not after the
   // last character before it.
   const changeAt = range.from > 0 ? positionAfterUnit(oldWindow, spans.slice(i0, i1), range.from - 1 - firstUnit) : -1
-  const inText = changeAt >= 0 && changeAt < start && oldWindow.resolve(start).parent.isTextblock && oldWindow.resolve(changeAt).sameParent(oldWindow.resolve(start))
-  const exact = inText ? replace(changeAt) : null
+  const exact = changeAt >= 0 && changeAt < start && inOneTextblock(oldWindow, changeAt, start) ? replace(changeAt) : null
   const minimal = exact ?? replace(start)
   if (minimal) return { transform: minimal, spans: newSpans, unitsRead }
   // the minimal replace was fitted differently: replace the whole window instead
