@@ -13,12 +13,15 @@ import { ySyncPlugin, yUndoPlugin, type initProseMirrorDoc } from 'y-prosemirror
 export type ProsemirrorMapping = ReturnType<typeof initProseMirrorDoc>['mapping']
 import { stickyCaretPlugin } from './sticky-caret.ts'
 import { remoteCursorsPlugin } from './remote-cursors.ts'
+import type { CaretBuilder } from './cursor-caret.ts'
 import { localWritesPlugin } from './local-writes.ts'
 
 /** Options of {@link collaborationPlugins}. */
 export interface CollaborationOptions {
   /** The mapping from `initProseMirrorDoc`, when the initial state was built from the fragment. */
   mapping?: ProsemirrorMapping
+  /** Builds another user's caret element (default `cursorCaret`). */
+  cursorBuilder?: CaretBuilder
 }
 
 /**
@@ -30,7 +33,7 @@ export function collaborationPlugins(fragment: Y.XmlFragment, awareness: Awarene
     ySyncPlugin(fragment, options.mapping ? { mapping: options.mapping } : {}) as Plugin,
     stickyCaretPlugin(),
     localWritesPlugin(),
-    remoteCursorsPlugin(awareness),
+    remoteCursorsPlugin(awareness, options.cursorBuilder),
     yUndoPlugin() as Plugin,
   ]
 }

@@ -13,6 +13,7 @@ export { type ConnectionStatus } from './relay-connection.ts'
 export { type SavedState, MESSAGE_SAVED } from './saved-status.ts'
 export { type InitialContent, SEED_CLIENT_ID, BLOCKS_SEED_CLIENT_ID, initialContentUpdate } from './initial-content.ts'
 export { editorSchema } from './schema.ts'
+export { cursorCaret, type CaretBuilder, type CaretUser } from './cursor-caret.ts'
 export { mountHistoryPanel, type HistoryPanel, type HistoryPanelOptions, type HistoryVersion, type HistoryAuthor } from './history/panel.ts'
 export { createDiffSchema, diffSchema, hashedColor, type ChangeAttrs } from './history/diff-schema.ts'
 /**

@@ -10,6 +10,7 @@ import type { Plugin } from 'prosemirror-state'
 import type { Node as PMNode } from 'prosemirror-model'
 import { collaborationPlugins } from './collaboration.ts'
 import { BlockBinding } from './blocks/binding.ts'
+import type { cursorCaret } from './cursor-caret.ts'
 import { blockCursorsPlugin } from './blocks/cursors.ts'
 import { BLOCKS_TEXT, TREE_FRAGMENT, conversionUpdate } from './blocks/convert.ts'
 import { editorSchema } from './schema.ts'
@@ -61,6 +62,12 @@ export interface EditorOptions {
   fragment?: string
   /** Show the toolbar. Default true. */
   toolbar?: boolean
+  /**
+   * Builds the element drawing another user's caret (a ProseMirror widget), as y-prosemirror's
+   * `cursorBuilder` option does. Default {@link cursorCaret}: y-prosemirror's look (class
+   * `ProseMirror-yjs-cursor`, a name label) at a fraction of its per-keystroke cost in Chromium.
+   */
+  cursorBuilder?: (user: EditorUser) => HTMLElement
   /**
    * Show the history panel: the room's versions, a read-only preview of each with its insertions
    * and deletions in each author's colour, "name this version", "restore" (the relay's history
@@ -201,11 +208,11 @@ export function mountEditor(element: HTMLElement, options: EditorOptions): Edito
   if (layout === 'blocks') {
     binding = new BlockBinding(ytext, editorSchema)
     pmDoc = binding.doc
-    plugins.push(binding.plugin(), blockCursorsPlugin(awareness))
+    plugins.push(binding.plugin(), blockCursorsPlugin(awareness, options.cursorBuilder))
   } else {
     const initial = initProseMirrorDoc(fragment, editorSchema)
     pmDoc = initial.doc
-    plugins.push(...collaborationPlugins(fragment, awareness, { mapping: initial.mapping }))
+    plugins.push(...collaborationPlugins(fragment, awareness, { mapping: initial.mapping, ...(options.cursorBuilder ? { cursorBuilder: options.cursorBuilder } : {}) }))
   }
   const mountPoint = element.ownerDocument.createElement('div')
   mountPoint.className = 'tandem-editor-body'

@@ -4,8 +4,8 @@
  * published associated to the character before it, so when someone types exactly at another
  * user's caret, everyone (the typist included) sees that caret stay in front of the new text,
  * where its owner keeps writing; locally typed text at someone's caret goes after it too. The
- * awareness field (`cursor: { anchor, head }`, relative position JSON) and the look (cursor
- * and selection builders) are y-prosemirror's, so stock y-prosemirror editors in the
+ * awareness field (`cursor: { anchor, head }`, relative position JSON) and the look (the caret's
+ * classes, drawn by `cursorCaret`, and the selection builder) are y-prosemirror's, so stock y-prosemirror editors in the
  * same room show these cursors and are shown here as before.
  */
 import * as Y from 'yjs'
@@ -13,7 +13,6 @@ import { Plugin, type EditorState } from 'prosemirror-state'
 import type { Awareness } from 'y-protocols/awareness'
 import { Decoration, DecorationSet } from 'prosemirror-view'
 import {
-  defaultCursorBuilder,
   defaultSelectionBuilder,
   relativePositionToAbsolutePosition,
   setMeta,
@@ -21,6 +20,7 @@ import {
   ySyncPluginKey,
   type ProsemirrorBinding,
 } from 'y-prosemirror'
+import { cursorCaret, type CaretBuilder } from './cursor-caret.ts'
 import { stickySelection } from './sticky-caret.ts'
 
 /** The awareness field holding a user's cursor, as y-prosemirror names it. */
@@ -47,7 +47,7 @@ interface AwarenessUser {
  * when the decorations are mapped through a local change. So when the local user types at
  * someone's idle caret, that caret stays in front of the new text, as it does in its owner's tab.
  */
-function renderCursors(state: EditorState, awareness: Awareness): DecorationSet {
+function renderCursors(state: EditorState, awareness: Awareness, caret: CaretBuilder): DecorationSet {
   const ystate = ySyncPluginKey.getState(state) as {
     doc: Y.Doc
     type: Y.XmlFragment
@@ -73,7 +73,7 @@ function renderCursors(state: EditorState, awareness: Awareness): DecorationSet 
     if (anchor === null || head === null) return
     anchor = Math.min(anchor, maxPos)
     head = Math.min(head, maxPos)
-    decorations.push(Decoration.widget(head, () => defaultCursorBuilder(user), { key: String(clientId), side: -1 }))
+    decorations.push(Decoration.widget(head, () => caret(user), { key: String(clientId), side: -1 }))
     const from = Math.min(anchor, head)
     const to = Math.max(anchor, head)
     decorations.push(Decoration.inline(from, to, defaultSelectionBuilder(user), { inclusiveEnd: true, inclusiveStart: false }))
@@ -85,8 +85,8 @@ function renderCursors(state: EditorState, awareness: Awareness): DecorationSet 
  * Shows the cursors and selections of everyone else in the room (from `awareness`) and
  * publishes this tab's own while the editor has focus. Needs `ySyncPlugin` in the same state.
  */
-export function remoteCursorsPlugin(awareness: Awareness): Plugin {
-  const render = (state: EditorState): DecorationSet => renderCursors(state, awareness)
+export function remoteCursorsPlugin(awareness: Awareness, caret: CaretBuilder = cursorCaret): Plugin {
+  const render = (state: EditorState): DecorationSet => renderCursors(state, awareness, caret)
   return new Plugin({
     key: yCursorPluginKey,
     state: {

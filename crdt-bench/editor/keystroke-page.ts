@@ -12,6 +12,8 @@ import { editorSchema } from '../../editor/schema.ts'
 import { buildInputRules } from '../../editor/input-rules.ts'
 import { buildKeymaps } from '../../editor/keymap.ts'
 import { toolbarPlugin } from '../../editor/toolbar.ts'
+import { cursorCaret } from '../../editor/cursor-caret.ts'
+import { defaultCursorBuilder } from 'y-prosemirror'
 
 /** What the benchmark asks the page to mount. */
 export interface BenchMountOptions {
@@ -28,7 +30,15 @@ export interface BenchMountOptions {
   open?: boolean
   /** `mountEditor`'s `persistence` (IndexedDB); default true. For the profiler's what-ifs. */
   persistence?: boolean
+  /**
+   * Others' carets drawn by the builder `window.benchCaretKind` names at the time (tandem's
+   * `cursorCaret` or y-prosemirror's `defaultCursorBuilder`), for `caret-cost.ts`.
+   */
+  switchableCaret?: boolean
 }
+
+/** Whose element draws others' carets on a page mounted with `switchableCaret`. */
+export type CaretKind = 'tandem' | 'y-prosemirror'
 
 declare global {
   interface Window {
@@ -37,6 +47,7 @@ declare global {
     benchEditor?: EditorHandle
     /** What the last `benchMount` resolved with. */
     benchOpenMs?: number
+    benchCaretKind?: CaretKind
   }
 }
 
@@ -72,7 +83,7 @@ function frameUntil(check: () => boolean): Promise<void> {
   })
 }
 
-window.benchMount = async ({ mode, chars, relay, room, open, persistence }) => {
+window.benchMount = async ({ mode, chars, relay, room, open, persistence, switchableCaret }) => {
   const element = document.querySelector<HTMLElement>('#editor')
   if (!element) throw new Error('no #editor')
   const json = benchDocJSON(chars)
@@ -97,6 +108,7 @@ window.benchMount = async ({ mode, chars, relay, room, open, persistence }) => {
       layout: mode,
       ...(open ? {} : { initialContent: json }),
       ...(persistence === false ? { persistence: false } : {}),
+      ...(switchableCaret ? { cursorBuilder: (user) => (window.benchCaretKind === 'y-prosemirror' ? defaultCursorBuilder(user) : cursorCaret(user)) } : {}),
     })
     await frameUntil(() => editor.synced && editor.view.state.doc.childCount >= json.content.length)
     openMs = performance.now() - started

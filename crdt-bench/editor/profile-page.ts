@@ -15,6 +15,7 @@
  *   --compare N                     first, N keys on the page and N on ProseMirror alone (another
  *                                   renderer), alternating, without profiling: their p50s and ratio
  *   --alone                         no second user in the room
+ *   --no-cursor                     a second user in the room who has no cursor in the document
  *   --no-indexeddb                  (bench page) mount the editor without IndexedDB persistence
  *   --css 'RULES'                   add a stylesheet to the page first (to test what a style costs)
  *   --out FILE                      also write the raw .cpuprofile (open it in DevTools)
@@ -110,6 +111,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     css: { type: 'string' },
     alone: { type: 'boolean', default: false },
+    'no-cursor': { type: 'boolean', default: false },
     'no-indexeddb': { type: 'boolean', default: false },
     profile: { type: 'string', default: 'cpu' },
     compare: { type: 'string', default: '0' },
@@ -134,7 +136,7 @@ try {
     })
   const peer = values.page === 'prosemirror' || values.alone ? null : await joinAsPeer(site.relayUrl, room, layout, Math.ceil(chars / 100))
   const third = Math.floor(chars / 300)
-  if (peer) {
+  if (peer && !values['no-cursor']) {
     peer.placeCursor(third, 10)
     await p.page.waitForSelector('.ProseMirror-yjs-cursor', { timeout: 30_000 })
   }

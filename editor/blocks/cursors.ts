@@ -1,11 +1,12 @@
 /**
  * Everyone's cursors on the block layout: this tab publishes its selection in awareness as Yjs
  * relative positions into the `Y.Text` and draws everyone else's. Imports yjs, y-protocols'
- * awareness type, prosemirror-state/-view, y-prosemirror's cursor look, and `binding.ts`.
+ * awareness type, prosemirror-state/-view, y-prosemirror's selection look, `cursor-caret.ts` and
+ * `binding.ts`.
  *
  * The awareness field is y-prosemirror's (`cursor: { anchor, head }`, relative position JSON) and
- * so is the look (`defaultCursorBuilder`, `defaultSelectionBuilder`), so presence lists and styles
- * made for y-prosemirror keep working; the positions point into the Y.Text, which a stock
+ * so is the look (its caret's classes, drawn by `cursorCaret`, and `defaultSelectionBuilder`), so
+ * presence lists and styles made for y-prosemirror keep working; the positions point into the Y.Text, which a stock
  * y-prosemirror editor resolves to nothing (it draws no cursor rather than a wrong one).
  *
  * Positions follow the sticky-caret rule of the binding: a caret is published associated with the
@@ -25,7 +26,8 @@ import * as Y from 'yjs'
 import { Plugin, PluginKey, type EditorState } from 'prosemirror-state'
 import { Decoration, DecorationSet, type EditorView } from 'prosemirror-view'
 import type { Awareness } from 'y-protocols/awareness'
-import { defaultCursorBuilder, defaultSelectionBuilder } from 'y-prosemirror'
+import { defaultSelectionBuilder } from 'y-prosemirror'
+import { cursorCaret, type CaretBuilder } from '../cursor-caret.ts'
 import { bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
 
 /** The awareness field holding a user's cursor (y-prosemirror's name). */
@@ -196,7 +198,7 @@ function sideOf(s: Y.Item, item: Y.Item): number {
 }
 
 /** The decorations drawing `clientId`'s cursor and selection from its awareness state `aw`. */
-function cursorDecorations(binding: BlockBinding, maxPos: number, clientId: number, aw: unknown): Decoration[] {
+function cursorDecorations(binding: BlockBinding, maxPos: number, clientId: number, aw: unknown, caret: CaretBuilder): Decoration[] {
   const cursor = (aw as { [CURSOR_FIELD]?: PublishedCursor | null } | undefined)?.[CURSOR_FIELD]
   if (cursor == null) return []
   const given = ((aw as { user?: { name?: string; color?: string } }).user ?? {})
@@ -216,7 +218,7 @@ function cursorDecorations(binding: BlockBinding, maxPos: number, clientId: numb
   // text inserted there (its owner typing) goes before it when the decoration is mapped; one
   // sticking to the unit before it is drawn on the left.
   const side = ((cursor.head as { assoc?: number } | null)?.assoc ?? 0) >= 0 ? 1 : -1
-  const out = [Decoration.widget(head, () => defaultCursorBuilder(user), { key: String(clientId), side, client: clientId })]
+  const out = [Decoration.widget(head, () => caret(user), { key: String(clientId), side, client: clientId })]
   const from = Math.min(anchor, head)
   const to = Math.max(anchor, head)
   if (from < to) out.push(Decoration.inline(from, to, defaultSelectionBuilder(user), { inclusiveEnd: true, inclusiveStart: false, client: clientId }))
@@ -227,7 +229,7 @@ function cursorDecorations(binding: BlockBinding, maxPos: number, clientId: numb
  * The cursor decorations of `state`: everyone's (`clients` null), or `previous` with those of
  * `clients` resolved again.
  */
-function render(state: EditorState, awareness: Awareness, previous: DecorationSet | null = null, clients: readonly number[] | null = null): DecorationSet {
+function render(state: EditorState, awareness: Awareness, caret: CaretBuilder, previous: DecorationSet | null = null, clients: readonly number[] | null = null): DecorationSet {
   const binding = bindingOf(state)
   if (!binding || binding.doc !== state.doc) return DecorationSet.empty
   const maxPos = Math.max(state.doc.content.size - 1, 0)
@@ -235,12 +237,12 @@ function render(state: EditorState, awareness: Awareness, previous: DecorationSe
   if (previous && clients) {
     const redraw = new Set(clients.filter((id) => id !== awareness.clientID))
     const stale = previous.find(undefined, undefined, (spec: { client?: number }) => spec.client !== undefined && redraw.has(spec.client))
-    const fresh = [...redraw].flatMap((id) => cursorDecorations(binding, maxPos, id, states.get(id)))
+    const fresh = [...redraw].flatMap((id) => cursorDecorations(binding, maxPos, id, states.get(id), caret))
     return previous.remove(stale).add(state.doc, fresh)
   }
   const decorations: Decoration[] = []
   states.forEach((aw, clientId) => {
-    if (clientId !== awareness.clientID) decorations.push(...cursorDecorations(binding, maxPos, clientId, aw))
+    if (clientId !== awareness.clientID) decorations.push(...cursorDecorations(binding, maxPos, clientId, aw, caret))
   })
   return DecorationSet.create(state.doc, decorations)
 }
@@ -258,16 +260,16 @@ function samePosition(a: unknown, b: Y.RelativePosition): boolean {
  * Draws the cursors and selections of everyone else in `awareness` and publishes this editor's
  * own while it has focus (withdrawn on blur). Needs the binding's plugin in the same state.
  */
-export function blockCursorsPlugin(awareness: Awareness): Plugin<DecorationSet> {
+export function blockCursorsPlugin(awareness: Awareness, caret: CaretBuilder = cursorCaret): Plugin<DecorationSet> {
   return new Plugin<DecorationSet>({
     key: blockCursorsKey,
     state: {
-      init: (_config, state) => render(state, awareness),
+      init: (_config, state) => render(state, awareness, caret),
       apply(tr, previous, _old, next) {
         const meta = tr.getMeta(blockCursorsKey) as true | { clients: number[] } | undefined
         const mapped = tr.docChanged ? previous.map(tr.mapping, tr.doc) : previous
-        if (meta === true) return render(next, awareness)
-        if (meta) return render(next, awareness, mapped, meta.clients)
+        if (meta === true) return render(next, awareness, caret)
+        if (meta) return render(next, awareness, caret, mapped, meta.clients)
         return mapped
       },
     },

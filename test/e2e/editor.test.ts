@@ -51,6 +51,60 @@ describe('collaborative editor in Chromium', () => {
     await Promise.all([a.context.close(), b.context.close()])
   })
 
+  test('another user’s caret inside a wrapped word has the text’s height and moves no character to another line', async () => {
+    const name = room('caret-geometry')
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
+    const words = 'caret geometry keeps every word whole across the wrapped lines of this paragraph written for the test '
+    await typeAtEnd(a.page, words.repeat(3).trim())
+    await waitForText(b.page, words.trim())
+    // Ada's lines: each character's top, and the first word of each wrapped line.
+    const layout = (page: typeof a.page): Promise<{ tops: number[]; wrapped: number[]; start: number }> =>
+      page.evaluate(() => {
+        const { view } = window.tandem!.editor
+        let start = -1
+        let size = 0
+        view.state.doc.descendants((node, pos) => {
+          if (start < 0 && node.isTextblock && node.textContent.startsWith('caret geometry')) {
+            start = pos + 1
+            size = node.content.size
+          }
+          return start < 0
+        })
+        const tops: number[] = []
+        for (let i = 0; i < size; i++) tops.push(Math.round(view.coordsAtPos(start + i, 1).top))
+        const text = view.state.doc.textBetween(start, start + size)
+        const wrapped = tops.flatMap((top, i) => (i > 0 && top > tops[i - 1]! && text[i - 1] === ' ' ? [i] : []))
+        return { tops, wrapped, start }
+      })
+    const before = await layout(a.page)
+    expect(before.wrapped.length).toBeGreaterThan(0) // the paragraph wraps
+    // Bob's caret in the middle of the first word of each wrapped line, in turn.
+    for (const at of before.wrapped) {
+      await b.page.evaluate((pos) => {
+        const { view } = window.tandem!.editor
+        view.focus()
+        const Selection = view.state.selection.constructor as unknown as { create(doc: unknown, pos: number): typeof view.state.selection }
+        view.dispatch(view.state.tr.setSelection(Selection.create(view.state.doc, pos)))
+      }, before.start + at + 2)
+      const caret = await a.page.waitForFunction(
+        (pos) => {
+          const { view } = window.tandem!.editor
+          const el = document.querySelector<HTMLElement>('.ProseMirror-yjs-cursor')
+          if (!el || view.posAtDOM(el, 0) !== pos) return null
+          const r = el.getBoundingClientRect()
+          const c = view.coordsAtPos(pos - 1, 1)
+          return { height: r.height, text: c.bottom - c.top, left: r.left, charRight: c.right }
+        },
+        before.start + at + 2,
+      )
+      const { height, text } = (await caret.jsonValue())!
+      expect(height).toBeGreaterThan(text * 0.8)
+      expect(height).toBeLessThan(text * 1.5)
+      expect((await layout(a.page)).tops).toEqual(before.tops)
+    }
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
   test('an offline edit and a concurrent online edit of the same paragraph both survive', async () => {
     const name = room('offline')
     const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
