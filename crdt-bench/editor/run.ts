@@ -13,7 +13,9 @@
  *    rows come twice: task time (wall clock, Chrome's `TaskDuration`) and the main thread's CPU
  *    time (`ThreadTime`). On a 2-core machine the relay and the peer run beside the browser and
  *    take a core while an editor page's key is measured (ProseMirror alone sends nothing), which
- *    the wall clock counts against the editor; the CPU time is what the page itself spent.
+ *    the wall clock counts against the editor; the CPU time is what the page itself spent. Rows
+ *    "with what follows" measure blocks of 5 keys until the page is quiet again (the relay has
+ *    acknowledged them as stored), so work a key causes after its frame is counted too.
  * 2. Remote character: main-thread time to apply one character another user typed (and show
  *    their moved cursor), both sizes, Chromium and headless.
  * 3. Opening a 500k-character room: Chromium (fresh profile, from `mountEditor` to the whole
@@ -141,6 +143,13 @@ function tables(chromium: ChromiumCosts[], headless: HeadlessCosts[], open: Reco
   row('Chromium CPU: editor, y-prosemirror', t50['y-prosemirror'].thread, t50.prosemirror.thread, t500['y-prosemirror'].thread, t500.prosemirror.thread)
   row(`Chromium CPU: demo page, blocks (target < ${DEMO_TARGET}x)`, t50['demo blocks'].thread, t50.prosemirror.thread, t500['demo blocks'].thread, t500.prosemirror.thread, DEMO_TARGET)
   row('Chromium CPU: demo page, y-prosemirror', t50['demo y-prosemirror'].thread, t50.prosemirror.thread, t500['demo y-prosemirror'].thread, t500.prosemirror.thread)
+  const w50 = c50.typedWithAfter
+  const w500 = c500.typedWithAfter
+  row('Chromium CPU with what follows: ProseMirror alone', w50.prosemirror.thread, w50.prosemirror.thread, w500.prosemirror.thread, w500.prosemirror.thread)
+  row('Chromium CPU with what follows: editor, blocks', w50.blocks.thread, w50.prosemirror.thread, w500.blocks.thread, w500.prosemirror.thread)
+  row(`Chromium CPU with what follows: demo page, blocks (target < ${DEMO_TARGET}x)`, w50['demo blocks'].thread, w50.prosemirror.thread, w500['demo blocks'].thread, w500.prosemirror.thread, DEMO_TARGET)
+  row('Chromium CPU with what follows: demo page, y-prosemirror', w50['demo y-prosemirror'].thread, w50.prosemirror.thread, w500['demo y-prosemirror'].thread, w500.prosemirror.thread)
+  row(`Chromium task with what follows: demo page, blocks (target < ${DEMO_TARGET}x)`, w50['demo blocks'].task, w50.prosemirror.task, w500['demo blocks'].task, w500.prosemirror.task, DEMO_TARGET)
   row('headless: ProseMirror alone', h50.typed.prosemirror, h50.typed.prosemirror, h500.typed.prosemirror, h500.typed.prosemirror)
   row('headless: blocks', h50.typed.blocks, h50.typed.prosemirror, h500.typed.blocks, h500.typed.prosemirror)
   row('headless: y-prosemirror', h50.typed['y-prosemirror'], h50.typed.prosemirror, h500.typed['y-prosemirror'], h500.typed.prosemirror)
