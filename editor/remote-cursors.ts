@@ -21,20 +21,9 @@ import {
   type ProsemirrorBinding,
 } from 'y-prosemirror'
 import { cursorCaret, type CaretBuilder } from './cursor-caret.ts'
+import { CURSOR_FIELD, cursorPluginView, ownCursor, samePosition, type PublishedCursor } from './cursor-awareness.ts'
 import { stickySelection } from './sticky-caret.ts'
 
-/** The awareness field holding a user's cursor, as y-prosemirror names it. */
-const CURSOR_FIELD = 'cursor'
-
-interface PublishedCursor {
-  anchor: unknown
-  head: unknown
-}
-
-/** Whether two relative positions (as objects or their JSON) are the same position. */
-function samePosition(a: unknown, b: Y.RelativePosition): boolean {
-  return Y.compareRelativePositions(Y.createRelativePositionFromJSON(a), b) && (a as { assoc?: number }).assoc === b.assoc
-}
 
 interface AwarenessUser {
   name?: string
@@ -111,8 +100,7 @@ export function remoteCursorsPlugin(awareness: Awareness, caret: CaretBuilder = 
       }
       const publish = (): void => {
         const ystate = ySyncPluginKey.getState(view.state) as { binding: ProsemirrorBinding; type: Y.XmlFragment; doc: Y.Doc }
-        const current = (awareness.getLocalState() ?? {}) as { [CURSOR_FIELD]?: PublishedCursor | null }
-        const published = current[CURSOR_FIELD]
+        const published = ownCursor(awareness)
         if (view.hasFocus()) {
           const { anchor, head } = stickySelection(ystate.binding, view.state)
           if (published == null || !samePosition(published.anchor, anchor) || !samePosition(published.head, head)) {
@@ -131,18 +119,7 @@ export function remoteCursorsPlugin(awareness: Awareness, caret: CaretBuilder = 
           awareness.setLocalStateField(CURSOR_FIELD, null)
         }
       }
-      awareness.on('change', onAwareness)
-      view.dom.addEventListener('focusin', publish)
-      view.dom.addEventListener('focusout', publish)
-      return {
-        update: publish,
-        destroy: () => {
-          view.dom.removeEventListener('focusin', publish)
-          view.dom.removeEventListener('focusout', publish)
-          awareness.off('change', onAwareness)
-          awareness.setLocalStateField(CURSOR_FIELD, null)
-        },
-      }
+      return cursorPluginView(view, awareness, publish, onAwareness)
     },
   })
 }

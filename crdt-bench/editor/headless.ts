@@ -31,39 +31,7 @@ import { initialBlocksUpdate, initialContentUpdate } from '../../editor/initial-
 import { BLOCKS_TEXT, TREE_FRAGMENT } from '../../editor/blocks/convert.ts'
 import { loadTrace } from '../sim/traces.ts'
 import type { Layout } from './peer.ts'
-
-/** Stands in for `EditorView` towards plugins: state, dispatch, plugin views, focus. */
-class HeadlessView {
-  state: EditorState
-  /** Plugins add DOM listeners (focusin / focusout); there is no DOM here. */
-  readonly dom = { addEventListener(): void {}, removeEventListener(): void {} }
-  private readonly pluginViews: PluginView[] = []
-
-  constructor(
-    state: EditorState,
-    readonly focused: boolean,
-  ) {
-    this.state = state
-    for (const plugin of state.plugins) {
-      const view = plugin.spec.view?.(this as never)
-      if (view) this.pluginViews.push(view)
-    }
-  }
-
-  dispatch(tr: Transaction): void {
-    const previous = this.state
-    this.state = previous.apply(tr)
-    for (const view of this.pluginViews) view.update?.(this as never, previous)
-  }
-
-  hasFocus(): boolean {
-    return this.focused
-  }
-
-  destroy(): void {
-    for (const view of this.pluginViews) view.destroy?.()
-  }
-}
+import { HeadlessView } from '../../test/fixtures/headless-view.ts'
 
 /** An editor bound to `doc` in `layout`, with mountEditor's plugins (toolbar aside). */
 interface BoundEditor {

@@ -28,18 +28,13 @@ import { Decoration, DecorationSet, type EditorView } from 'prosemirror-view'
 import type { Awareness } from 'y-protocols/awareness'
 import { defaultSelectionBuilder } from 'y-prosemirror'
 import { cursorCaret, type CaretBuilder } from '../cursor-caret.ts'
+import { CURSOR_FIELD, cursorPluginView, ownCursor, samePosition, type PublishedCursor } from '../cursor-awareness.ts'
 import { bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
 
-/** The awareness field holding a user's cursor (y-prosemirror's name). */
-export const CURSOR_FIELD = 'cursor'
 
 /** Key of {@link blockCursorsPlugin}; its state is the set of remote cursor decorations. */
 export const blockCursorsKey = new PluginKey<DecorationSet>('tandem-block-cursors')
 
-interface PublishedCursor {
-  anchor: unknown
-  head: unknown
-}
 
 /** How far {@link UnitFinder} looks from a changed item for its last unit before giving up. */
 const NEAR = 16
@@ -247,14 +242,6 @@ function render(state: EditorState, awareness: Awareness, caret: CaretBuilder, p
   return DecorationSet.create(state.doc, decorations)
 }
 
-/** Whether two relative positions (JSON or objects) are the same position with the same association. */
-function samePosition(a: unknown, b: Y.RelativePosition): boolean {
-  try {
-    return Y.compareRelativePositions(Y.createRelativePositionFromJSON(a), b) && (a as { assoc?: number }).assoc === b.assoc
-  } catch {
-    return false
-  }
-}
 
 /**
  * Draws the cursors and selections of everyone else in `awareness` and publishes this editor's
@@ -293,10 +280,10 @@ export function blockCursorsPlugin(awareness: Awareness, caret: CaretBuilder = c
       const publish = (): void => {
         const binding = bindingOf(view.state)
         if (!binding || binding.doc !== view.state.doc) return
-        const current = (awareness.getLocalState() ?? {}) as { [CURSOR_FIELD]?: PublishedCursor | null }
+        const current = ownCursor(awareness)
         if (view.hasFocus()) {
           const selection = view.state.selection
-          if (published && publishedDoc === view.state.doc && published.eq(selection) && current[CURSOR_FIELD]) return
+          if (published && publishedDoc === view.state.doc && published.eq(selection) && current) return
           // A caret is published as the unit after it: typing at the caret does not move that unit,
           // so a typed key changes nothing here (no awareness message, nothing for others to redraw)
           // and others draw the cursor after what was typed. It changes — and is published again —
@@ -305,27 +292,14 @@ export function blockCursorsPlugin(awareness: Awareness, caret: CaretBuilder = c
           const head = selection.empty ? anchor : relativeAt(binding, selection.head, -1)
           published = selection
           publishedDoc = view.state.doc
-          const before = current[CURSOR_FIELD]
-          if (before && samePosition(before.anchor, anchor) && samePosition(before.head, head)) return
+          if (current && samePosition(current.anchor, anchor) && samePosition(current.head, head)) return
           awareness.setLocalStateField(CURSOR_FIELD, { anchor: Y.relativePositionToJSON(anchor), head: Y.relativePositionToJSON(head) })
-        } else if (current[CURSOR_FIELD] != null) {
+        } else if (current != null) {
           published = null
           awareness.setLocalStateField(CURSOR_FIELD, null)
         }
       }
-      awareness.on('change', onAwareness)
-      view.dom.addEventListener('focusin', publish)
-      view.dom.addEventListener('focusout', publish)
-      return {
-        update: publish,
-        destroy: () => {
-          view.dom.removeEventListener('focusin', publish)
-          view.dom.removeEventListener('focusout', publish)
-          awareness.off('change', onAwareness)
-          finder?.destroy()
-          awareness.setLocalStateField(CURSOR_FIELD, null)
-        },
-      }
+      return cursorPluginView(view, awareness, publish, onAwareness, () => finder?.destroy())
     },
   })
 }

@@ -9,7 +9,7 @@
  * update at a time in an order the test chooses, like a relay with random delays.
  */
 import * as Y from 'yjs'
-import { EditorState, TextSelection, type Plugin, type PluginView, type Transaction } from 'prosemirror-state'
+import { EditorState, TextSelection, type Plugin, type Transaction } from 'prosemirror-state'
 import type { Mark, Node as PMNode, Slice } from 'prosemirror-model'
 import { Awareness, encodeAwarenessUpdate, applyAwarenessUpdate } from 'y-protocols/awareness'
 import {
@@ -24,6 +24,7 @@ import {
   type ProsemirrorBinding,
 } from 'y-prosemirror'
 import { editorSchema } from '../../../editor/schema.ts'
+import { HeadlessView } from '../../fixtures/headless-view.ts'
 import { collaborationPlugins } from '../../../editor/collaboration.ts'
 import { stickySelection } from '../../../editor/sticky-caret.ts'
 import { BlockBinding } from '../../../editor/blocks/binding.ts'
@@ -54,64 +55,6 @@ function keyEvent(name: string): KeyboardEvent {
 
 const NET = Symbol('network')
 const FRAGMENT = 'prosemirror'
-
-/** Stands in for `EditorView` towards plugins: state, dispatch, plugin views, focus. */
-class HeadlessView {
-  state: EditorState
-  focused = true
-  /** Whether an IME composition is under way (as `EditorView.composing`; tests set it). */
-  composing = false
-  /** Plugins add DOM listeners (focusin / focusout); there is no DOM here. */
-  readonly dom = { addEventListener(): void {}, removeEventListener(): void {} }
-  private readonly pluginViews: PluginView[] = []
-
-  constructor(state: EditorState) {
-    this.state = state
-    // EditorView binds dispatch: commands (key bindings) receive it as `view.dispatch`.
-    this.dispatch = this.dispatch.bind(this)
-    for (const plugin of state.plugins) {
-      const view = plugin.spec.view?.(this as never)
-      if (view) this.pluginViews.push(view)
-    }
-  }
-
-  dispatch(tr: Transaction): void {
-    const previous = this.state
-    this.state = previous.apply(tr)
-    for (const view of this.pluginViews) view.update?.(this as never, previous)
-  }
-
-  hasFocus(): boolean {
-    return this.focused
-  }
-
-  /**
-   * Whether the caret is at the start (`backward`, `left`, `up`) or end of its textblock: what
-   * `EditorView.endOfTextblock` answers for text without line wraps or bidi, which commands
-   * like joinBackward ask before joining blocks.
-   */
-  endOfTextblock(dir: 'up' | 'down' | 'left' | 'right' | 'forward' | 'backward', state: EditorState = this.state): boolean {
-    const $head = state.selection.$head
-    if (!$head.parent.isTextblock) return false
-    return dir === 'backward' || dir === 'left' || dir === 'up' ? $head.parentOffset === 0 : $head.parentOffset === $head.parent.content.size
-  }
-
-  /** `EditorView.someProp` for the handler props the editor's plugins use. */
-  someProp<T>(name: 'handleKeyDown' | 'handlePaste', call: (f: (...args: never[]) => boolean) => T): T | undefined {
-    for (const plugin of this.state.plugins) {
-      const prop = plugin.props[name] as ((...args: never[]) => boolean) | undefined
-      if (prop) {
-        const result = call(prop.bind(plugin))
-        if (result) return result
-      }
-    }
-    return undefined
-  }
-
-  destroy(): void {
-    for (const view of this.pluginViews) view.destroy?.()
-  }
-}
 
 /**
  * Which binding an editor runs: `blocks` is the editor's default (the block layout, one Y.Text);

@@ -11,7 +11,7 @@
 import { describe, expect, test } from 'vitest'
 import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
-import { EditorState, TextSelection, type PluginView, type Transaction } from 'prosemirror-state'
+import { EditorState, TextSelection } from 'prosemirror-state'
 import type { Node as PMNode } from 'prosemirror-model'
 import { editorSchema } from '../../../../editor/schema.ts'
 import { BlockBinding } from '../../../../editor/blocks/binding.ts'
@@ -19,31 +19,9 @@ import { blockCursorsPlugin } from '../../../../editor/blocks/cursors.ts'
 import { BLOCKS_TEXT, readTokens } from '../../../../editor/blocks/layout.ts'
 import { fromTokens } from '../../../../editor/blocks/traversal.ts'
 import { initialBlocksUpdate } from '../../../../editor/initial-content.ts'
+import { HeadlessView } from '../../../fixtures/headless-view.ts'
 
 const LINE = 'The quick brown fox jumps over the lazy dog while tandem keeps every write. '.repeat(2).slice(0, 100)
-
-/** What the plugins need of an `EditorView`: state, dispatch, plugin views, focus. */
-class HeadlessView {
-  readonly dom = { addEventListener(): void {}, removeEventListener(): void {} }
-  private readonly views: PluginView[] = []
-  constructor(public state: EditorState) {
-    for (const plugin of state.plugins) {
-      const view = plugin.spec.view?.(this as never)
-      if (view) this.views.push(view)
-    }
-  }
-  dispatch(tr: Transaction): void {
-    const previous = this.state
-    this.state = previous.apply(tr)
-    for (const view of this.views) view.update?.(this as never, previous)
-  }
-  hasFocus(): boolean {
-    return true
-  }
-  destroy(): void {
-    for (const view of this.views) view.destroy?.()
-  }
-}
 
 /** An editor on a `chars`-character room of 100-character paragraphs, with the binding and cursors. */
 function editor(chars: number, clientID: number): { doc: Y.Doc; binding: BlockBinding; view: HeadlessView } {
