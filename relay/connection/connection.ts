@@ -9,9 +9,8 @@
  */
 import type { WebSocket, RawData } from 'ws'
 import type { Logger } from 'pino'
-import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
-import { decodeClientMessage, encodeSaved, encodeSyncStep1, encodeSyncStep2, MESSAGE_AUTH, MESSAGE_AWARENESS } from '../wire/protocol.ts'
+import { decodeClientMessage, encodeSaved, encodeSyncStep1, encodeSyncStep2, isEmptyUpdate, MESSAGE_AUTH, MESSAGE_AWARENESS } from '../wire/protocol.ts'
 import { RateGate } from './limits.ts'
 import type { Grant } from '../auth/access.ts'
 import type { Author } from '../room/author.ts'
@@ -54,17 +53,6 @@ export function encodePermissionDenied(reason: string): Uint8Array {
   encoding.writeVarUint(encoder, 0)
   encoding.writeVarString(encoder, reason)
   return encoding.toUint8Array(encoder)
-}
-
-/** True for an update that carries nothing (what a reader's sync step 2 holds when it has no local edits). */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  if (update.byteLength <= 2) return true
-  try {
-    const { structs, ds } = Y.decodeUpdate(update)
-    return structs.length === 0 && ds.clients.size === 0
-  } catch {
-    return false
-  }
 }
 
 /** A client connection. */

@@ -27,6 +27,7 @@ import { DeleteFingerprints } from './delete-fingerprints.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
+import { isEmptyUpdate } from '../wire/protocol.ts'
 
 /** Configuration of the topology part (the relay config's topology fields). */
 export interface TopologyOptions {
@@ -98,6 +99,8 @@ export class TopologyNode {
   private readonly peerHealth: PeerHealth
   /** Delete-set fingerprints of the rooms, for the digest. */
   private readonly fingerprints: DeleteFingerprints
+  /** The room the last `onUpdate` was for: tells whether a peer's update changed anything. */
+  private appliedRoom: TopologyRoom | null = null
   /** Per connection: its frames being handled (a `synced` waits for the ones before it). */
   private readonly inflight = new Map<PeerConnection, Set<Promise<void>>>()
   private readonly probed = new Map<string, Map<string, number>>()
@@ -366,11 +369,7 @@ export class TopologyNode {
         if (asked.length > 0) {
           const reply = mine.filter((e) => asked.includes(e.room))
           this.send(conn, { kind: 'digest', complete: false, entries: reply })
-          for (const name of asked) {
-            const room = [...this.ctx.rooms.loaded()].find((r) => r.name === name)
-            const persisted = room?.persistedStateVector?.() ?? await this.ctx.storage.getStateVector(name)
-            if (persisted) this.send(conn, { kind: 'ack', room: name, stateVector: persisted })
-          }
+          for (const name of asked) await this.sendAck(conn, name, [...this.ctx.rooms.loaded()].find((r) => r.name === name))
         }
         const sends = roomsToSend(mine, frame.entries, frame.complete)
         this.metrics.catchUpRooms.inc({ peer, direction: 'sent' }, sends.length)
@@ -378,7 +377,8 @@ export class TopologyNode {
         for (const s of sends) {
           const room = await this.ctx.rooms.get(s.room)
           const update = room.encodeStateAsUpdate(s.theirStateVector)
-          this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
+          // nothing they lack (no structs, no deletions): no frame, and nothing to wait an ack for
+          if (!isEmptyUpdate(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
           this.dirty.clear(peer, s.room)
         }
         if (frame.complete) this.send(conn, { kind: 'synced' })
@@ -386,7 +386,8 @@ export class TopologyNode {
       }
       case 'sync1': {
         const room = await this.ctx.rooms.get(frame.room)
-        this.sendUpdate(conn, 'sync2', room.name, [this.options.id], room.encodeStateAsUpdate(frame.stateVector))
+        const update = room.encodeStateAsUpdate(frame.stateVector)
+        if (!isEmptyUpdate(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
         return
       }
       case 'sync2':
@@ -394,7 +395,13 @@ export class TopologyNode {
         this.metrics.updatesReceived.inc({ peer })
         if (frame.kind === 'sync2') this.metrics.catchUpRooms.inc({ peer, direction: 'received' })
         const room = await this.ctx.rooms.get(frame.room)
+        this.appliedRoom = null
         room.applyUpdate(frame.update, new PeerOrigin(peer, frame.path.length > 0 ? frame.path : [peer]))
+        // Everything in it was here already (a catch-up answered from a digest that was out of
+        // date, a room both sides forced): no store follows, so no ack would; the peer would
+        // count it unacknowledged until its probe. Acknowledged now with what is stored.
+        if (this.appliedRoom !== room) await this.sendAck(conn, room.name, room)
+        this.appliedRoom = null
         if (room.doc?.store.pendingStructs && this.options.askMissing !== false) this.requestMissing(room)
         return
       }
@@ -445,8 +452,18 @@ export class TopologyNode {
     this.lag.get(peer)?.sent(room, update, Date.now())
   }
 
+  /**
+   * Sends `peer` an ack of what is durably stored of room `name` (`room`: its live copy, when
+   * loaded). Nothing stored yet: no ack (the store's own will follow).
+   */
+  private async sendAck(conn: PeerConnection, name: string, room: TopologyRoom | undefined): Promise<void> {
+    const persisted = room?.persistedStateVector?.() ?? await this.ctx.storage.getStateVector(name)
+    if (persisted) this.send(conn, { kind: 'ack', room: name, stateVector: persisted })
+  }
+
   /** Relay hook: an update was applied to a room (from a client, the HTTP API or a peer). */
   onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void {
+    this.appliedRoom = room
     const source: UpdateSource = origin instanceof PeerOrigin
       ? { kind: 'peer', from: origin.from, path: origin.path }
       : { kind: 'client' }
@@ -483,7 +500,7 @@ export class TopologyNode {
     for (const conn of this.links.values()) {
       const n = conn.sendBytes(sync1)
       if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
-      this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
+      if (!isEmptyUpdate(deletes)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
     }
   }
 

@@ -471,3 +471,18 @@ export function coversDeletions(stored: DeletedRanges | null, ds: Y.Snapshot['ds
   }
   return true
 }
+
+/**
+ * True for a Yjs update that carries nothing: no structs, no deletions (what a reader's sync
+ * step 2 holds when it has no local edits; what `encodeStateAsUpdate` gives against a state
+ * vector that covers everything, for a doc without deletions). Junk is not empty.
+ */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  if (update.byteLength <= 2) return update.byteLength === 2 && update[0] === 0 && update[1] === 0
+  try {
+    const { structs, ds } = Y.decodeUpdate(update)
+    return structs.length === 0 && ds.clients.size === 0
+  } catch {
+    return false
+  }
+}
