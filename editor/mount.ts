@@ -10,7 +10,7 @@ import type { Plugin } from 'prosemirror-state'
 import type { Node as PMNode } from 'prosemirror-model'
 import { collaborationPlugins } from './collaboration.ts'
 import { BlockBinding } from './blocks/binding.ts'
-import type { cursorCaret } from './cursor-caret.ts'
+import type { CaretBuilder, cursorCaret } from './cursor-caret.ts'
 import { blockCursorsPlugin } from './blocks/cursors.ts'
 import { BLOCKS_TEXT, TREE_FRAGMENT, conversionUpdate } from './blocks/convert.ts'
 import { editorSchema } from './schema.ts'
@@ -67,7 +67,7 @@ export interface EditorOptions {
    * `cursorBuilder` option does. Default {@link cursorCaret}: y-prosemirror's look (class
    * `ProseMirror-yjs-cursor`, a name label) at a fraction of its per-keystroke cost in Chromium.
    */
-  cursorBuilder?: (user: EditorUser) => HTMLElement
+  cursorBuilder?: CaretBuilder
   /**
    * Show the history panel: the room's versions, a read-only preview of each with its insertions
    * and deletions in each author's colour, "name this version", "restore" (the relay's history

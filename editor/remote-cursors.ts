@@ -5,8 +5,8 @@
  * user's caret, everyone (the typist included) sees that caret stay in front of the new text,
  * where its owner keeps writing; locally typed text at someone's caret goes after it too. The
  * awareness field (`cursor: { anchor, head }`, relative position JSON) and the look (the caret's
- * classes, drawn by `cursorCaret`, and the selection builder) are y-prosemirror's, so stock y-prosemirror editors in the
- * same room show these cursors and are shown here as before.
+ * classes, drawn by `cursorCaret`, and the selection builder) are y-prosemirror's, so stock
+ * y-prosemirror editors in the same room show these cursors and are shown here as before.
  */
 import * as Y from 'yjs'
 import { Plugin, type EditorState } from 'prosemirror-state'
@@ -23,7 +23,6 @@ import {
 import { cursorCaret, type CaretBuilder } from './cursor-caret.ts'
 import { CURSOR_FIELD, cursorPluginView, ownCursor, samePosition, type PublishedCursor } from './cursor-awareness.ts'
 import { stickySelection } from './sticky-caret.ts'
-
 
 interface AwarenessUser {
   name?: string

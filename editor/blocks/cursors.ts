@@ -6,8 +6,9 @@
  *
  * The awareness field is y-prosemirror's (`cursor: { anchor, head }`, relative position JSON) and
  * so is the look (its caret's classes, drawn by `cursorCaret`, and `defaultSelectionBuilder`), so
- * presence lists and styles made for y-prosemirror keep working; the positions point into the Y.Text, which a stock
- * y-prosemirror editor resolves to nothing (it draws no cursor rather than a wrong one).
+ * presence lists and styles made for y-prosemirror keep working; the positions point into the
+ * Y.Text, which a stock y-prosemirror editor resolves to nothing (it draws no cursor rather than a
+ * wrong one).
  *
  * Positions follow the sticky-caret rule of the binding: a caret is published associated with the
  * unit before it (`assoc -1`), so when someone types exactly at another user's caret, every tab
@@ -31,10 +32,8 @@ import { cursorCaret, type CaretBuilder } from '../cursor-caret.ts'
 import { CURSOR_FIELD, cursorPluginView, ownCursor, samePosition, type PublishedCursor } from '../cursor-awareness.ts'
 import { bindingOf, unitsBefore, type BlockBinding } from './binding.ts'
 
-
 /** Key of {@link blockCursorsPlugin}; its state is the set of remote cursor decorations. */
 export const blockCursorsKey = new PluginKey<DecorationSet>('tandem-block-cursors')
-
 
 /** How far {@link UnitFinder} looks from a changed item for its last unit before giving up. */
 const NEAR = 16
@@ -241,7 +240,6 @@ function render(state: EditorState, awareness: Awareness, caret: CaretBuilder, p
   })
   return DecorationSet.create(state.doc, decorations)
 }
-
 
 /**
  * Draws the cursors and selections of everyone else in `awareness` and publishes this editor's

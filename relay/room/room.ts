@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import type { Logger } from 'pino'
-import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeStateVectorOf, encodeSyncUpdate, mergeDeleted, type DeletedRanges } from '../wire/protocol.ts'
+import { addDeletions, encodeAwareness, encodeDeleteSet, encodeSaved, encodeStateVectorOf, encodeSyncUpdate, isNothing, mergeDeleted, type DeletedRanges } from '../wire/protocol.ts'
 import { RelayError } from '../wire/errors.ts'
 import type { StorageAdapter } from '../storage/types.ts'
 import type { RelayMetrics } from '../observability/metrics.ts'
@@ -176,13 +176,13 @@ export class Room implements FlushDue {
 
   /**
    * Validates `update`, applies it to the doc, forwards the same bytes to every local client
-   * except `origin`, queues it for storage and fires the extensions' `onUpdate`.
-   * Throws an `invalid-update` {@link RelayError} (nothing applied, forwarded or stored) on junk.
+   * except `origin`, queues it for storage and fires the extensions' `onUpdate`; true. An update
+   * that brings nothing new is none of that: false. Throws an `invalid-update` {@link RelayError} (nothing applied, forwarded or stored) on junk.
    */
-  applyUpdate(update: Uint8Array, origin: unknown): void {
+  applyUpdate(update: Uint8Array, origin: unknown): boolean {
     // An update with no structs and no deletions (what a client that has nothing new answers
     // to sync step 1) changes nothing: not applied, forwarded or stored.
-    if (update.length === 2 && update[0] === 0 && update[1] === 0) return
+    if (isNothing(update)) return false
     const before = pendingMark(this.doc.store)
     this.changedSinceReset = false
     try {
@@ -202,7 +202,7 @@ export class Room implements FlushDue {
     // delete set it just received): it was forwarded and stored when it first arrived. Not
     // while a rebuild runs — the doc may then hold structs of a partly applied bad update.
     const noOp = !this.changedSinceReset && samePending(before, pendingMark(this.doc.store))
-    if (noOp && !this.rebuildLog) return
+    if (noOp && !this.rebuildLog) return false
     this.rebuildLog?.push(update)
     const { metrics } = this.deps
     metrics.updatesIn.inc()
@@ -219,6 +219,7 @@ export class Room implements FlushDue {
     this.queue.push(stored)
     this.scheduleFlush()
     this.deps.hooks.onUpdate(this, update, origin)
+    return true
   }
 
   /** Applies an awareness update from `from` and forwards `frame` (its encoded message) to the others. */

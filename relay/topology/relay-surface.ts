@@ -11,7 +11,8 @@ import type { Registry } from 'prom-client'
 
 export interface TopologyRoom {
   readonly name: string
-  applyUpdate(update: Uint8Array, origin: unknown): void
+  /** Applies a peer's update; false when it brought nothing new (nothing stored, so no ack follows). */
+  applyUpdate(update: Uint8Array, origin: unknown): boolean
   stateVector(): Uint8Array
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
   /** What is durably stored for this room (optional: storage's state vector otherwise). */

@@ -27,7 +27,7 @@ import { DeleteFingerprints } from './delete-fingerprints.ts'
 import { DIGEST_FLAG_FORCE, DIGEST_FLAG_REPLY, PEER_CLOSE, encodeFrame, type DigestEntry, type PeerFrame } from './peer-protocol.ts'
 import { forwardTargets, type Topology, type UpdateSource } from './policy.ts'
 import type { TopologyContext, TopologyRoom } from './relay-surface.ts'
-import { isEmptyUpdate } from '../wire/protocol.ts'
+import { isNothing } from '../wire/protocol.ts'
 
 /** Configuration of the topology part (the relay config's topology fields). */
 export interface TopologyOptions {
@@ -99,8 +99,6 @@ export class TopologyNode {
   private readonly peerHealth: PeerHealth
   /** Delete-set fingerprints of the rooms, for the digest. */
   private readonly fingerprints: DeleteFingerprints
-  /** The room the last `onUpdate` was for: tells whether a peer's update changed anything. */
-  private appliedRoom: TopologyRoom | null = null
   /** Per connection: its frames being handled (a `synced` waits for the ones before it). */
   private readonly inflight = new Map<PeerConnection, Set<Promise<void>>>()
   private readonly probed = new Map<string, Map<string, number>>()
@@ -378,7 +376,7 @@ export class TopologyNode {
           const room = await this.ctx.rooms.get(s.room)
           const update = room.encodeStateAsUpdate(s.theirStateVector)
           // nothing they lack (no structs, no deletions): no frame, and nothing to wait an ack for
-          if (!isEmptyUpdate(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
+          if (!isNothing(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
           this.dirty.clear(peer, s.room)
         }
         if (frame.complete) this.send(conn, { kind: 'synced' })
@@ -387,7 +385,7 @@ export class TopologyNode {
       case 'sync1': {
         const room = await this.ctx.rooms.get(frame.room)
         const update = room.encodeStateAsUpdate(frame.stateVector)
-        if (!isEmptyUpdate(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
+        if (!isNothing(update)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], update)
         return
       }
       case 'sync2':
@@ -395,13 +393,11 @@ export class TopologyNode {
         this.metrics.updatesReceived.inc({ peer })
         if (frame.kind === 'sync2') this.metrics.catchUpRooms.inc({ peer, direction: 'received' })
         const room = await this.ctx.rooms.get(frame.room)
-        this.appliedRoom = null
-        room.applyUpdate(frame.update, new PeerOrigin(peer, frame.path.length > 0 ? frame.path : [peer]))
+        const changed = room.applyUpdate(frame.update, new PeerOrigin(peer, frame.path.length > 0 ? frame.path : [peer]))
         // Everything in it was here already (a catch-up answered from a digest that was out of
-        // date, a room both sides forced): no store follows, so no ack would; the peer would
-        // count it unacknowledged until its probe. Acknowledged now with what is stored.
-        if (this.appliedRoom !== room) await this.sendAck(conn, room.name, room)
-        this.appliedRoom = null
+        // date, a delete set sent on a room load): no store follows, so no ack would; the peer
+        // would count it unacknowledged until its probe. Acknowledged now with what is stored.
+        if (!changed) await this.sendAck(conn, room.name, room)
         if (room.doc?.store.pendingStructs && this.options.askMissing !== false) this.requestMissing(room)
         return
       }
@@ -463,7 +459,6 @@ export class TopologyNode {
 
   /** Relay hook: an update was applied to a room (from a client, the HTTP API or a peer). */
   onUpdate(room: TopologyRoom, update: Uint8Array, origin: unknown): void {
-    this.appliedRoom = room
     const source: UpdateSource = origin instanceof PeerOrigin
       ? { kind: 'peer', from: origin.from, path: origin.path }
       : { kind: 'client' }
@@ -500,7 +495,7 @@ export class TopologyNode {
     for (const conn of this.links.values()) {
       const n = conn.sendBytes(sync1)
       if (n > 0) this.metrics.bytesSent.inc({ peer: conn.peerId as string }, n)
-      if (!isEmptyUpdate(deletes)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
+      if (!isNothing(deletes)) this.sendUpdate(conn, 'sync2', room.name, [this.options.id], deletes)
     }
   }
 

@@ -105,6 +105,40 @@ describe('collaborative editor in Chromium', () => {
     await Promise.all([a.context.close(), b.context.close()])
   })
 
+  test('a hostile name and colour in another user’s awareness are drawn as text and one colour, nothing more', async () => {
+    const name = room('caret-hostile')
+    const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
+    await typeAtEnd(a.page, 'Some text to put a caret in.')
+    await waitForText(b.page, 'Some text to put a caret in.')
+    const hostile = {
+      name: '<img src=x onerror="window.__pwned = 1">Mallory',
+      // y-prosemirror writes the colour into a style attribute: this would add a background (a tracking image)
+      color: 'red; background-image: url(http://127.0.0.1:9/track.png)',
+    }
+    await b.page.evaluate((user) => {
+      const editor = window.tandem!.editor
+      editor.setUser(user)
+      editor.view.focus()
+    }, hostile)
+    await b.page.keyboard.press('End')
+    const caret = await a.page.waitForFunction((who) => {
+      const el = [...document.querySelectorAll<HTMLElement>('.ProseMirror-yjs-cursor')].find((c) => c.textContent === who)
+      if (!el) return null
+      return {
+        images: el.querySelectorAll('img').length,
+        styles: [el.getAttribute('style') ?? '', el.querySelector('div')?.getAttribute('style') ?? ''],
+        background: [getComputedStyle(el).backgroundImage, getComputedStyle(el.querySelector('div')!).backgroundImage],
+        pwned: (window as unknown as { __pwned?: number }).__pwned ?? 0,
+      }
+    }, hostile.name)
+    const seen = (await caret.jsonValue())!
+    expect(seen.images).toBe(0)
+    expect(seen.pwned).toBe(0)
+    expect(seen.background).toEqual(['none', 'none'])
+    for (const style of seen.styles) expect(style).not.toContain('url(')
+    await Promise.all([a.context.close(), b.context.close()])
+  })
+
   test('an offline edit and a concurrent online edit of the same paragraph both survive', async () => {
     const name = room('offline')
     const [a, b] = await Promise.all([openDemo(h.browser, h.target, name, ADA), openDemo(h.browser, h.target, name, BOB)])
